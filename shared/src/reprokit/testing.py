@@ -1,0 +1,73 @@
+"""pytest plugin: no test in this repository may touch the network.
+
+Registered through the ``pytest11`` entry point of the ``reprokit`` distribution, so it is
+active in every pytest run of every environment where reprokit is installed. It switches on
+pytest-socket's ``--disable-socket --allow-unix-socket`` for every test: any ``socket.socket``
+other than a unix socket raises ``pytest_socket.SocketBlockedError`` (a ``RuntimeError``), and
+``getaddrinfo`` / ``gethostbyname`` are blocked too. Subprocesses (torchrun/gloo tests) are
+not affected. ``--force-enable-socket`` or the ``enable_socket`` marker still opt out.
+
+When pytest-socket is not installed a minimal guard with the same behaviour is used.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+try:  # pragma: no cover - depends on the environment
+    import pytest_socket as _pytest_socket
+except ImportError:  # pragma: no cover
+    _pytest_socket = None
+
+
+class SocketBlockedError(RuntimeError):
+    """Raised by the fallback guard when a test opens a non-unix socket."""
+
+    def __init__(self) -> None:
+        super().__init__("A test tried to use the network (sockets are disabled by reprokit).")
+
+
+_true_socket = socket.socket
+_true_getaddrinfo = socket.getaddrinfo
+_true_gethostbyname = socket.gethostbyname
+
+
+def _fallback_disable() -> None:
+    class GuardedSocket(socket.socket):
+        def __new__(cls, family=-1, type=-1, proto=-1, fileno=None):  # noqa: A002
+            if family == getattr(socket, "AF_UNIX", None):
+                return super().__new__(cls, family, type, proto, fileno)
+            raise SocketBlockedError()
+
+    def _blocked(*_args, **_kwargs):
+        raise SocketBlockedError()
+
+    socket.socket = GuardedSocket  # type: ignore[misc]
+    socket.getaddrinfo = _blocked
+    socket.gethostbyname = _blocked
+
+
+def _fallback_enable() -> None:
+    socket.socket = _true_socket  # type: ignore[misc]
+    socket.getaddrinfo = _true_getaddrinfo
+    socket.gethostbyname = _true_gethostbyname
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Turn pytest-socket's global switches on before it reads them."""
+    if _pytest_socket is not None:
+        config.option.disable_socket = True
+        config.option.allow_unix_socket = True
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if _pytest_socket is None and item.get_closest_marker("enable_socket") is None:
+        _fallback_disable()
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    if _pytest_socket is None:
+        _fallback_enable()

@@ -1,0 +1,28 @@
+"""The reprokit pytest plugin blocks the network inside every test."""
+
+import socket
+
+import pytest
+
+
+def test_inet_socket_connect_is_blocked():
+    with pytest.raises(RuntimeError):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.connect(("127.0.0.1", 9))
+
+
+def test_dns_lookup_is_blocked():
+    with pytest.raises(RuntimeError):
+        socket.getaddrinfo("example.com", 80)
+
+
+def test_unix_socket_is_allowed():
+    a, b = socket.socketpair(socket.AF_UNIX)
+    a.sendall(b"x")
+    assert b.recv(1) == b"x"
+    a.close()
+    b.close()
+
+
+def test_plugin_is_registered(pytestconfig):
+    assert pytestconfig.pluginmanager.has_plugin("reprokit_nonet")
