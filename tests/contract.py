@@ -1,6 +1,6 @@
-"""The project contract (../shared/GUIDE.md section 2), as a function that lists what a folder lacks.
+"""The project contract (README "Adding a project"), as a function listing what a folder lacks.
 
-`check_project` returns human-readable problems; an empty list means the folder honours the contract.
+`check_project` returns readable problems; an empty list means the folder honours the contract.
 It is run on every `projects/<name>/` and on the fixture projects under `tests/fixtures/`, so the
 checks prove themselves before any paper project exists.
 """

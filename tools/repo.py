@@ -7,6 +7,7 @@ Only the standard library is used, so this runs with any Python 3.11 before any 
     python tools/repo.py check-project NAME    # exit 2 naming the valid projects if NAME is unknown
     python tools/repo.py lock [NAME ...]       # regenerate requirements.lock files with uv
     python tools/repo.py tox-envs              # every tox env, in the order `make test` runs them
+    python tools/repo.py sync                  # derive tox env_list + CI matrix from projects/
 """
 
 from __future__ import annotations
@@ -77,9 +78,8 @@ def find_links() -> str | None:
     if os.environ.get("UV_FIND_LINKS"):
         return os.environ["UV_FIND_LINKS"]
     try:
-        out = subprocess.run(
-            [sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True, timeout=60
-        ).stdout
+        cmd = [sys.executable, "-m", "pip", "config", "list"]
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout
     except (OSError, subprocess.TimeoutExpired):
         return None
     for line in out.splitlines():
@@ -147,6 +147,19 @@ def tox_envs() -> list[str]:
     return ["repo", "shared", *project_names()]
 
 
+def cmd_sync() -> int:
+    """Derive tox.ini's env_list and the CI test matrix from the folders under projects/."""
+    envs = tox_envs()
+    tox = ROOT / "tox.ini"
+    block = "env_list =\n" + "".join(f"    {e}\n" for e in envs)
+    tox.write_text(re.sub(r"env_list =\n(?:    \S+\n)+", block, tox.read_text(), count=1))
+    ci = ROOT / ".github" / "workflows" / "ci.yml"
+    block = "        env:\n" + "".join(f"          - {e}\n" for e in envs)
+    ci.write_text(re.sub(r"        env:\n(?:          - \S+\n)+", block, ci.read_text(), count=1))
+    print(f"tox.ini and ci.yml list: {', '.join(envs)}")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     if not argv:
         print(__doc__)
@@ -161,10 +174,13 @@ def main(argv: list[str]) -> int:
         return cmd_check_project(args[0] if args else "")
     if cmd == "lock":
         return cmd_lock(args, os.environ.get("UV", "uv"))
+    if cmd == "sync":
+        return cmd_sync()
     if cmd == "tox-envs":
         print(",".join(tox_envs()))
         return 0
-    print(f"error: unknown command '{cmd}'; valid: list, names, check-project, lock, tox-envs")
+    valid = "list, names, check-project, lock, tox-envs, sync"
+    print(f"error: unknown command '{cmd}'; valid: {valid}", file=sys.stderr)
     return 2
 
 
