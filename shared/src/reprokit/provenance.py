@@ -1,0 +1,122 @@
+"""Where a result came from: git commit, package versions, host, CPU and GPU.
+
+Everything here is best-effort and never raises: outside a git checkout the commit is ``None``;
+GPU information is read from torch only when torch is already imported, otherwise from
+``nvidia-smi`` when it exists (frameworks are never imported just to describe the machine).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+__all__ = ["cpu_model", "git_info", "gpu_info", "machine_info", "package_versions"]
+
+DEFAULT_PACKAGES = (
+    "reprokit",
+    "numpy",
+    "scipy",
+    "h5py",
+    "matplotlib",
+    "scikit-learn",
+    "torch",
+    "jax",
+    "jaxlib",
+    "flax",
+    "optax",
+    "gymnasium",
+    "tensorboard",
+)
+
+
+def _run(cmd: list[str], cwd: str | Path | None = None) -> str | None:
+    try:
+        out = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip()
+
+
+def git_info(path: str | Path | None = None) -> dict[str, Any]:
+    """``{"commit": sha | None, "dirty": bool | None}`` of the checkout containing ``path``."""
+    cwd = Path(path) if path is not None else Path.cwd()
+    if cwd.is_file():
+        cwd = cwd.parent
+    if not cwd.exists():
+        cwd = Path.cwd()
+    commit = _run(["git", "rev-parse", "HEAD"], cwd)
+    if not commit:
+        return {"commit": None, "dirty": None}
+    status = _run(["git", "status", "--porcelain", "--untracked-files=no"], cwd)
+    return {"commit": commit, "dirty": None if status is None else bool(status)}
+
+
+def package_versions(extra: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
+    """Installed versions of the usual packages plus ``extra`` (missing ones are left out)."""
+    out: dict[str, str] = {}
+    for name in (*DEFAULT_PACKAGES, *extra):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def cpu_model() -> str:
+    """The CPU's model name (from /proc/cpuinfo on Linux), or platform.processor()."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def gpu_info() -> list[str]:
+    """Names of visible GPUs; empty list when none (or when nothing can tell)."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        try:
+            if torch.cuda.is_available():
+                n = torch.cuda.device_count()
+                return [torch.cuda.get_device_name(i) for i in range(n)]
+            return []
+        except Exception:
+            return []
+    if shutil.which("nvidia-smi"):
+        out = _run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"])
+        if out:
+            return [line.strip() for line in out.splitlines() if line.strip()]
+    return []
+
+
+def machine_info() -> dict[str, Any]:
+    """Host, OS, python, CPU model and cores, thread settings and GPUs."""
+    try:
+        cores_avail = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores_avail = os.cpu_count()
+    info: dict[str, Any] = {
+        "host": socket.gethostname(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "cpu_available": cores_avail,
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
+        "gpus": gpu_info(),
+    }
+    jax = sys.modules.get("jax")
+    if jax is not None:
+        with contextlib.suppress(Exception):
+            info["jax_devices"] = [str(d) for d in jax.devices()]
+    return info

@@ -1,0 +1,110 @@
+"""reprokit.report: summaries, atomic metrics.json, RESULTS.md, results_dir."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reprokit.report import (
+    Claim,
+    format_mean_std,
+    results_dir,
+    summarize,
+    write_metrics,
+    write_results,
+)
+
+
+def test_summarize_sample_std():
+    s = summarize([1.0, 2.0, 3.0])
+    assert s["mean"] == 2.0 and s["n"] == 3 and s["values"] == [1.0, 2.0, 3.0]
+    assert math.isclose(s["std"], 1.0)  # ddof=1
+    assert summarize([4.0])["std"] == 0.0
+    assert summarize(np.array([1, 3]))["mean"] == 2.0
+    assert summarize([])["n"] == 0
+
+
+def test_format_mean_std():
+    assert format_mean_std({"mean": 61.234, "std": 3.14, "n": 3}) == "61.2 ± 3.1 (n=3)"
+    assert format_mean_std({"mean": 0.81234, "std": 0.0123, "n": 5}) == "0.812 ± 0.012 (n=5)"
+    assert format_mean_std([1.0, 2.0, 3.0], digits=2) == "2.00 ± 1.00 (n=3)"
+    assert format_mean_std({"mean": 1234.5, "std": 56.0, "n": 2}) == "1234 ± 56 (n=2)"
+
+
+def test_write_metrics_converts_and_is_atomic(tmp_path):
+    path = tmp_path / "sub" / "metrics.json"
+    metrics = {
+        "a": np.float32(1.5),
+        "b": np.arange(3),
+        "c": (np.int64(2), Path("x/y")),
+        "nested": {"d": np.bool_(True)},
+    }
+    assert write_metrics(path, metrics) == path
+    data = json.loads(path.read_text())
+    assert data == {"a": 1.5, "b": [0, 1, 2], "c": [2, "x/y"], "nested": {"d": True}}
+    assert os.listdir(path.parent) == ["metrics.json"]  # no temp file left
+    with pytest.raises(TypeError):
+        write_metrics(path, {"bad": object()})
+    assert json.loads(path.read_text()) == data  # failed write left the old file intact
+
+
+def test_write_results(tmp_path, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    fig = tmp_path / "results" / "cpu" / "curves.png"
+    fig.parent.mkdir(parents=True)
+    fig.write_bytes(b"png")
+    ours = summarize([0.61, 0.58, 0.64])
+    claims = [
+        Claim("LPT beats DT", "maze2d_score", "65 vs 31 (D4RL)", ours, "DT 0.30 ± 0.02", True),
+        Claim("a | b", "m2", "1.0", "0.5 ± 0.1 (n=3)", held=False),
+        Claim("undecided", "m3", "—", "n/a"),
+    ]
+    out = write_results(
+        tmp_path / "RESULTS.md",
+        title="LPT (CPU profile)",
+        claims=claims,
+        figures={"Learning curves": fig},
+        wall_time_s=512.0,
+        command="make reproduce PROJECT=lpt",
+        profile="cpu",
+        seeds=[0, 1, 2],
+        notes="Scores on generated data are not comparable.",
+        metrics_path=tmp_path / "results" / "cpu" / "metrics.json",
+    )
+    text = out.read_text()
+    assert text.startswith("# LPT (CPU profile)\n")
+    header = (
+        "| Claim | Metric | Paper (its own setting) | Ours (CPU profile, mean ± std, n) "
+        "| Baseline / ablation | Held? |"
+    )
+    assert header in text
+    assert "| LPT beats DT | `maze2d_score` | 65 vs 31 (D4RL) | 0.610 ± 0.030 (n=3) |" in text
+    assert "| yes |" in text and "| **no** |" in text and "| — |" in text
+    assert "a \\| b" in text
+    assert "![Learning curves](results/cpu/curves.png)" in text
+    assert "8.5 min" in text and "make reproduce PROJECT=lpt" in text
+    assert "Seeds: 0, 1, 2 (n=3)" in text
+    assert "OMP_NUM_THREADS=1" in text and "Python " in text and "cores" in text
+    assert "not comparable" in text
+
+
+def test_results_dir(tmp_path, monkeypatch):
+    proj = tmp_path / "projects" / "emd"
+    src = proj / "src" / "emd"
+    src.mkdir(parents=True)
+    (proj / "pyproject.toml").write_text("[project]\nname='emd'\n")
+    anchor = src / "reproduce.py"
+    anchor.write_text("")
+    d = results_dir("emd", "cpu", anchor=anchor)
+    assert d == (proj / "results" / "cpu").resolve() and d.is_dir()
+    assert results_dir("emd", "smoke", anchor=anchor, out=tmp_path / "o") == tmp_path / "o"
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    monkeypatch.chdir(lone)
+    d2 = results_dir("emd", "cpu", anchor=Path("/") / "no_pyproject_here.py")
+    assert d2.resolve() == (lone / "results" / "cpu").resolve() and d2.is_dir()
