@@ -97,3 +97,18 @@ def test_proxy_fid_orders_sets(net):
     far = proxy_fid(x_te, noise, net=net)
     assert near < 10.0
     assert far > 10 * near
+
+
+def test_core_modules_do_not_import_torch_or_jax():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import reprokit.cache, reprokit.datasets, reprokit.fid, reprokit.proxy\n"
+        "import reprokit.prdc, reprokit.offline_rl, reprokit.text\n"
+        "bad = [m for m in ('torch', 'jax') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
