@@ -26,3 +26,20 @@ def test_unix_socket_is_allowed():
 
 def test_plugin_is_registered(pytestconfig):
     assert pytestconfig.pluginmanager.has_plugin("reprokit_nonet")
+
+
+@pytest.mark.enable_socket
+def test_fallback_guard_without_pytest_socket():
+    from reprokit import testing
+
+    testing._fallback_disable()
+    try:
+        with pytest.raises(testing.SocketBlockedError):
+            socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        with pytest.raises(testing.SocketBlockedError):
+            socket.getaddrinfo("example.com", 80)
+        socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).close()
+    finally:
+        testing._fallback_enable()
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # restored (no connection made)
+    s.close()

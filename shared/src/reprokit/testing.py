@@ -36,7 +36,7 @@ _true_gethostbyname = socket.gethostbyname
 
 def _fallback_disable() -> None:
     class GuardedSocket(socket.socket):
-        def __new__(cls, family=-1, type=-1, proto=-1, fileno=None):  # noqa: A002
+        def __new__(cls, family=-1, type=-1, proto=-1, fileno=None):
             if family == getattr(socket, "AF_UNIX", None):
                 return super().__new__(cls, family, type, proto, fileno)
             raise SocketBlockedError()
