@@ -9,7 +9,7 @@ columns for truncated back-propagation through time.
 
 Example::
 
-    from reprokit.text import Vocab, batchify, load_ptb
+    from reprokit.text import Vocab, batchify, bptt_batches, load_ptb
 
     train = load_ptb("train")                       # 42068 sentences
     vocab = Vocab.build(train)                      # len(vocab) == 10000
