@@ -25,7 +25,7 @@ class Config:
     model: Literal["mlp", "cnn"] = param("mlp", "backbone")
     act: str = param("relu", "activation", choices=("relu", "gelu"))
     dropout: float = param(0.1, "dropout rate", ge=0, lt=1)
-    data: Path | None = param(None, "dataset path")  # noqa: RUF009 (see README)
+    data: Path | None = param(None, "dataset path")
     name: str | None = param(None, "run name")
     train: Train = field(default_factory=Train)
 

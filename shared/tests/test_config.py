@@ -145,7 +145,7 @@ def test_to_dict_roundtrip():
 def test_mutable_default_and_local_class():
     @dataclass
     class Local:
-        hidden: list[int] = param([64, 64], "widths")  # noqa: RUF009 (see README)
+        hidden: list[int] = param([64, 64], "widths")
         opt: int | None = param(None, "optional int", ge=0)
 
     a, b = Local(), Local()
