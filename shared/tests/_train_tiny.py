@@ -1,8 +1,9 @@
 """A tiny resumable training run (driven by test_checkpoint in subprocesses).
 
-usage: _train_tiny.py CKPT_DIR OUT_JSON STEPS EVERY [SLEEP_S]
-(the tests also call main() in-process). Prints "step N" after every step; on SIGTERM it
-checkpoints after the current step and exits 143.
+usage: _train_tiny.py CKPT_DIR OUT_JSON STEPS EVERY [PAUSE_AT]
+(the tests also call main() in-process). Prints "step N" after every step; after step PAUSE_AT
+it waits for the test's signal, so the kill lands mid-run however loaded the machine is. On
+SIGTERM it checkpoints after the current step and exits 143.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from reprokit.torch_utils import Checkpointer, TerminationFlag, capture_rng_stat
 
 def main(argv: list[str]) -> None:
     ckpt_dir, out, steps, every = argv[0], argv[1], int(argv[2]), int(argv[3])
-    sleep_s = float(argv[4]) if len(argv) > 4 else 0.0
+    pause_at = int(argv[4]) if len(argv) > 4 else -1
     torch.set_num_threads(1)
     rng = seed_everything(0)
     model = torch.nn.Sequential(
@@ -42,13 +43,15 @@ def main(argv: list[str]) -> None:
             check_finite(loss, step)
             losses.append(loss.item())
             done = step + 1
+            print(f"step {done}", flush=True)
+            deadline = time.monotonic() + 60
+            while done == pause_at and not stop.requested and time.monotonic() < deadline:
+                time.sleep(0.01)  # the test signals now (SIGKILL ends the process here)
             if ckpt.due(done) or stop.requested:
                 state = {"model": model.state_dict(), "optimizer": opt.state_dict()}
                 ckpt.save(done, {**state, "losses": losses, "rng": capture_rng_state(rng)})
-            print(f"step {done}", flush=True)
             if stop.requested:
                 sys.exit(143)
-            time.sleep(sleep_s)
     params = [p.detach().double().flatten().tolist() for p in model.parameters()]
     with open(out, "w") as f:
         json.dump({"losses": losses, "params": params}, f)
