@@ -1,0 +1,152 @@
+"""Typed configuration and the three profiles (smoke, cpu, paper).
+
+* smoke: seconds; every code path (both tiers, all models, answer generation), tiny data.
+  ``python -m alans.reproduce --profile smoke``.
+* cpu: the default; ~10 min on 2 cores with OMP_NUM_THREADS=1. Tier A on all three splits x 3
+  seeds (ALANS, ALANS-Ind, MLP), Tier B on the systematicity split (ALANS-lite with a labelled
+  perception warm-up, CNN-MLP, SCL). Expected: ALANS >= best connectionist baseline + 15 points.
+* paper: the official hyperparameters (Adam 0.95e-4, batch 32, 200 epochs of 6k problems,
+  32-px crops, lambdas and softmax scales of ``const.py``) on 10k-problem splits (6k/2k/2k); GPU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from reprokit.config import param
+
+from .model import Hyper
+
+
+@dataclass
+class DataCfg:
+    config: Literal["center", "grid2x2"] = param("center", "RAVEN configuration of every problem")
+    answer_set: Literal["iraven", "raven"] = param(
+        "iraven", "I-RAVEN bisection or RAVEN answer sets"
+    )
+    n_train: int = param(4000, "training problems per split", ge=8)
+    n_val: int = param(1000, "validation problems per split", ge=8)
+    n_test: int = param(2000, "held-out test problems per split (and IID test problems)", ge=8)
+
+
+@dataclass
+class AlansCfg:
+    """Inner-optimisation constants of ALANS (official ``const.py`` values)."""
+
+    lam_exist: float = param(1e-4, "INNER_REG for exist / Position", gt=0)
+    lam_number: float = param(1e-6, "INNER_REG for Number", gt=0)
+    lam_type: float = param(1e-6, "INNER_REG for Type", gt=0)
+    lam_size: float = param(1e-6, "INNER_REG for Size", gt=0)
+    lam_color: float = param(5e-7, "INNER_REG for Color", gt=0)
+    action_scale: float = param(1e4, "operator-posterior softmax scale, Type/Size/Color", gt=0)
+    number_scale: float = param(0.1, "operator-posterior softmax scale, Number", gt=0)
+    exist_scale: float = param(1.0, "operator-posterior softmax scale, exist", gt=0)
+    pred_scale: float = param(1e3, "decode softmax scale PRED_SOFTMAX_SCALE", gt=0)
+    select_scale: float = param(1e3, "Position-vs-Number selection softmax scale", gt=0)
+    aux: float = param(1.0, "weight of the auxiliary operator cross-entropy", ge=0)
+
+    def hyper(self) -> Hyper:
+        lam = (
+            ("exist", self.lam_exist),
+            ("number", self.lam_number),
+            ("type", self.lam_type),
+            ("size", self.lam_size),
+            ("color", self.lam_color),
+        )
+        return Hyper(
+            lam,
+            self.action_scale,
+            self.number_scale,
+            self.exist_scale,
+            self.pred_scale,
+            self.select_scale,
+        )
+
+
+@dataclass
+class TierACfg:
+    enabled: bool = param(True, "run Tier A (ground-truth attributes -> reasoning)")
+    splits: tuple[str, ...] = param(("systematicity", "productivity", "localism"), "splits to run")
+    steps: int = param(300, "optimisation steps of ALANS / ALANS-Ind", ge=0)
+    lr: float = param(1e-2, "Adam learning rate of the 8-16 reasoning parameters", gt=0)
+    mlp_steps: int = param(1500, "optimisation steps of the contrastive MLP", ge=0)
+    mlp_lr: float = param(1e-3, "Adam learning rate of the MLP", gt=0)
+    batch: int = param(128, "problems per step", ge=1)
+    label_smoothing: float = param(0.0, "smoothing of the ground-truth one-hot inputs", ge=0, lt=1)
+
+
+@dataclass
+class TierBCfg:
+    enabled: bool = param(True, "run Tier B (pixels)")
+    split: Literal["systematicity", "productivity", "localism"] = param("systematicity", "split")
+    n_train: int = param(4000, "training problems (rendered)", ge=8)
+    n_test: int = param(1000, "test and IID problems evaluated", ge=8)
+    seeds: tuple[int, ...] = param((0,), "seeds of Tier B")
+    warmup_problems: int = param(250, "problems whose 16 panels label the perception warm-up", ge=0)
+    warmup_steps: int = param(300, "attribute-supervised LeNet warm-up steps (a deviation)", ge=0)
+    warmup_batch: int = param(128, "panels per warm-up step", ge=1)
+    steps: int = param(150, "end-to-end ALANS steps after the warm-up", ge=0)
+    batch: int = param(32, "problems per step", ge=1)
+    warmup_lr: float = param(3e-3, "Adam learning rate of the perception warm-up", gt=0)
+    lr: float = param(
+        0.95e-4, "Adam learning rate of perception, end to end (official value)", gt=0
+    )
+    backend_lr: float = param(1e-2, "Adam learning rate of the reasoning parameters", gt=0)
+    baseline_steps: int = param(600, "steps of the CNN-MLP and SCL baselines", ge=0)
+    baseline_lr: float = param(1e-3, "Adam learning rate of the baselines", gt=0)
+
+
+@dataclass
+class Config:
+    seeds: tuple[int, ...] = param((0, 1, 2), "seeds of Tier A")
+    data: DataCfg = field(default_factory=DataCfg)
+    alans: AlansCfg = field(default_factory=AlansCfg)
+    tier_a: TierACfg = field(default_factory=TierACfg)
+    tier_b: TierBCfg = field(default_factory=TierBCfg)
+    answer_generation: bool = param(True, "decode + render the predicted 9th panel")
+    out: Path | None = param(None, "output folder (default projects/alans/results/<profile>)")
+
+
+def smoke() -> Config:
+    c = Config(seeds=(0,))
+    c.data = DataCfg(n_train=64, n_val=16, n_test=32)
+    c.tier_a = TierACfg(steps=3, mlp_steps=3, batch=16)
+    c.tier_b = TierBCfg(
+        n_train=32,
+        n_test=16,
+        warmup_problems=4,
+        warmup_steps=2,
+        warmup_batch=16,
+        steps=2,
+        batch=4,
+        baseline_steps=2,
+    )
+    return c
+
+
+def cpu() -> Config:
+    return Config()
+
+
+def paper() -> Config:
+    c = Config(seeds=(1234,))
+    c.data = DataCfg(n_train=6000, n_val=2000, n_test=2000)
+    steps = 200 * 6000 // 32  # 200 epochs at batch 32
+    c.tier_a = TierACfg(steps=steps, lr=0.95e-4, mlp_steps=steps, batch=32)
+    c.tier_b = TierBCfg(
+        n_train=6000,
+        n_test=2000,
+        seeds=(1234,),
+        warmup_problems=2000,
+        warmup_steps=2000,
+        steps=steps,
+        lr=0.95e-4,
+        backend_lr=0.95e-4,
+        baseline_steps=steps,
+    )
+    return c
+
+
+PROFILES = {"smoke": smoke, "cpu": cpu, "paper": paper}

@@ -1,0 +1,185 @@
+"""The experiments behind ``reproduce``: Tier A (symbolic), Tier B (pixels), answer generation."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from scipy.stats import chi2
+
+from reprokit.seeding import seed_everything
+
+from .baselines import CNNMLP, SCL, ContrastiveMLP
+from .configs import Config
+from .data import cached_crops, flat_onehots, load_split, symbolic_inputs
+from .model import ALANS, ALANSBackend
+from .train import (
+    accuracy,
+    eval_backend,
+    perception_accuracy,
+    predict,
+    train_alans_pixels,
+    train_backend,
+    train_scorer,
+    warmup_perception,
+)
+
+TSC = ("type", "size", "color")
+
+
+def mcnemar_p(correct_a: np.ndarray, correct_b: np.ndarray) -> float:
+    """McNemar's test (continuity-corrected chi^2, 1 dof) between two paired classifiers."""
+    b = int((correct_a & ~correct_b).sum())
+    c = int((~correct_a & correct_b).sum())
+    if b + c == 0:
+        return 1.0
+    return float(chi2.sf((abs(b - c) - 1) ** 2 / (b + c), 1))
+
+
+def _parts(cfg: Config, split: str, seed: int) -> dict[str, dict[str, np.ndarray]]:
+    d = cfg.data
+    kw = {"config": d.config, "iraven": d.answer_set == "iraven"}
+    return {
+        "train": load_split(split, "train", d.n_train, seed, **kw),
+        "val": load_split(split, "val", d.n_val, seed, **kw),
+        "iid": load_split(split, "iid", d.n_test, seed, **kw),
+        "test": load_split(split, "test", d.n_test, seed, **kw),
+    }
+
+
+def tier_a(cfg: Config, split: str, seed: int, log) -> dict:
+    """ALANS, ALANS-Ind and the contrastive MLP on ground-truth attributes of one split."""
+    parts = _parts(cfg, split, seed)
+    a = cfg.tier_a
+    res: dict = {}
+    x = {
+        k: symbolic_inputs(v, a.label_smoothing if k == "train" else 0.0) for k, v in parts.items()
+    }
+    correct = {}
+    for name, independent in (("alans", False), ("alans_ind", True)):
+        seed_everything(seed)
+        backend = ALANSBackend(cfg.alans.hyper(), independent)
+        if name == "alans":
+            res["alans_init_acc"] = accuracy(
+                eval_backend(backend, x["test"])["score"], parts["test"]["target"]
+            )
+        curve = train_backend(
+            backend,
+            x["train"],
+            parts["train"],
+            a.steps,
+            a.batch,
+            a.lr,
+            cfg.alans.aux,
+            seed,
+            lambda s, v, n=name: log(f"tierA/{split}/{n}", s, v),
+        )
+        for part in ("val", "iid", "test"):
+            ev = eval_backend(backend, x[part])
+            res[f"{name}_{part}_acc"] = accuracy(ev["score"], parts[part]["target"])
+            if part == "test":
+                correct[name] = ev["score"].argmax(1) == parts["test"]["target"]
+                if name == "alans":
+                    res["answer_generation"] = answer_generation(ev, parts["test"])
+        res[f"{name}_curve"] = curve
+        if name == "alans":
+            res["alans_value_norms"] = [
+                float(v) for v in backend.system.values().detach().norm(dim=(1, 2))
+            ]
+            res["alans_state"] = {k: v.detach().clone() for k, v in backend.state_dict().items()}
+    seed_everything(seed)
+    f = {k: flat_onehots(v) for k, v in parts.items()}
+    mlp = ContrastiveMLP(f["train"].shape[-1])
+    res["mlp_curve"] = train_scorer(
+        mlp,
+        lambda i: mlp(f["train"][i]),
+        parts["train"]["target"],
+        a.mlp_steps,
+        a.batch,
+        a.mlp_lr,
+        seed,
+        lambda s, v: log(f"tierA/{split}/mlp", s, v),
+    )
+    mlp.eval()
+    for part in ("val", "iid", "test"):
+        sc = predict(lambda i, p=part: mlp(f[p][i]), len(f[part]))
+        res[f"mlp_{part}_acc"] = accuracy(sc, parts[part]["target"])
+        if part == "test":
+            correct["mlp"] = sc.argmax(1) == parts["test"]["target"]
+    res["mcnemar_p_alans_vs_mlp"] = mcnemar_p(correct["alans"], correct["mlp"])
+    res["mcnemar_p_alans_vs_alans_ind"] = mcnemar_p(correct["alans"], correct["alans_ind"])
+    return res
+
+
+def answer_generation(ev: dict[str, np.ndarray], data: dict[str, np.ndarray]) -> dict:
+    """Decode the posterior-mixture prediction of the 9th panel; compare with the true answer."""
+    answer = data["panels"][np.arange(len(data["target"])), 8 + data["target"]]  # (N, 4)
+    hits = np.stack([ev[f"pred_{a}"].argmax(1) == answer[:, i] for i, a in enumerate(TSC, 1)], 1)
+    pred = np.stack([ev[f"pred_{a}"].argmax(1) for a in TSC], 1)
+    return {"attr_acc": float(hits.mean()), "all_acc": float(hits.all(1).mean()), "pred": pred}
+
+
+def tier_b(cfg: Config, seed: int, device: torch.device, log) -> dict:
+    """Pixels: ALANS-lite (perception warm-up, then end-to-end) vs CNN-MLP and SCL."""
+    b, d = cfg.tier_b, cfg.data
+    split = b.split
+    data = {
+        "train": load_split(split, "train", b.n_train, seed, d.config, d.answer_set == "iraven"),
+        "iid": load_split(split, "iid", b.n_test, seed, d.config, d.answer_set == "iraven"),
+        "test": load_split(split, "test", b.n_test, seed, d.config, d.answer_set == "iraven"),
+    }
+    crops = {
+        k: torch.as_tensor(cached_crops(split, k, len(v["target"]), seed, d.config)).to(device)
+        for k, v in data.items()
+    }
+    res: dict = {"split": split}
+    seed_everything(seed)
+    model = ALANS(cfg.alans.hyper()).to(device)
+    res["warmup_curve"] = warmup_perception(
+        model,
+        crops["train"],
+        data["train"],
+        b.warmup_problems,
+        b.warmup_steps,
+        b.warmup_batch,
+        b.lr,
+        seed,
+    )
+    res["perception_acc"] = perception_accuracy(model, crops["test"], data["test"])
+
+    def eval_alans(part: str) -> float:
+        model.eval()
+        sc = predict(lambda i: model(crops[part][i])["score"], len(data[part]["target"]), 64)
+        return accuracy(sc, data[part]["target"])
+
+    res["alans_warmup_only_acc"] = eval_alans("test")
+    res["alans_curve"] = train_alans_pixels(
+        model,
+        crops["train"],
+        data["train"],
+        b.steps,
+        b.batch,
+        b.lr,
+        b.backend_lr,
+        cfg.alans.aux,
+        seed,
+    )
+    for part in ("iid", "test"):
+        res[f"alans_{part}_acc"] = eval_alans(part)
+    for name, cls in (("cnn", CNNMLP), ("scl", SCL)):
+        seed_everything(seed)
+        net = cls().to(device)
+        res[f"{name}_curve"] = train_scorer(
+            net,
+            lambda i, n=net: n(crops["train"][i]),
+            data["train"]["target"],
+            b.baseline_steps,
+            b.batch,
+            b.baseline_lr,
+            seed,
+            lambda s, v, n=name: log(f"tierB/{n}", s, v),
+        )
+        net.eval()
+        for part in ("iid", "test"):
+            sc = predict(lambda i, n=net, p=part: n(crops[p][i]), len(data[part]["target"]), 128)
+            res[f"{name}_{part}_acc"] = accuracy(sc, data[part]["target"])
+    return res

@@ -1,0 +1,235 @@
+"""Training and evaluation loops for both tiers (Adam on random mini-batches, CE losses)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .model import ALANS, ALANSBackend, alans_loss
+
+Batch = Callable[[torch.Tensor], dict[str, torch.Tensor]]
+
+
+class DivergenceError(RuntimeError):
+    """A non-finite loss; training stops with this message."""
+
+
+def _check_finite(loss: torch.Tensor, step: int) -> None:
+    # TODO(reprokit): use reprokit.torch_utils.check_finite once it exists
+    if not math.isfinite(float(loss)):
+        raise DivergenceError(f"non-finite loss {float(loss)} at step {step}")
+
+
+def fit(
+    model: nn.Module,
+    loss_fn: Callable[[torch.Tensor], torch.Tensor],
+    n: int,
+    steps: int,
+    batch: int,
+    param_groups: list[dict],
+    seed: int,
+    log: Callable[[int, float], None] | None = None,
+) -> list[float]:
+    """Adam on uniformly drawn mini-batches of problem indices; returns the loss curve."""
+    opt = torch.optim.Adam(param_groups)
+    g = torch.Generator().manual_seed(seed)
+    curve = []
+    model.train()
+    for step in range(steps):
+        idx = torch.randint(n, (min(batch, n),), generator=g)
+        loss = loss_fn(idx)
+        _check_finite(loss.detach(), step)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        curve.append(float(loss.detach()))
+        if log is not None:
+            log(step, curve[-1])
+    return curve
+
+
+@torch.no_grad()
+def predict(
+    forward: Callable[[torch.Tensor], torch.Tensor], n: int, batch: int = 256
+) -> np.ndarray:
+    """Concatenated forward outputs (scores) over ``n`` problems, in order."""
+    outs = [forward(torch.arange(i, min(n, i + batch))) for i in range(0, n, batch)]
+    return torch.cat(outs).cpu().numpy()
+
+
+def accuracy(scores: np.ndarray, target: np.ndarray) -> float:
+    return float((scores.argmax(1) == target).mean())
+
+
+def _take(d: dict[str, torch.Tensor], idx: torch.Tensor) -> dict[str, torch.Tensor]:
+    return {k: v[idx] for k, v in d.items()}
+
+
+# ---- Tier A ----------------------------------------------------------------------------------
+
+
+def train_backend(
+    backend: ALANSBackend,
+    x: dict[str, torch.Tensor],
+    data: dict[str, np.ndarray],
+    steps: int,
+    batch: int,
+    lr: float,
+    aux: float,
+    seed: int,
+    log=None,
+) -> list[float]:
+    """Tier A: CE(s, y) + aux * operator CE on ground-truth panel distributions ``x``."""
+    y = torch.as_tensor(data["target"])
+    lab = torch.as_tensor(data["labels"])
+    onp = torch.as_tensor(data["numpos_on_position"])
+
+    def loss_fn(idx: torch.Tensor) -> torch.Tensor:
+        out = backend(_take(x, idx))
+        return alans_loss(out, y[idx], lab[idx], onp[idx], aux)[0]
+
+    return fit(
+        backend,
+        loss_fn,
+        len(y),
+        steps,
+        batch,
+        [{"params": backend.parameters(), "lr": lr}],
+        seed,
+        log,
+    )
+
+
+def eval_backend(backend: ALANSBackend, x: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
+    """Scores (N, 8) and answer-generation distributions ``pred_<attr>`` (N, V)."""
+    backend.eval()
+    n = len(next(iter(x.values())))
+    keys = ["score"] + [f"pred_{a}" for a in ("type", "size", "color")]
+    res: dict[str, list] = {k: [] for k in keys}
+    with torch.no_grad():
+        for i in range(0, n, 512):
+            out = backend(_take(x, torch.arange(i, min(n, i + 512))))
+            for k in keys:
+                res[k].append(out[k])
+    return {k: torch.cat(v).numpy() for k, v in res.items()}
+
+
+def train_scorer(
+    model: nn.Module,
+    forward: Callable[[torch.Tensor], torch.Tensor],
+    target: np.ndarray,
+    steps: int,
+    batch: int,
+    lr: float,
+    seed: int,
+    log=None,
+) -> list[float]:
+    """Connectionist baselines: CE over the 8 candidate scores."""
+    y = torch.as_tensor(target)
+
+    def loss_fn(idx: torch.Tensor) -> torch.Tensor:
+        s = forward(idx)
+        return F.cross_entropy(s, y[idx].to(s.device))
+
+    return fit(
+        model,
+        loss_fn,
+        len(y),
+        steps,
+        batch,
+        [{"params": model.parameters(), "lr": lr}],
+        seed,
+        log,
+    )
+
+
+# ---- Tier B ----------------------------------------------------------------------------------
+
+
+def panel_labels(data: dict[str, np.ndarray], S: int) -> dict[str, torch.Tensor]:
+    """Per-slot attribute labels (N, 16, S) for the warm-up; type/size/color = -100 if empty."""
+    P = torch.as_tensor(data["panels"])
+    bits = (P[..., 0:1] >> torch.arange(S)) & 1  # (N, 16, S)
+    out = {"exist": bits}
+    for i, a in enumerate(("type", "size", "color"), 1):
+        out[a] = torch.where(
+            bits.bool(), P[..., i : i + 1].expand_as(bits), torch.full_like(bits, -100)
+        )
+    return out
+
+
+def warmup_perception(
+    model: ALANS,
+    crops: torch.Tensor,
+    data: dict[str, np.ndarray],
+    n_problems: int,
+    steps: int,
+    batch: int,
+    lr: float,
+    seed: int,
+) -> list[float]:
+    """Attribute-supervised LeNet warm-up (a labelled deviation: the paper never uses attribute
+    labels). Panels (all 16 of the first ``n_problems`` training problems) with per-slot CE."""
+    S = crops.shape[2]
+    x = crops[:n_problems].reshape(-1, 1, *crops.shape[-2:])  # (n * 16 * S, 1, 32, 32)
+    lab = {k: v[:n_problems].reshape(-1).to(crops.device) for k, v in panel_labels(data, S).items()}
+
+    def loss_fn(idx: torch.Tensor) -> torch.Tensor:
+        logp = model.perception(x[idx].float())
+        return sum(F.nll_loss(logp[a], lab[a][idx], ignore_index=-100) for a in logp)
+
+    params = [{"params": model.perception.parameters(), "lr": lr}]
+    return fit(model, loss_fn, len(x), steps, batch, params, seed)
+
+
+def train_alans_pixels(
+    model: ALANS,
+    crops: torch.Tensor,
+    data: dict[str, np.ndarray],
+    steps: int,
+    batch: int,
+    lr: float,
+    backend_lr: float,
+    aux: float,
+    seed: int,
+) -> list[float]:
+    """End-to-end ALANS on pixels with the paper's loss (answer CE + operator CE)."""
+    y, lab, onp = (
+        torch.as_tensor(data[k]).to(crops.device)
+        for k in ("target", "labels", "numpos_on_position")
+    )
+
+    def loss_fn(idx: torch.Tensor) -> torch.Tensor:
+        return alans_loss(model(crops[idx]), y[idx], lab[idx], onp[idx], aux)[0]
+
+    groups = [
+        {"params": model.perception.parameters(), "lr": lr},
+        {"params": model.backend.parameters(), "lr": backend_lr},
+    ]
+    return fit(model, loss_fn, len(y), steps, batch, groups, seed)
+
+
+@torch.no_grad()
+def perception_accuracy(
+    model: ALANS, crops: torch.Tensor, data: dict[str, np.ndarray]
+) -> dict[str, float]:
+    """Per-attribute accuracy of the LeNets on occupied slots (a diagnostic)."""
+    model.eval()
+    S = crops.shape[2]
+    x = crops.reshape(-1, 1, *crops.shape[-2:])
+    lab = {k: v.reshape(-1).to(crops.device) for k, v in panel_labels(data, S).items()}
+    logp = {a: [] for a in ("exist", "type", "size", "color")}
+    for i in range(0, len(x), 2048):
+        for a, v in model.perception(x[i : i + 2048].float()).items():
+            logp[a].append(v)
+    out = {}
+    for a, v in logp.items():
+        pred, t = torch.cat(v).argmax(1), lab[a]
+        keep = t != -100
+        out[a] = float((pred[keep] == t[keep]).float().mean())
+    return out
