@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable, Mapping
@@ -26,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from reprokit.atomic import atomic_path
 
 ENV_VAR = "REPROKIT_DATA"
 _CHECKSUM_KEY = "__reprokit_sha256__"
@@ -93,16 +94,8 @@ def save_npz_atomic(path: str | os.PathLike, arrays: Mapping[str, Any]) -> Path:
                 f"array {key!r} has dtype object; only numeric/string arrays can be cached"
             )
     data[_CHECKSUM_KEY] = np.array(arrays_sha256(data))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, **data)
     return path
 
 

@@ -26,11 +26,12 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+
+from reprokit.atomic import atomic_path
 
 REQUIRED_KEYS = ("observations", "actions", "next_observations", "rewards", "terminals", "timeouts")
 _RANK = {
@@ -191,17 +192,9 @@ def write_d4rl(path: str | os.PathLike, data: Mapping[str, np.ndarray]) -> Path:
             flat[key] = np.asarray(value)
     _check(flat, f"write_d4rl({path})")
     flat = _normalize_dtypes(flat)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as f:
-            for key, arr in flat.items():
-                f.create_dataset(key, data=arr)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        for key, arr in flat.items():
+            f.create_dataset(key, data=arr)
     return path
 
 

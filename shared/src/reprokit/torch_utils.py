@@ -21,11 +21,9 @@ Saving is atomic (temp file in the same folder, fsync, ``os.replace``), loading 
 from __future__ import annotations
 
 import math
-import os
 import random
 import re
 import signal
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -33,6 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from reprokit.atomic import atomic_path
 from reprokit.errors import CheckpointError, DivergenceError
 
 __all__ = [
@@ -49,19 +48,6 @@ __all__ = [
 ]
 
 
-def _fsync_dir(d: Path) -> None:
-    try:
-        fd = os.open(d, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def save_checkpoint(path: str | Path, state: Mapping[str, Any]) -> Path:
     """``torch.save(state)`` atomically: temp file in the same folder, fsync, ``os.replace``.
 
@@ -69,18 +55,8 @@ def save_checkpoint(path: str | Path, state: Mapping[str, Any]) -> Path:
     configs, :func:`capture_rng_state` for RNG) so that a ``weights_only`` load accepts it.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(dict(state), f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        torch.save(dict(state), f)
     return path
 
 
