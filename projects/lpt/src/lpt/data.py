@@ -1,0 +1,134 @@
+"""Offline data: generate (cached), write/read in D4RL format, and batch whole trajectories.
+
+Locally generated Maze2D data is built by ``lpt.maze2d.generate_dataset``, cached as ``.npz``
+with ``reprokit.cache`` (keyed by generator version and parameters), written to a D4RL-format
+hdf5 next to the cache with ``reprokit.offline_rl.write_d4rl`` and always read back through
+``reprokit.offline_rl.load_d4rl``, the same reader the ``paper`` profile uses for real D4RL files.
+Training examples are whole trajectories (official collator: start index 0), drawn with
+probability proportional to their length; y = final return / scale; states are normalised with
+the dataset mean/std. No step rewards or returns-to-go leave this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from lpt.configs import DataCfg
+from lpt.maze2d import generate_dataset
+
+from reprokit.cache import cached_npz, data_dir
+from reprokit.offline_rl import load_d4rl, split_episodes, write_d4rl
+
+GENERATOR_VERSION = 1
+
+
+def maze_of(env: str) -> str:
+    if not env.startswith("maze2d-"):
+        raise ValueError(f"unknown environment {env!r}; expected maze2d-umaze or maze2d-medium")
+    return env.removeprefix("maze2d-")
+
+
+def local_dataset_path(cfg: DataCfg) -> Path:
+    """Generate (or reuse) the cached dataset and make sure its D4RL hdf5 exists; return it."""
+    params = {
+        "env": cfg.env,
+        "n_steps": cfg.n_steps,
+        "max_segment": cfg.max_segment,
+        "action_noise": cfg.action_noise,
+        "seed": cfg.seed,
+    }
+    arrays = cached_npz(
+        f"lpt-{cfg.env}",
+        GENERATOR_VERSION,
+        params,
+        build=lambda: generate_dataset(
+            maze_of(cfg.env), cfg.n_steps, cfg.max_segment, cfg.action_noise, cfg.seed
+        ),
+    )
+    tag = "-".join(f"{k}{v}" for k, v in params.items() if k != "env")
+    path = data_dir() / "lpt" / f"{cfg.env}-local-v{GENERATOR_VERSION}-{tag}.hdf5"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        d4rl = {k: v for k, v in arrays.items() if k not in ("goals", "qvel")}
+        write_d4rl(path, d4rl | {"infos": {"goal": arrays["goals"], "qvel": arrays["qvel"]}})
+    return path
+
+
+@dataclass
+class Trajectories:
+    """Whole trajectories with their final returns; states normalised on the fly."""
+
+    states: list[np.ndarray]  # each (T_i, obs_dim)
+    actions: list[np.ndarray]  # each (T_i, act_dim)
+    returns: np.ndarray  # (n,) raw final returns
+    scale: float
+    obs_mean: np.ndarray
+    obs_std: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.states)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.array([len(s) for s in self.states])
+
+    @property
+    def obs_dim(self) -> int:
+        return self.states[0].shape[1]
+
+    @property
+    def act_dim(self) -> int:
+        return self.actions[0].shape[1]
+
+    def sample(self, rng: np.random.Generator, B: int) -> np.ndarray:
+        """Trajectory ids drawn with probability ∝ length (official sampler)."""
+        p = self.lengths / self.lengths.sum()
+        return rng.choice(self.n, size=B, p=p)
+
+    def normalize(self, obs: np.ndarray) -> np.ndarray:
+        return ((obs - self.obs_mean) / self.obs_std).astype(np.float32)
+
+    def batch(self, idx: np.ndarray, device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
+        """Right-padded batch: states (B, T, obs), actions (B, T, act), mask (B, T), y (B,)."""
+        T = int(self.lengths[idx].max())
+        B = len(idx)
+        S = np.zeros((B, T, self.obs_dim), np.float32)
+        A = np.zeros((B, T, self.act_dim), np.float32)
+        M = np.zeros((B, T), np.float32)
+        for b, i in enumerate(idx):
+            L = len(self.states[i])
+            S[b, :L], A[b, :L], M[b, :L] = self.normalize(self.states[i]), self.actions[i], 1.0
+        y = (self.returns[idx] / self.scale).astype(np.float32)
+        out = {"states": S, "actions": A, "mask": M, "y": y}
+        return {k: torch.from_numpy(v).to(device) for k, v in out.items()} | {
+            "idx": torch.from_numpy(np.asarray(idx, dtype=np.int64)).to(device)
+        }
+
+
+def to_trajectories(arrays: dict[str, np.ndarray], scale: float) -> Trajectories:
+    """Split D4RL arrays on terminals | timeouts into whole trajectories with final returns."""
+    episodes = split_episodes(arrays)
+    episodes = [e for e in episodes if len(e["actions"]) >= 2]
+    if not episodes:
+        raise ValueError("dataset has no trajectory of length >= 2")
+    obs = arrays["observations"]
+    return Trajectories(
+        states=[e["observations"].astype(np.float32) for e in episodes],
+        actions=[np.clip(e["actions"], -1, 1).astype(np.float32) for e in episodes],
+        returns=np.array([float(e["rewards"].sum()) for e in episodes]),
+        scale=scale,
+        obs_mean=obs.mean(0),
+        obs_std=obs.std(0) + 1e-6,
+    )
+
+
+def load_trajectories(cfg: DataCfg) -> tuple[Trajectories, Path]:
+    """D4RL file given by path (paper profile) or the locally generated one; read via reprokit."""
+    maze_of(cfg.env)
+    path = cfg.path if cfg.path is not None else local_dataset_path(cfg)
+    arrays = load_d4rl(path, derive_next_observations=True)
+    return to_trajectories(arrays, cfg.return_scale), Path(path)

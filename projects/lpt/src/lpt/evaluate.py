@@ -1,0 +1,93 @@
+"""Test-time planning and rollouts on the evaluation maze.
+
+LPT: z0 chains start from the persistent posterior of the best training trajectory (the official
+``z_best_idx`` meant to do this; it indexes the buffer with a batch-local argmax, we use the
+dataset-level one), run ``plan_langevin`` for y* (ω = 1 or ω > 1), and z = U(z0) stays fixed for
+the whole episode. DT is conditioned on y* at every step (R_t ≡ y*), BC on nothing.
+
+``rollout`` steps B episodes together and feeds the model one token at a time through
+``Transformer.step`` (per-layer key/value caches of the last K tokens), which equals a full
+banded forward over the whole history; ``rollout(..., cached=False)`` is the naive version that
+recomputes that full forward at every step (kept for the equivalence test and the speed ratio).
+Action convention as in DT: the prediction at s_t is a_t (no off-by-one).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+from lpt.data import Trajectories
+from lpt.langevin import LatentBuffer, plan_langevin
+from lpt.maze2d import MazeBatch, MazeSpec
+from lpt.model import LPT, SequencePolicy
+
+
+@torch.no_grad()
+def plan(
+    model: LPT,
+    buffer: LatentBuffer,
+    data: Trajectories,
+    y_star: float,
+    B: int,
+    n_steps: int,
+    s: float,
+    omega: float,
+    sigma_y2: float,
+    seed: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """B plans for the raw target return y_star -> (z (B, n_latent, h), ŷ (B,) raw returns)."""
+    best = int(np.argmax(data.returns))
+    z0 = buffer.z0[best].expand(B, -1, -1).clone()
+    target = torch.full((B,), y_star / data.scale, device=z0.device)
+    g = torch.Generator().manual_seed(seed)
+    z0 = plan_langevin(model, z0, target, n_steps, s, omega, sigma_y2, generator=g)
+    z = model.prior(z0)
+    return z, model.predict_return(z) * data.scale
+
+
+@torch.no_grad()
+def rollout(
+    model: SequencePolicy,
+    spec: MazeSpec,
+    data: Trajectories,
+    env_seeds: list[int],
+    z: torch.Tensor | None = None,
+    y_star: float | None = None,
+    cached: bool = True,
+    horizon: int | None = None,
+) -> tuple[np.ndarray, float]:
+    """Run len(env_seeds) episodes -> (returns (B,), env steps per second)."""
+    model.eval()
+    device = next(model.parameters()).device
+    envs = MazeBatch(spec, env_seeds)
+    B, H = len(env_seeds), horizon or spec.horizon
+    y = torch.full((B,), y_star / data.scale, device=device) if y_star is not None else None
+    obs = envs.reset()
+    R = np.zeros(B)
+    states, actions = [], []
+    cache = None
+    t0 = time.perf_counter()
+    for t in range(H):
+        s_t = torch.from_numpy(data.normalize(obs)).to(device)[:, None]  # (B, 1, obs)
+        if cached:
+            pre = model.pre_tokens(s_t, y)  # list of (B, 1, h)
+            if cache is None:
+                cache = model.transformer.empty_cache(pre[0])
+            for tok in pre:
+                x, cache = model.transformer.step(model.embed_ln(tok), z, cache)
+            a_t = torch.tanh(model.action_head(x[:, 0]))
+        else:
+            states.append(s_t)
+            S = torch.cat(states, 1)
+            A = torch.cat([*actions, torch.zeros(B, 1, data.act_dim, device=device)], 1)
+            a_t = model.predict_actions(S, A, y, z)[:, -1]
+        obs, r = envs.step(a_t.cpu().numpy().astype(np.float64))
+        R += r
+        if cached and t < H - 1:
+            tok = model.embed_ln(model.embed_action(a_t[:, None]))
+            _, cache = model.transformer.step(tok, z, cache)
+        elif not cached:
+            actions.append(a_t[:, None])
+    return R, B * H / (time.perf_counter() - t0)

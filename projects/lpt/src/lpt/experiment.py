@@ -1,0 +1,208 @@
+"""The experiment behind ``python -m lpt.reproduce``.
+
+Trains LPT, LPT without the UNet prior, DT-final-return and BC on the same Maze2D data and
+backbone for every seed, evaluates LPT (ω = 1), LPT-EI (ω > 1), a sweep over requested returns
+y*, and writes metrics.json (+ figures, + RESULTS.md for the cpu profile).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from lpt.configs import Config
+from lpt.data import load_trajectories, maze_of
+from lpt.evaluate import plan, rollout
+from lpt.maze2d import eval_spec, reference_returns
+from lpt.reporting import write_report
+from lpt.train import train
+from scipy.stats import spearmanr
+
+from reprokit.cache import cached_npz
+from reprokit.distributed import cleanup, init_distributed
+from reprokit.offline_rl import normalized_score
+from reprokit.report import results_dir, summarize, write_metrics
+from reprokit.runlog import Run, runs_root
+from reprokit.seeding import seed_everything
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def pick_device(name: str, dist_device: torch.device | None = None) -> torch.device:
+    if dist_device is not None and dist_device.type == "cuda":
+        return dist_device
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("lpt.reproduce: error: --device cuda requested but CUDA is not available")
+    return torch.device(name)
+
+
+def run_experiment(cfg: Config, profile: str) -> dict:
+    """Train every method for every seed, evaluate, write metrics (+ report); return metrics."""
+    t_start = time.time()
+    info = init_distributed(device="cpu" if cfg.device == "cpu" else None)
+    device = pick_device(cfg.device, info.device)
+    out = results_dir("lpt", profile, anchor=__file__, out=cfg.out)
+    data, data_path = load_trajectories(cfg.data)
+    maze, tag = maze_of(cfg.data.env), cfg.data.env.replace("-", "_")
+    spec = eval_spec(maze, cfg.eval.horizon)
+    refs = cached_npz(
+        "lpt-maze2d-refs",
+        1,
+        {"env": cfg.data.env, "horizon": cfg.eval.horizon, "episodes": cfg.data.ref_episodes},
+        build=lambda: {"ref": np.array(reference_returns(spec, cfg.data.ref_episodes, 0))},
+    )["ref"]
+    ref_min, ref_max = float(refs[0]), float(refs[1])
+    E, L = cfg.eval, cfg.langevin
+    y_max = float(data.returns.max())
+    y_star = E.target_frac * y_max
+    scores: dict[str, list[float]] = {}
+    curves: dict[str, list[list[float]]] = {}
+    speed: dict[str, list[float]] = {}
+    sweep: list[list[float]] = []
+    spearman, plan_err = [], []
+    steps: list[int] = []
+
+    def score(R: np.ndarray) -> float:
+        return float(np.mean(normalized_score((ref_min, ref_max), R)))
+
+    ckpt_dir = (cfg.out if cfg.out is not None else runs_root() / "lpt" / profile) / "checkpoints"
+    for seed in cfg.seeds:
+        seed_everything(seed)
+        env_seeds = [100_000 * (seed + 1) + i for i in range(E.n_episodes)]
+        run_root = cfg.out / "runs" if cfg.out is not None else None
+        run_ctx = (
+            Run(project="lpt", profile=profile, config=cfg, seed=seed, root=run_root)
+            if info.rank == 0
+            else contextlib.nullcontext()
+        )
+        with run_ctx as run:
+            for method in cfg.methods:
+                ckpt = ckpt_dir / f"{method}-seed{seed}.pt"
+                res = train(method, cfg, data, seed, device, run, ckpt, info)
+                speed.setdefault(f"{method}_train_iters_per_s", []).append(res.iters_per_s)
+                curves.setdefault(method, []).append(res.history["action_mse"])
+                steps = res.history["step"]
+                if info.rank != 0:
+                    continue
+                model, B = res.model, E.n_episodes
+                if method == "dt":
+                    R, sps = rollout(model, spec, data, env_seeds, y_star=y_star)
+                elif method == "bc":
+                    R, sps = rollout(model, spec, data, env_seeds)
+                else:
+                    z, y_hat = plan(
+                        model,
+                        res.buffer,
+                        data,
+                        y_star,
+                        B,
+                        L.n_test,
+                        L.step_size,
+                        1.0,
+                        L.sigma_y2,
+                        seed,
+                    )
+                    R, sps = rollout(model, spec, data, env_seeds, z=z)
+                if method == "lpt":
+                    plan_err.append(float((y_hat - y_star).abs().mean()))
+                    z, _ = plan(
+                        model,
+                        res.buffer,
+                        data,
+                        y_star,
+                        B,
+                        L.n_test,
+                        L.step_size,
+                        L.omega_ei,
+                        L.sigma_y2,
+                        seed,
+                    )
+                    scores.setdefault("lpt_ei", []).append(
+                        score(rollout(model, spec, data, env_seeds, z=z)[0])
+                    )
+                    pairs, means = [], []
+                    for frac in E.sweep_fracs:
+                        z, _ = plan(
+                            model,
+                            res.buffer,
+                            data,
+                            frac * y_max,
+                            B,
+                            L.n_test,
+                            L.step_size,
+                            1.0,
+                            L.sigma_y2,
+                            seed,
+                        )
+                        Rf = rollout(model, spec, data, env_seeds, z=z)[0]
+                        pairs += [(frac * y_max, r) for r in Rf]
+                        means.append(float(Rf.mean()))
+                    sweep.append(means)
+                    rho = spearmanr(*zip(*pairs, strict=True)).statistic
+                    spearman.append(0.0 if np.isnan(rho) else float(rho))
+                    if E.speed_steps and seed == cfg.seeds[0]:
+                        sps_naive = rollout(
+                            model, spec, data, env_seeds, z=z, cached=False, horizon=E.speed_steps
+                        )[1]
+                        sps_cached = rollout(
+                            model, spec, data, env_seeds, z=z, horizon=E.speed_steps
+                        )[1]
+                        speed["rollout_naive_env_steps_per_s"] = [sps_naive]
+                        speed["rollout_cached_env_steps_per_s"] = [sps_cached]
+                scores.setdefault(method, []).append(score(R))
+                speed.setdefault("eval_env_steps_per_s", []).append(sps)
+                run.log(0, {f"{method}/score": scores[method][-1]})
+            if run is not None:
+                run.finish({k: v[-1] for k, v in scores.items()})
+    cleanup()
+    if info.rank != 0:
+        return {}
+    metrics: dict = {f"{tag}_{k}_score": float(np.mean(v)) for k, v in scores.items()}
+    metrics |= {f"{tag}_{k}_score_stats": summarize(v) for k, v in scores.items()}
+    metrics[f"{tag}_target_spearman"] = float(np.mean(spearman)) if spearman else float("nan")
+    metrics[f"{tag}_target_spearman_stats"] = summarize(spearman)
+    metrics |= {k: float(np.mean(v)) for k, v in speed.items()}
+    if "rollout_naive_env_steps_per_s" in speed:
+        metrics["rollout_speedup"] = (
+            metrics["rollout_cached_env_steps_per_s"] / metrics["rollout_naive_env_steps_per_s"]
+        )
+    metrics |= {
+        "target_sweep": {"targets": [f * y_max for f in E.sweep_fracs], "mean_returns": sweep},
+        "y_star": y_star,
+        "plan_abs_error": float(np.mean(plan_err)) if plan_err else None,
+        "ref_min_random": ref_min,
+        "ref_max_controller": ref_max,
+        "data": {
+            "path": str(data_path),
+            "n_trajectories": data.n,
+            "n_transitions": int(data.lengths.sum()),
+            "return_mean": float(data.returns.mean()),
+            "return_max": y_max,
+            "frac_nonzero_return": float((data.returns > 0).mean()),
+        },
+        "seeds": list(cfg.seeds),
+        "profile": profile,
+        "device": str(device),
+    }
+    metrics["wall_time_s"] = time.time() - t_start
+    write_metrics(out / "metrics.json", metrics)
+    write_report(
+        metrics,
+        curves,
+        steps,
+        tag,
+        out,
+        profile,
+        cfg,
+        results_md=(
+            PROJECT_ROOT / "RESULTS.md"
+            if profile == "cpu" and cfg.out is None
+            else out / "RESULTS.md"
+        ),
+    )
+    return metrics

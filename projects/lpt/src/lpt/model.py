@@ -1,0 +1,260 @@
+"""LPT (paper Eq. 1-4) and the same-backbone baselines (final-return DT, BC).
+
+The backbone is a GPT-2-style stack whose blocks run, in order: causal self-attention restricted
+to a sliding window of ``window`` tokens, cross-attention to the latent plan z (LPT only; a
+LayerNorm ``ln_z`` on z in every block), and a 4h ReLU MLP. As in the official code there is no
+positional or timestep encoding. Trajectories are right-padded: under the causal mask a real
+token never sees a pad, so this equals the official left padding with an attention mask.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from lpt.unet import UNet1D
+from torch import nn
+
+Cache = list[tuple[torch.Tensor, torch.Tensor]]  # per layer: keys, values (B, heads, <=K, d)
+
+
+def sliding_window_mask(L: int, window: int, device: torch.device | None = None) -> torch.Tensor:
+    """allowed[i, j] = j <= i and i - j < window: causal attention over the last K tokens."""
+    i = torch.arange(L, device=device)[:, None]
+    j = torch.arange(L, device=device)[None, :]
+    return (j <= i) & (i - j < window)
+
+
+class Block(nn.Module):
+    """Self-attention (windowed, causal) -> cross-attention to z -> MLP, each pre-LN residual."""
+
+    def __init__(self, h: int, n_head: int, window: int, dropout: float, cross: bool) -> None:
+        super().__init__()
+        self.n_head, self.window = n_head, window
+        self.ln_1, self.qkv, self.proj = nn.LayerNorm(h), nn.Linear(h, 3 * h), nn.Linear(h, h)
+        self.cross = cross
+        if cross:
+            self.ln_x, self.ln_z = nn.LayerNorm(h), nn.LayerNorm(h)
+            self.xq, self.xkv, self.xproj = nn.Linear(h, h), nn.Linear(h, 2 * h), nn.Linear(h, h)
+        self.ln_2 = nn.LayerNorm(h)
+        self.mlp = nn.Sequential(nn.Linear(h, 4 * h), nn.ReLU(), nn.Linear(4 * h, h))
+        self.drop = nn.Dropout(dropout)
+
+    def _heads(self, x: torch.Tensor) -> torch.Tensor:  # (B, L, h) -> (B, heads, L, d)
+        B, L, h = x.shape
+        return x.view(B, L, self.n_head, h // self.n_head).transpose(1, 2)
+
+    def _merge(self, x: torch.Tensor) -> torch.Tensor:  # (B, heads, L, d) -> (B, L, h)
+        B, _, L, _ = x.shape
+        return x.transpose(1, 2).reshape(B, L, -1)
+
+    def _cross_and_mlp(self, x: torch.Tensor, z: torch.Tensor | None) -> torch.Tensor:
+        if self.cross:
+            assert z is not None, "LPT blocks need the latent plan z"
+            k, v = self.xkv(self.ln_z(z)).chunk(2, dim=-1)  # (B, n_latent, h) each
+            q = self._heads(self.xq(self.ln_x(x)))
+            attn = F.scaled_dot_product_attention(q, self._heads(k), self._heads(v))
+            x = x + self.drop(self.xproj(self._merge(attn)))
+        return x + self.drop(self.mlp(self.ln_2(x)))
+
+    def forward(self, x: torch.Tensor, z: torch.Tensor | None, mask: torch.Tensor) -> torch.Tensor:
+        """x (B, L, h), z (B, n_latent, h) | None, mask (L, L) bool -> (B, L, h)."""
+        q, k, v = (self._heads(t) for t in self.qkv(self.ln_1(x)).chunk(3, dim=-1))
+        attn = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        x = x + self.drop(self.proj(self._merge(attn)))
+        return self._cross_and_mlp(x, z)
+
+    def step(
+        self, x: torch.Tensor, z: torch.Tensor | None, cache: tuple[torch.Tensor, torch.Tensor]
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """One new token x (B, 1, h) against the cached keys/values of the previous K-1 tokens."""
+        q, k, v = (self._heads(t) for t in self.qkv(self.ln_1(x)).chunk(3, dim=-1))
+        k = torch.cat((cache[0], k), dim=2)[:, :, -self.window :]
+        v = torch.cat((cache[1], v), dim=2)[:, :, -self.window :]
+        attn = F.scaled_dot_product_attention(q, k, v)  # every cached token is in the window
+        x = x + self.drop(self.proj(self._merge(attn)))
+        return self._cross_and_mlp(x, z), (k, v)
+
+
+class Transformer(nn.Module):
+    """Stack of ``Block``s plus final LayerNorm; ``step`` is the exact incremental version."""
+
+    def __init__(
+        self, h: int, n_layer: int, n_head: int, window: int, dropout: float, cross: bool
+    ) -> None:
+        super().__init__()
+        if h % n_head:
+            raise ValueError(f"hidden size {h} is not divisible by n_head {n_head}")
+        self.window = window
+        self.blocks = nn.ModuleList(
+            Block(h, n_head, window, dropout, cross) for _ in range(n_layer)
+        )
+        self.ln_f = nn.LayerNorm(h)
+
+    def forward(self, x: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+        mask = sliding_window_mask(x.shape[1], self.window, x.device)
+        for block in self.blocks:
+            x = block(x, z, mask)
+        return self.ln_f(x)
+
+    def empty_cache(self, x: torch.Tensor) -> Cache:
+        B, _, h = x.shape
+        n_head = self.blocks[0].n_head
+        empty = x.new_zeros(B, n_head, 0, h // n_head)
+        return [(empty, empty) for _ in self.blocks]
+
+    def step(
+        self, x: torch.Tensor, z: torch.Tensor | None, cache: Cache
+    ) -> tuple[torch.Tensor, Cache]:
+        """x (B, 1, h) -> output (B, 1, h) and the updated per-layer caches."""
+        new = []
+        for block, c in zip(self.blocks, cache, strict=True):
+            x, c = block.step(x, z, c)
+            new.append(c)
+        return self.ln_f(x), new
+
+
+class SequencePolicy(nn.Module):
+    """Shared embeddings/head: tokens per step are ``pre_tokens`` (ending in s_t) then a_t."""
+
+    def __init__(
+        self,
+        obs_dim: int,
+        act_dim: int,
+        h: int,
+        n_layer: int,
+        n_head: int,
+        window: int,
+        dropout: float,
+        cross: bool,
+    ) -> None:
+        super().__init__()
+        self.embed_state, self.embed_action = nn.Linear(obs_dim, h), nn.Linear(act_dim, h)
+        self.embed_ln, self.drop = nn.LayerNorm(h), nn.Dropout(dropout)
+        self.transformer = Transformer(h, n_layer, n_head, window, dropout, cross)
+        self.action_head = nn.Linear(h, act_dim)
+        self.tokens_per_step = 2
+
+    def pre_tokens(self, states: torch.Tensor, y: torch.Tensor | None) -> list[torch.Tensor]:
+        """Embeddings (B, T, h) of the tokens that precede a_t; the last one is s_t."""
+        return [self.embed_state(states)]
+
+    def embed(
+        self, states: torch.Tensor, actions: torch.Tensor, y: torch.Tensor | None
+    ) -> torch.Tensor:
+        """(B, T, obs), (B, T, act) -> interleaved tokens (B, T * tokens_per_step, h)."""
+        toks = [*self.pre_tokens(states, y), self.embed_action(actions)]
+        B, T, h = toks[0].shape
+        x = torch.stack(toks, dim=2).reshape(B, T * len(toks), h)
+        return self.drop(self.embed_ln(x))
+
+    def predict_actions(
+        self,
+        states: torch.Tensor,
+        actions: torch.Tensor,
+        y: torch.Tensor | None = None,
+        z: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """π(a_t | s_<=t, a_<t, ·) read from the state-token outputs: (B, T, act)."""
+        x = self.transformer(self.embed(states, actions, y), z)
+        k = self.tokens_per_step
+        return torch.tanh(self.action_head(x[:, k - 2 :: k]))
+
+    def action_sse(self, states, actions, mask, y=None, z=None) -> torch.Tensor:
+        """Per-trajectory sum of squared action errors over unmasked steps: (B,)."""
+        err = (self.predict_actions(states, actions, y, z) - actions).pow(2).sum(-1)
+        return (err * mask).sum(-1)
+
+
+class LPT(SequencePolicy):
+    """p_α(z) p_β(τ|z) p_γ(y|z): UNet prior, cross-attention Transformer, return MLP."""
+
+    def __init__(
+        self,
+        obs_dim: int,
+        act_dim: int,
+        h: int,
+        n_layer: int,
+        n_head: int,
+        window: int,
+        dropout: float,
+        n_latent: int,
+        use_unet: bool,
+        unet_dim: int,
+        unet_mults: tuple[int, ...],
+        unet_attn_heads: int,
+        unet_attn_dim_head: int,
+        return_hidden: int = 100,
+        return_dropout: float = 0.3,
+    ) -> None:
+        super().__init__(obs_dim, act_dim, h, n_layer, n_head, window, dropout, cross=True)
+        self.n_latent, self.h = n_latent, h
+        self.unet = (
+            UNet1D(
+                unet_dim, unet_mults, attn_heads=unet_attn_heads, attn_dim_head=unet_attn_dim_head
+            )
+            if use_unet
+            else None
+        )
+        d = n_latent * h
+        self.return_mlp = nn.Sequential(  # r_γ(z), Eq. 4
+            nn.Linear(d, return_hidden),
+            nn.SiLU(),
+            nn.Dropout(return_dropout),
+            nn.Linear(return_hidden, return_hidden),
+            nn.SiLU(),
+            nn.Dropout(return_dropout),
+            nn.Linear(return_hidden, 1),
+        )
+
+    def prior(self, z0: torch.Tensor) -> torch.Tensor:
+        """z = U_α(z0) (Eq. 2); the no-UNet ablation uses z = z0. (B, n_latent, h)."""
+        if self.unet is None:
+            return z0
+        B = z0.shape[0]
+        return self.unet(z0.reshape(B, 1, -1)).reshape(B, self.n_latent, self.h)
+
+    def predict_return(self, z: torch.Tensor) -> torch.Tensor:
+        return self.return_mlp(z.flatten(1)).squeeze(-1)  # (B,)
+
+    def forward(self, batch: dict[str, torch.Tensor], z0: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Training losses at the sampled z0: masked action MSE and return MSE (Eq. 6)."""
+        z = self.prior(z0)
+        sse = self.action_sse(batch["states"], batch["actions"], batch["mask"], z=z)
+        act_mse = sse.sum() / (batch["mask"].sum() * batch["actions"].shape[-1])
+        ret_mse = (self.predict_return(z) - batch["y"]).pow(2).mean()
+        return {"action_mse": act_mse, "return_mse": ret_mse}
+
+
+class DecisionTransformer(SequencePolicy):
+    """DT with the final return as return-to-go at every step (R_t ≡ y): tokens (R, s, a)."""
+
+    def __init__(
+        self,
+        obs_dim: int,
+        act_dim: int,
+        h: int,
+        n_layer: int,
+        n_head: int,
+        window: int,
+        dropout: float,
+    ) -> None:
+        super().__init__(obs_dim, act_dim, h, n_layer, n_head, window, dropout, cross=False)
+        self.embed_return = nn.Linear(1, h)
+        self.tokens_per_step = 3
+
+    def pre_tokens(self, states: torch.Tensor, y: torch.Tensor | None) -> list[torch.Tensor]:
+        assert y is not None, "DT needs the conditioning return y"
+        R = y[:, None, None].expand(-1, states.shape[1], 1)  # (B, T, 1), R_t ≡ y
+        return [self.embed_return(R), self.embed_state(states)]
+
+    def forward(self, batch: dict[str, torch.Tensor], z0: None = None) -> dict[str, torch.Tensor]:
+        sse = self.action_sse(batch["states"], batch["actions"], batch["mask"], y=batch["y"])
+        return {"action_mse": sse.sum() / (batch["mask"].sum() * batch["actions"].shape[-1])}
+
+
+class BehaviourCloning(SequencePolicy):
+    """BC on the same backbone: (s, a) tokens, no conditioning."""
+
+    def forward(self, batch: dict[str, torch.Tensor], z0: None = None) -> dict[str, torch.Tensor]:
+        sse = self.action_sse(batch["states"], batch["actions"], batch["mask"])
+        return {"action_mse": sse.sum() / (batch["mask"].sum() * batch["actions"].shape[-1])}

@@ -1,0 +1,126 @@
+"""Figures and the RESULTS.md claim table from the metrics of one ``reproduce`` run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from lpt.configs import Config
+
+from reprokit import plots
+from reprokit.report import Claim, format_mean_std, write_results
+
+PAPER = {  # paper Table 2 (maze2d-umaze, D4RL, 5 seeds) and Table 9 (no-UNet ablation)
+    "lpt": "65.43 ± 2.91",
+    "lpt_ei": "70.57 ± 1.39",
+    "dt": "31.0 ± 21.3 (final-return DT)",
+}
+
+
+def _fmt(metrics: dict, key: str) -> str:
+    stats = metrics.get(f"{key}_stats")
+    return format_mean_std(stats) if stats and stats["n"] else "not run"
+
+
+def claims(metrics: dict, tag: str) -> list[Claim]:
+    def m(name: str) -> float:
+        return metrics.get(f"{tag}_{name}_score", float("nan"))
+
+    lpt, ei, dt, bc, nou = m("lpt"), m("lpt_ei"), m("dt"), m("bc"), m("lpt_no_unet")
+    rho = metrics.get(f"{tag}_target_spearman", float("nan"))
+    s = {k: _fmt(metrics, f"{tag}_{k}_score") for k in ("lpt", "lpt_ei", "dt", "bc", "lpt_no_unet")}
+    return [
+        Claim(
+            "(a) LPT's normalized score beats DT-final-return and BC",
+            f"{tag}_lpt_score",
+            f"LPT {PAPER['lpt']} vs DT {PAPER['dt']} (maze2d-umaze, D4RL)",
+            s["lpt"],
+            f"DT {s['dt']}; BC {s['bc']}",
+            bool(lpt > dt and lpt > bc),
+        ),
+        Claim(
+            "(b) the no-UNet ablation (z = z0) scores at most LPT",
+            f"{tag}_lpt_no_unet_score",
+            "Table 9: w/o UNet below LPT on all 4 tasks (umaze not reported)",
+            s["lpt"],
+            f"no-UNet {s['lpt_no_unet']}",
+            bool(nou <= lpt),
+        ),
+        Claim(
+            "(c) achieved return rises with the requested y*",
+            f"{tag}_target_spearman",
+            "qualitative (paper Fig. on return conditioning)",
+            _fmt(metrics, f"{tag}_target_spearman"),
+            "Spearman ρ > 0 required",
+            bool(rho > 0),
+        ),
+        Claim(
+            "(d) LPT-EI (ω > 1) scores at least LPT (ω = 1)",
+            f"{tag}_lpt_ei_score",
+            f"LPT-EI {PAPER['lpt_ei']} vs LPT {PAPER['lpt']}",
+            s["lpt_ei"],
+            f"LPT (ω = 1) {s['lpt']}",
+            bool(ei >= lpt),
+        ),
+    ]
+
+
+def write_report(
+    metrics: dict,
+    curves: dict[str, list[list[float]]],
+    steps: list[int],
+    tag: str,
+    out: Path,
+    profile: str,
+    cfg: Config,
+    results_md: Path,
+) -> Path:
+    figs = {}
+    if steps:
+        figs["Training action MSE (mean ± std over seeds)"] = plots.learning_curves(
+            {k: (steps, np.array(v)) for k, v in curves.items()},
+            out / "action_mse.png",
+            xlabel="iteration",
+            ylabel="action MSE",
+            logy=True,
+        )
+    sweep = metrics["target_sweep"]
+    if sweep["mean_returns"]:
+        figs["Achieved return vs requested return y* (LPT, ω = 1)"] = plots.learning_curves(
+            {"LPT": (sweep["targets"], np.array(sweep["mean_returns"]))},
+            out / "target_sweep.png",
+            xlabel="requested return y*",
+            ylabel="achieved return",
+        )
+    d = metrics["data"]
+    notes = (
+        f"- Data: {d['n_trajectories']} trajectories / {d['n_transitions']} transitions generated "
+        f"locally (gymnasium-robotics PointMaze, D4RL waypoint-controller recipe); final returns "
+        f"mean {d['return_mean']:.2f}, max {d['return_max']:.0f}, "
+        f"{100 * d['frac_nonzero_return']:.0f}% non-zero. Scores are **not comparable** with "
+        f"the paper's D4RL tables.\n"
+        f"- Normalized score = 100·(R − R_random)/(R_controller − R_random) over "
+        f"{cfg.eval.horizon}-step episodes, references measured on our environment: random "
+        f"{metrics['ref_min_random']:.1f}, controller {metrics['ref_max_controller']:.1f}.\n"
+        f"- y* = {metrics['y_star']:.1f} (best return in the data); LPT-EI uses "
+        f"ω = {cfg.langevin.omega_ei}; mean |ŷ(z*) − y*| after planning: "
+        f"{metrics['plan_abs_error'] or float('nan'):.2f}.\n"
+        f"- Speed: LPT training {metrics.get('lpt_train_iters_per_s', float('nan')):.2f} it/s, "
+        f"DT {metrics.get('dt_train_iters_per_s', float('nan')):.2f} it/s; evaluation "
+        f"{metrics.get('eval_env_steps_per_s', float('nan')):.0f} env-steps/s (batched "
+        f"episodes, cached rollout); cached vs naive rollout speed-up "
+        f"{metrics.get('rollout_speedup', float('nan')):.1f}x over "
+        f"{cfg.eval.speed_steps} steps.\n"
+    )
+    return write_results(
+        results_md,
+        title=f"LPT: {profile} profile on {cfg.data.env}",
+        claims=claims(metrics, tag),
+        figures=figs,
+        wall_time_s=metrics["wall_time_s"],
+        command=f"python -m lpt.reproduce --profile {profile}",
+        profile=profile,
+        seeds=list(cfg.seeds),
+        notes=notes,
+        metrics_path=out / "metrics.json",
+    )

@@ -1,0 +1,49 @@
+"""Bad input: one clear line on stderr and a non-zero exit, from the real entry point."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def _run(*args: str, tmp: Path) -> subprocess.CompletedProcess:
+    env = os.environ | {
+        "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+        "OMP_NUM_THREADS": "1",
+        "REPROKIT_DATA": str(tmp),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "lpt.reproduce", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_unknown_key(tmp_path):
+    r = _run("--bogus", "1", tmp=tmp_path)
+    assert r.returncode == 2 and "bogus" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_unknown_env(tmp_path):
+    r = _run("--profile", "smoke", "--data.env", "halfcheetah", tmp=tmp_path)
+    assert r.returncode == 2 and "data.env" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_d4rl_file_missing_keys(tmp_path):
+    bad = tmp_path / "bad.hdf5"
+    with h5py.File(bad, "w") as f:
+        f["observations"] = np.zeros((5, 4))
+    r = _run(
+        "--profile", "smoke", "--data.path", str(bad), "--out", str(tmp_path / "o"), tmp=tmp_path
+    )
+    assert r.returncode == 2 and "bad.hdf5" in r.stderr and "missing key" in r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1

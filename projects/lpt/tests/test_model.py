@@ -1,0 +1,99 @@
+"""Backbone: sliding-window mask, causality, incremental == full forward, UNet prior, heads."""
+
+from __future__ import annotations
+
+import torch
+from conftest import tiny_lpt
+from lpt.model import BehaviourCloning, DecisionTransformer, sliding_window_mask
+from lpt.unet import UNet1D
+
+
+def test_sliding_window_mask():
+    m = sliding_window_mask(6, 3)
+    assert m[5].tolist() == [False, False, False, True, True, True]
+    assert m[0].tolist() == [True] + [False] * 5
+    assert not m.triu(1).any()
+
+
+def test_action_at_t_ignores_future_and_far_past(batch):
+    """With 2 layers and window 6 tokens, a_t depends on at most 2*5 earlier tokens, never later."""
+    model = tiny_lpt().eval()
+    z = torch.randn(3, 4, 16)
+    S, A = batch["states"], batch["actions"]
+    base = model.predict_actions(S, A, z=z)
+    S2, A2 = S.clone(), A.clone()
+    S2[:, 6:] += 5.0
+    A2[:, 5:] += 1.0  # a_5 is the target at s_5, so it must not affect step 5
+    out = model.predict_actions(S2, A2, z=z)
+    assert torch.allclose(out[:, :6], base[:, :6], atol=1e-6)
+    assert not torch.allclose(out[:, 6:], base[:, 6:])
+    S3 = S.clone()
+    S3[:, 0] += 5.0  # token 0 is 18 tokens before s_9: beyond the 2 x 5 receptive field
+    assert torch.allclose(model.predict_actions(S3, A, z=z)[:, 9], base[:, 9], atol=1e-6)
+
+
+def test_z_changes_actions(batch):
+    model = tiny_lpt().eval()
+    a1 = model.predict_actions(batch["states"], batch["actions"], z=torch.randn(3, 4, 16))
+    a2 = model.predict_actions(batch["states"], batch["actions"], z=torch.randn(3, 4, 16))
+    assert not torch.allclose(a1, a2)
+
+
+def _incremental(model, S, A, y=None, z=None):
+    outs, cache = [], None
+    for t in range(S.shape[1]):
+        pre = model.pre_tokens(S[:, t : t + 1], y)
+        cache = cache or model.transformer.empty_cache(pre[0])
+        for tok in pre:
+            x, cache = model.transformer.step(model.embed_ln(tok), z, cache)
+        outs.append(torch.tanh(model.action_head(x)))
+        tok = model.embed_ln(model.embed_action(A[:, t : t + 1]))
+        _, cache = model.transformer.step(tok, z, cache)
+    return torch.cat(outs, 1)
+
+
+def test_incremental_rollout_equals_full_forward(batch):
+    S, A = batch["states"], batch["actions"]
+    lpt = tiny_lpt().eval()
+    z = torch.randn(3, 4, 16)
+    assert torch.allclose(_incremental(lpt, S, A, z=z), lpt.predict_actions(S, A, z=z), atol=1e-5)
+    torch.manual_seed(0)
+    dt = DecisionTransformer(4, 2, 16, 2, 2, 9, 0.0).eval()
+    y = batch["y"]
+    assert torch.allclose(_incremental(dt, S, A, y=y), dt.predict_actions(S, A, y=y), atol=1e-5)
+    bc = BehaviourCloning(4, 2, 16, 2, 2, 6, 0.0, cross=False).eval()
+    assert torch.allclose(_incremental(bc, S, A), bc.predict_actions(S, A), atol=1e-5)
+
+
+def test_dt_conditions_on_return(batch):
+    torch.manual_seed(0)
+    dt = DecisionTransformer(4, 2, 16, 1, 2, 9, 0.0).eval()
+    S, A = batch["states"], batch["actions"]
+    assert not torch.allclose(
+        dt.predict_actions(S, A, y=batch["y"]), dt.predict_actions(S, A, y=batch["y"] + 1)
+    )
+
+
+def test_unet_prior_shapes_and_gradients():
+    unet = UNet1D(8, (1, 2, 4))
+    z0 = torch.randn(2, 1, 64, requires_grad=True)
+    z = unet(z0)
+    assert z.shape == z0.shape
+    z.sum().backward()
+    assert z0.grad.abs().sum() > 0
+    assert all(p.grad is not None for p in unet.parameters())
+
+
+def test_prior_identity_without_unet():
+    model = tiny_lpt(use_unet=False)
+    z0 = torch.randn(2, 4, 16)
+    assert torch.equal(model.prior(z0), z0)
+    assert not torch.allclose(tiny_lpt().prior(z0), z0)
+
+
+def test_losses_reach_every_parameter(batch):
+    model = tiny_lpt(dropout=0.1).train()
+    out = model(batch, torch.randn(3, 4, 16))
+    (out["action_mse"] + 0.25 * out["return_mse"]).backward()
+    missing = [n for n, p in model.named_parameters() if p.grad is None]
+    assert not missing
