@@ -1,0 +1,152 @@
+"""Configurations of DRC: the `smoke`, `cpu` and `paper` profiles.
+
+smoke: `python -m drc.reproduce --profile smoke` (seconds; every code path, tiny sizes).
+cpu:   `python -m drc.reproduce --profile cpu` (about 10 min on 2 cores, OMP_NUM_THREADS=1):
+       TexSprites at 32x32, 3 seeds, DRC vs the no-re-assignment ablation and the baselines.
+paper: `python -m drc.reproduce --profile paper --data.image_dir D --data.mask_dir M` (GPU): the
+       official `config_gallery/*.yml` hyper-parameters (128x128, batch 48, K0=60, K1=40,
+       delta_0=0.4, delta_1=0.1, sigma=0.25, lr 1e-4, EBM lr 2e-5, z_f=256, z_b=256, z_s=512,
+       200 classes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from reprokit.config import param
+
+
+@dataclass
+class DataConfig:
+    """Where the images come from."""
+
+    source: Literal["sprites", "folder"] = param(
+        "sprites", "TexSprites generator or an image folder"
+    )
+    image_size: int = param(32, "image side; must equal 4 * 2**(len(model.channels) - 1)", ge=8)
+    n_train: int = param(512, "training images (sprites; each has persistent chains)", ge=1)
+    n_test: int = param(
+        200, "held-out images (sprites: generated; folder: the last n_test files)", ge=1
+    )
+    max_objects: int = param(3, "TexSprites: 1..max_objects shapes per image", ge=1, le=6)
+    data_seed: int = param(
+        1234, "TexSprites generator seed (the same data for every training seed)"
+    )
+    image_dir: str | None = param(None, "folder of images (source=folder)")
+    mask_dir: str | None = param(
+        None, "folder of ground-truth masks, same file stems (source=folder)"
+    )
+    flip: bool = param(False, "random horizontal flip during training (the official code flips)")
+
+
+@dataclass
+class ModelConfig:
+    """Generators, warp net, pseudo-label encoders and the latent EBM."""
+
+    zf_dim: int = param(32, "foreground latent dimension z_f", ge=1)
+    zb_dim: int = param(4, "background latent dimension z_b (small: the fg/bg asymmetry)", ge=1)
+    zs_dim: int = param(64, "warp (pixel re-assignment) latent dimension z_s", ge=1)
+    channels: tuple[int, ...] = param(
+        (32, 32, 16, 8), "decoder channels: 4x4 stem, then one UpBlock each"
+    )
+    enc_channels: tuple[int, ...] = param((16, 32, 64), "pseudo-label encoder DownBlock channels")
+    n_classes: int = param(32, "K: symbol classes of the EBM / encoder logits", ge=2)
+    nef: int = param(64, "EBM hidden width (s(z_s) uses 2*nef)", ge=1)
+    warp_range: float = param(
+        1.0, "max |offset| of the re-assignment grid (1 = half the canvas)", gt=0
+    )
+    reassign: bool = param(
+        True, "learned pixel re-assignment (warp) on the background; False = ablation"
+    )
+
+
+@dataclass
+class LangevinConfig:
+    """Short-run Langevin dynamics for the posterior (E-step) and the EBM prior."""
+
+    sigma: float = param(0.25, "sigma of the L1 pixel likelihood in the posterior", gt=0)
+    delta_0: float = param(0.4, "prior Langevin step size", gt=0)
+    delta_1: float = param(0.1, "posterior Langevin step size", gt=0)
+    K0: int = param(20, "prior Langevin steps per iteration (persistent chains)", ge=1)
+    K1: int = param(10, "posterior Langevin steps per iteration (persistent chains)", ge=1)
+    infer_test: int = param(100, "posterior Langevin steps from noise at test time", ge=1)
+    noise: bool = param(True, "add the Langevin noise term (False: gradient descent, for tests)")
+
+
+@dataclass
+class LossConfig:
+    """Regulariser weights (0 switches one off), as in the official code."""
+
+    tv: float = param(0.01, "total variation of the warped background (posterior and M-step)", ge=0)
+    ce: float = param(0.1, "pseudo-label cross-entropy EBM symbols -> generator encoders", ge=0)
+    orth: float = param(0.1, "orthogonality of conv weights of the fg and bg generators", ge=0)
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation."""
+
+    iters: int = param(300, "training iterations (one E-step + M-step + EBM step each)", ge=1)
+    batch_size: int = param(32, "images per iteration (per process under torchrun)", ge=1)
+    lr: float = param(1e-4, "generator Adam learning rate", gt=0)
+    ebm_lr_ratio: float = param(0.2, "EBM lr = ebm_lr_ratio * lr", gt=0)
+    beta1: float = param(0.5, "Adam beta1", ge=0, lt=1)
+    beta2: float = param(0.999, "Adam beta2", ge=0, lt=1)
+    log_every: int = param(25, "log losses every n iterations", ge=1)
+    ckpt_every: int = param(0, "checkpoint every n iterations (0: only at the end)", ge=0)
+    resume: bool = param(False, "resume from the run folder's checkpoint if present")
+    eval_batch: int = param(200, "images per batch at test-time inference", ge=1)
+
+
+@dataclass
+class DRCConfig:
+    """Everything `drc.reproduce` and `drc.train` read."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    langevin: LangevinConfig = field(default_factory=LangevinConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    seeds: tuple[int, ...] = param((0, 1, 2), "training seeds")
+    ablation: bool = param(True, "also train the no-pixel-re-assignment ablation")
+    baselines: bool = param(True, "evaluate all-foreground, colour k-means and GrabCut")
+    device: str = param("auto", "auto | cpu | cuda | cuda:N")
+    out: str | None = param(None, "output folder (default: projects/drc/results/<profile>)")
+
+
+def smoke() -> DRCConfig:
+    """Seconds: 16x16 sprites, 2 seeds, a few iterations, every code path."""
+    c = DRCConfig()
+    c.data.image_size, c.data.n_train, c.data.n_test, c.data.flip = 16, 24, 8, True
+    c.model.zf_dim, c.model.zs_dim, c.model.channels = 8, 8, (8, 8, 4)
+    c.model.enc_channels, c.model.n_classes, c.model.nef = (4, 8), 4, 8
+    c.langevin.K0, c.langevin.K1, c.langevin.infer_test = 2, 2, 3
+    c.train.iters, c.train.batch_size, c.train.log_every, c.train.ckpt_every = 3, 8, 1, 2
+    c.train.eval_batch = 8
+    c.seeds = (0, 1)
+    return c
+
+
+def cpu() -> DRCConfig:
+    """The CPU profile (2 cores, about 10 min): defaults above (32x32 TexSprites, 3 seeds)."""
+    return DRCConfig()
+
+
+def paper() -> DRCConfig:
+    """The official CUB/Dogs/Cars configuration (config_gallery/cub_all.yml) on an image folder."""
+    c = DRCConfig()
+    c.data.source, c.data.image_size, c.data.flip, c.data.n_test = "folder", 128, True, 1000
+    c.model.zf_dim, c.model.zb_dim, c.model.zs_dim = 256, 256, 512
+    c.model.channels = (128, 1024, 512, 256, 128, 64)
+    c.model.enc_channels = (64, 128, 256, 512, 1024)
+    c.model.n_classes, c.model.nef = 200, 200
+    c.langevin.K0, c.langevin.K1, c.langevin.infer_test = 60, 40, 300
+    c.train.iters, c.train.batch_size, c.train.log_every, c.train.ckpt_every = 100_000, 48, 100, 300
+    c.train.eval_batch = 48
+    c.seeds = (0,)
+    c.ablation, c.baselines = False, True
+    return c
+
+
+PROFILES = {"smoke": smoke, "cpu": cpu, "paper": paper}

@@ -1,0 +1,77 @@
+"""TexSprites: shapes, ranges, masks that match the painted shapes, caching, folder errors."""
+
+from __future__ import annotations
+
+import drc.data as data
+import numpy as np
+import pytest
+from drc.data import load_folder, load_sprites, make_sprites, render_sprites, shape_inside
+from PIL import Image
+
+
+def test_shapes_contain_their_centre_and_not_far_points() -> None:
+    for s in data.SHAPES:
+        assert shape_inside(s, np.array(0.0), np.array(0.0))
+        assert not shape_inside(s, np.array(3.0), np.array(3.0))
+    with pytest.raises(ValueError, match="unknown shape"):
+        shape_inside("star", np.array(0.0), np.array(0.0))
+
+
+def test_generated_batch_ranges_and_shapes() -> None:
+    d = make_sprites(16, 32, 3, seed=0)
+    assert d["x"].shape == (16, 3, 32, 32) and d["x"].dtype == np.float32
+    assert d["x"].min() >= -1 and d["x"].max() <= 1
+    assert d["mask"].shape == (16, 32, 32) and d["mask"].dtype == bool
+    assert 0.03 < d["mask"].mean() < 0.6
+    # Every image has at least one object; instance masks lie inside the foreground mask.
+    assert d["mask"].reshape(16, -1).any(1).all()
+    assert (d["inst"].any(1) <= d["mask"]).all()
+    np.testing.assert_array_equal(make_sprites(4, 32, 3, seed=0)["x"], d["x"][:4])
+
+
+def test_masks_match_the_painted_shapes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Constant background outside the palette: mask pixels differ from it, far pixels do not."""
+    bg = np.array([0.5, 0.0, 0.5], dtype=np.float32)  # green 0: every palette colour has G >= 0.15
+    monkeypatch.setattr(data, "_background", lambda rng, S, cols: np.broadcast_to(bg, (S, S, 3)))
+    rng = np.random.default_rng(3)
+    for _ in range(10):
+        x, fg, _ = render_sprites(rng, 32, 3)
+        img = (x + 1) / 2  # (3, H, W) in [0, 1]
+        near = fg.copy()  # the mask dilated by one pixel (antialiased borders)
+        near[1:] |= fg[:-1]
+        near[:-1] |= fg[1:]
+        near[:, 1:] |= near[:, :-1].copy()
+        near[:, :-1] |= near[:, 1:].copy()
+        far = img[:, ~near]  # (3, n) pure background pixels
+        ref = np.median(far, axis=1, keepdims=True)
+        assert np.abs(far - ref).max() < 1e-5
+        assert (img[1][fg] - ref[1] > 0.05).all()  # at least half covered by palette colours
+
+
+def test_cache_roundtrip() -> None:
+    a = load_sprites(6, 16, 2, seed=5)
+    b = load_sprites(6, 16, 2, seed=5)
+    np.testing.assert_array_equal(a["x"], b["x"])
+    np.testing.assert_array_equal(a["x"], make_sprites(6, 16, 2, seed=5)["x"])
+
+
+def _write(folder, n, size, prefix=""):
+    folder.mkdir()
+    for i in range(n):
+        Image.fromarray(np.full((size, size, 3), 40 * i, np.uint8)).save(folder / f"{i:03d}.png")
+
+
+def test_folder_errors(tmp_path) -> None:
+    from reprokit.datasets import DatasetError
+
+    _write(tmp_path / "img", 3, 32)
+    (tmp_path / "mask").mkdir()
+    for i in range(2):
+        Image.fromarray(np.zeros((32, 32), np.uint8)).save(tmp_path / "mask" / f"{i:03d}.png")
+    with pytest.raises(DatasetError, match="mask"):
+        load_folder(tmp_path / "img", tmp_path / "mask", 32)
+    Image.fromarray(np.zeros((32, 32), np.uint8)).save(tmp_path / "mask" / "002.png")
+    out = load_folder(tmp_path / "img", tmp_path / "mask", 32)
+    assert out["x"].shape == (3, 3, 32, 32) and out["mask"].shape == (3, 32, 32)
+    with pytest.raises(DatasetError, match="expected 64x64"):
+        load_folder(tmp_path / "img", tmp_path / "mask", 64)

@@ -1,0 +1,42 @@
+"""IoU / Dice and the label-free baselines."""
+
+from __future__ import annotations
+
+import numpy as np
+from drc import baselines
+from drc.evaluate import iou_dice
+
+
+def test_iou_dice_values() -> None:
+    p = np.zeros((3, 4, 4), bool)
+    g = np.zeros((3, 4, 4), bool)
+    p[0, :2], g[0, :1] = True, True  # |P|=8, |G|=4, inter 4 -> IoU .5, Dice 2/3
+    p[1], g[1] = True, True
+    iou, dice = iou_dice(p, g)  # image 2: both empty -> 1
+    np.testing.assert_allclose(iou, [0.5, 1.0, 1.0])
+    np.testing.assert_allclose(dice, [2 / 3, 1.0, 1.0])
+
+
+def _square_image():
+    x = np.full((1, 3, 24, 24), -0.6, np.float32)
+    x[0, 0, 8:16, 8:16], x[0, 1, 8:16, 8:16] = 0.9, 0.5
+    m = np.zeros((1, 24, 24), bool)
+    m[0, 8:16, 8:16] = True
+    return x, m
+
+
+def test_kmeans_border_rule_picks_the_object() -> None:
+    x, m = _square_image()
+    iou, _ = iou_dice(baselines.kmeans(x), m)
+    assert iou[0] == 1.0
+    inv = x.copy()
+    inv[0, 0] = -inv[0, 0]  # swap which cluster is bright: the rule does not use brightness
+    assert iou_dice(baselines.kmeans(inv), m)[0][0] == 1.0
+
+
+def test_grabcut_and_allfg() -> None:
+    x, m = _square_image()
+    gc = baselines.grabcut(x)
+    assert gc.shape == (1, 24, 24) and gc.dtype == bool
+    assert iou_dice(gc, m)[0][0] > 0.8
+    np.testing.assert_allclose(iou_dice(baselines.all_foreground(x), m)[0], m.mean())

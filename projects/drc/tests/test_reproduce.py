@@ -1,0 +1,90 @@
+"""The entry point: the smoke profile end to end and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from drc.configs import smoke
+from drc.reproduce import cli, main
+from PIL import Image
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+KEYS = [
+    "sprites_drc_iou",
+    "sprites_drc_dice",
+    "sprites_kmeans_iou",
+    "sprites_grabcut_iou",
+    "sprites_allfg_iou",
+    "sprites_no_reassign_iou",
+    "wall_time_s",
+]
+
+
+def test_smoke_end_to_end(tmp_path) -> None:
+    cfg = smoke()
+    cfg.out = str(tmp_path)
+    metrics = main(cfg, "smoke")
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    for k in KEYS:
+        assert k in saved and np.isfinite(saved[k]), k
+        assert saved[k] == metrics[k]
+    assert 0 <= saved["sprites_drc_iou"] <= 1
+    assert len(saved["sprites_drc_iou_values"]) == len(cfg.seeds)
+    assert (tmp_path / "masks.png").exists()
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": SRC, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "drc.reproduce", *args]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_unknown_key_is_a_one_line_error() -> None:
+    p = _cli("--bogus", "1")
+    assert p.returncode != 0
+    assert "bogus" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_out_of_range_value(capsys) -> None:
+    with pytest.raises(SystemExit) as e:
+        cli(["--profile", "smoke", "--train.iters", "0"])
+    assert e.value.code == 2 and "train.iters" in capsys.readouterr().err
+
+
+def _folders(tmp_path: Path, n_img: int, n_mask: int, size: int) -> list[str]:
+    (tmp_path / "img").mkdir()
+    (tmp_path / "mask").mkdir()
+    for i in range(n_img):
+        Image.fromarray(np.zeros((size, size, 3), np.uint8)).save(tmp_path / "img" / f"{i}.png")
+    for i in range(n_mask):
+        Image.fromarray(np.zeros((size, size), np.uint8)).save(tmp_path / "mask" / f"{i}.png")
+    return [
+        "--profile",
+        "smoke",
+        "--data.source",
+        "folder",
+        "--out",
+        str(tmp_path / "o"),
+        "--data.image_dir",
+        str(tmp_path / "img"),
+        "--data.mask_dir",
+        str(tmp_path / "mask"),
+    ]
+
+
+def test_folders_of_different_lengths(tmp_path, capsys) -> None:
+    assert cli(_folders(tmp_path, 4, 3, 16)) == 2
+    err = capsys.readouterr().err
+    assert "3 mask files but 4 images" in err and len(err.strip().splitlines()) == 1
+
+
+def test_wrong_image_size(tmp_path, capsys) -> None:
+    assert cli(_folders(tmp_path, 4, 4, 20)) == 2
+    err = capsys.readouterr().err
+    assert "expected 16x16" in err and len(err.strip().splitlines()) == 1
