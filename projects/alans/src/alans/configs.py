@@ -69,9 +69,9 @@ class AlansCfg:
 class TierACfg:
     enabled: bool = param(True, "run Tier A (ground-truth attributes -> reasoning)")
     splits: tuple[str, ...] = param(("systematicity", "productivity", "localism"), "splits to run")
-    steps: int = param(300, "optimisation steps of ALANS / ALANS-Ind", ge=0)
+    steps: int = param(100, "optimisation steps of ALANS / ALANS-Ind", ge=0)
     lr: float = param(1e-2, "Adam learning rate of the 8-16 reasoning parameters", gt=0)
-    mlp_steps: int = param(1500, "optimisation steps of the contrastive MLP", ge=0)
+    mlp_steps: int = param(800, "optimisation steps of the contrastive MLP", ge=0)
     mlp_lr: float = param(1e-3, "Adam learning rate of the MLP", gt=0)
     batch: int = param(128, "problems per step", ge=1)
     label_smoothing: float = param(0.0, "smoothing of the ground-truth one-hot inputs", ge=0, lt=1)
@@ -87,14 +87,14 @@ class TierBCfg:
     warmup_problems: int = param(250, "problems whose 16 panels label the perception warm-up", ge=0)
     warmup_steps: int = param(300, "attribute-supervised LeNet warm-up steps (a deviation)", ge=0)
     warmup_batch: int = param(128, "panels per warm-up step", ge=1)
-    steps: int = param(150, "end-to-end ALANS steps after the warm-up", ge=0)
+    steps: int = param(100, "end-to-end ALANS steps after the warm-up", ge=0)
     batch: int = param(32, "problems per step", ge=1)
     warmup_lr: float = param(3e-3, "Adam learning rate of the perception warm-up", gt=0)
     lr: float = param(
         0.95e-4, "Adam learning rate of perception, end to end (official value)", gt=0
     )
     backend_lr: float = param(1e-2, "Adam learning rate of the reasoning parameters", gt=0)
-    baseline_steps: int = param(600, "steps of the CNN-MLP and SCL baselines", ge=0)
+    baseline_steps: int = param(400, "steps of the CNN-MLP and SCL baselines", ge=0)
     baseline_lr: float = param(1e-3, "Adam learning rate of the baselines", gt=0)
 
 

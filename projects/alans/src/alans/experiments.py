@@ -141,10 +141,10 @@ def tier_b(cfg: Config, seed: int, device: torch.device, log) -> dict:
         b.warmup_problems,
         b.warmup_steps,
         b.warmup_batch,
-        b.lr,
+        b.warmup_lr,
         seed,
     )
-    res["perception_acc"] = perception_accuracy(model, crops["test"], data["test"])
+    res["perception_acc_warmup"] = perception_accuracy(model, crops["test"], data["test"])
 
     def eval_alans(part: str) -> float:
         model.eval()
@@ -165,6 +165,7 @@ def tier_b(cfg: Config, seed: int, device: torch.device, log) -> dict:
     )
     for part in ("iid", "test"):
         res[f"alans_{part}_acc"] = eval_alans(part)
+    res["perception_acc"] = perception_accuracy(model, crops["test"], data["test"])
     for name, cls in (("cnn", CNNMLP), ("scl", SCL)):
         seed_everything(seed)
         net = cls().to(device)

@@ -227,10 +227,16 @@ def notes(m: dict, splits: tuple[str, ...], tb_split: str | None, cfg) -> str:
         ]
     if tb_split is not None:
         k = f"tierB_{tb_split}"
-        pa = ", ".join(f"{a} {_p(m, f'{k}_perception_{a}_acc')}" for a in ("type", "size", "color"))
+        pa, pw = (
+            ", ".join(
+                f"{a} {_p(m, f'{k}_perception_{st}{a}_acc')}" for a in ("type", "size", "color")
+            )
+            for st in ("", "warmup_")
+        )
         lines += [
             f"Tier B ({tb_split}, seeds {list(cfg.tier_b.seeds)}): LeNet attribute accuracy on "
-            f"test panels after training: {pa}. ALANS after the warm-up only (before any "
+            f"test panels after the warm-up: {pw}; after end-to-end training with the paper's "
+            f"loss: {pa}. ALANS after the warm-up only (before any "
             f"end-to-end step): {_p(m, f'{k}_alans_warmup_only_acc')}. The warm-up uses attribute "
             "labels (a deviation: the paper never does).",
             "",

@@ -116,8 +116,9 @@ def main(cfg: Config, profile: str) -> dict:
                     key = f"tierB_{tb_split}_{k.replace('_test_acc', '_acc')}"
                     metrics[key] = float(np.mean([r[k] for r in rb]))
                     metrics[f"{key}_seeds"] = [r[k] for r in rb]
-            for a, v in rb[0]["perception_acc"].items():
-                metrics[f"tierB_{tb_split}_perception_{a}_acc"] = v
+            for stage, tag in (("perception_acc_warmup", "warmup_"), ("perception_acc", "")):
+                for a, v in rb[0][stage].items():
+                    metrics[f"tierB_{tb_split}_perception_{tag}{a}_acc"] = v
         metrics["wall_time_s"] = time.time() - t0
         run.finish({k: v for k, v in metrics.items() if isinstance(v, float)})
     write_metrics(out / "metrics.json", metrics)
