@@ -1,0 +1,234 @@
+"""Typed configuration and the three profiles (smoke, cpu, paper).
+
+Every field is read by some code path; the DAMC code-vs-paper choices are switches in
+``DAMCConfig`` (see the README's Deviations table).
+
+Profiles
+* ``smoke``: seconds; every code path (toy, both digits methods, all metrics, figures).
+  ``python -m damc.reproduce --profile smoke``
+* ``cpu``: the default; ~10 min on 2 cores with OMP_NUM_THREADS=1; toy (DAMC vs short/long-run
+  Langevin) and digits (DAMC vs LEBM: recon MSE, proxy-FID, AUPRC), seeds 0 1 2.
+  ``make reproduce PROJECT=damc``  (writes results/cpu/metrics.json and RESULTS.md)
+* ``paper``: the official CIFAR-10-size configuration (nz 128, ngf 128, batch 128, 1e6
+  iterations, Q with 100 diffusion steps) on a user-supplied image folder, GPU.
+  ``torchrun --nproc_per_node 8 -m damc.train --profile paper --data.path /data/cifar10_train``
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from reprokit.config import param
+
+
+@dataclass
+class ModelConfig:
+    """Networks of p_α(z) p_β(x|z)."""
+
+    nz: int = param(16, "latent dimension", ge=1)
+    g_hidden: int = param(256, "MLP generator width (digits)", ge=1)
+    ngf: int = param(128, "conv generator base width (image folders)", ge=1)
+    e_hidden: int = param(200, "energy MLP width ndf (official _netE: 200)", ge=1)
+
+
+@dataclass
+class LangevinConfig:
+    """Short-run Langevin chains used by both DAMC and LEBM during learning."""
+
+    post_steps: int = param(30, "posterior Langevin steps per iteration (official 30)", ge=0)
+    post_step_size: float = param(0.1, "posterior step size δ (official 0.1)", gt=0)
+    prior_steps: int = param(60, "prior Langevin steps per iteration (official 60)", ge=0)
+    prior_step_size: float = param(0.4, "prior step size δ (official 0.4)", gt=0)
+    sigma: float = param(0.3, "generator noise σ of p_β(x|z)", gt=0)
+    with_noise: bool = param(True, "add the δ·n noise term during learning")
+
+
+@dataclass
+class DiffusionConfig:
+    """The latent diffusion amortizer q_φ (official _netQ_U)."""
+
+    n_steps: int = param(50, "ancestral sampling steps of q_φ (official 100)", ge=2)
+    logsnr_min: float = param(-5.1, "λ_min of the log-SNR schedule")
+    logsnr_max: float = param(9.8, "λ_max of the log-SNR schedule")
+    var_type: Literal["large", "small"] = param("large", "reverse-step variance")
+    sample_noise: bool = param(True, "ancestral noise on (official Q_with_noise)")
+    residual: bool = param(True, "ε̂ = z_t + net(z_t) (official diffusion_residual)")
+    hidden: int = param(128, "ε-net width h (widths h, 2h, 2h)", ge=1)
+    ntemb: int = param(64, "time-embedding width", ge=2)
+    nxemb: int = param(64, "context (x-embedding) width", ge=1)
+    enc_hidden: int = param(256, "MLP x-encoder width (digits)", ge=1)
+    nif: int = param(64, "conv x-encoder base width (image folders)", ge=1)
+
+
+@dataclass
+class DAMCConfig:
+    """DAMC learning algorithm; the code-vs-paper choices are the last three switches."""
+
+    q_updates: int = param(6, "AdamW steps on q_φ per iteration (official 6)", ge=1)
+    p_mask: float = param(0.2, "prob. of the null context when training q_φ", ge=0, le=1)
+    ema_rho: float = param(0.005, "EMA rate ρ of the initialiser q_φ̄", gt=0, le=1)
+    ema_every: int = param(10, "EMA update period in iterations", ge=1)
+    warmup: int = param(
+        0, "first iterations with chains started from q_0 = N(0, I) (paper Fig. 1; code: 0)", ge=0
+    )
+    q_lr: float = param(2e-4, "AdamW learning rate of q_φ", gt=0)
+    q_weight_decay: float = param(1e-4, "AdamW weight decay of q_φ", ge=0)
+    prior_init: Literal["code", "paper"] = param(
+        "code",
+        "prior-chain start: code = [q_φ̄(z|x) ; N(0,I)] (2B chains), paper = q_φ̄(z) (B chains)",
+    )
+    prior_branch_data: Literal["posterior", "prior"] = param(
+        "posterior",
+        "unconditional branch trained on: posterior = masked z⁺ (code), prior = also z⁻ (paper)",
+    )
+    gen_refine_steps: int = param(
+        0, "EBM Langevin steps after q_φ(z) samples for generation (code: 0)", ge=0
+    )
+
+
+@dataclass
+class OptimConfig:
+    """Adam for G and E (official betas (0.5, 0.999)), clipping, step decay."""
+
+    g_lr: float = param(2e-4, "generator learning rate", gt=0)
+    e_lr: float = param(1e-4, "energy learning rate", gt=0)
+    beta1: float = param(0.5, "Adam β1 (all three optimisers)", ge=0, lt=1)
+    max_grad_norm: float = param(100.0, "gradient-norm clip on G, E, q_φ", gt=0)
+    lr_decay: float = param(0.99, "learning-rate factor every lr_decay_every iters", gt=0, le=1)
+    lr_decay_every: int = param(1000, "iterations between decays", ge=1)
+    lr_floor: float = param(1e-5, "learning-rate floor", ge=0)
+
+
+@dataclass
+class TrainConfig:
+    """The learning loop shared by DAMC and LEBM."""
+
+    iterations: int = param(400, "learning iterations per (method, seed)", ge=1)
+    batch_size: int = param(128, "images per iteration (per process under DDP)", ge=2)
+    ckpt_every: int = param(200, "iterations between checkpoints (0: only at the end)", ge=0)
+    log_every: int = param(50, "iterations between log lines", ge=1)
+    resume: bool = param(True, "resume from the run folder's checkpoint when present")
+
+
+@dataclass
+class DataConfig:
+    """Digits (CPU) or an image folder (paper profile)."""
+
+    dataset: Literal["digits", "image_folder"] = param("digits", "training data")
+    size: int = param(8, "image size (digits: 8/16/32; image folder: 32/64)", ge=8)
+    path: Path | None = param(None, "image folder (required for dataset=image_folder)")
+    test_fraction: float = param(0.1, "image folder: held-out fraction for test MSE", gt=0, lt=1)
+    heldout_classes: tuple[int, ...] = param(
+        (1, 4, 5, 7),
+        "digits: seed i holds out class heldout_classes[i % len] (anomalies; paper 1/4/5/7/9)",
+        ge=0,
+        le=9,
+    )
+
+
+@dataclass
+class EvalConfig:
+    """Digits / image metrics."""
+
+    n_gen: int = param(1000, "generated samples for proxy-FID", ge=2)
+    ebm_gen_steps: int = param(100, "prior Langevin steps from noise for EBM samples", ge=0)
+    refine_steps: int = param(
+        10, "noise-free posterior steps after the init (recon, anomaly)", ge=0
+    )
+    inception_path: Path | None = param(
+        None, "pt_inception-2015-12-05 weights for real FID (image folders); None: skip"
+    )
+
+
+@dataclass
+class ToyConfig:
+    """Pinwheel toy with a known generator (official toy_example.py)."""
+
+    enabled: bool = param(True, "run the toy experiment")
+    iterations: int = param(300, "amortizer training iterations", ge=1)
+    batch_size: int = param(500, "x per iteration (official 500)", ge=2)
+    post_steps: int = param(50, "posterior Langevin steps per iteration (official 50)", ge=0)
+    step_size: float = param(0.1, "posterior Langevin step size δ (official 0.1)", gt=0)
+    sigma: float = param(0.25, "observation noise of x = G(z) + σε (official 0.25)", gt=0)
+    q_lr: float = param(2e-4, "AdamW learning rate (official 2e-4)", gt=0)
+    q_weight_decay: float = param(1e-2, "AdamW weight decay (official 1e-2)", ge=0)
+    q_updates: int = param(6, "q_φ steps per iteration", ge=1)
+    warmup: int = param(30, "iterations with chains started from q_0 = N(0, I) (official: 0)", ge=0)
+    p_mask: float = param(0.1, "null-context probability (official 0.1)", ge=0, le=1)
+    ema_rho: float = param(0.75, "EMA rate (official 0.75)", gt=0, le=1)
+    ema_every: int = param(10, "EMA period", ge=1)
+    diffusion_steps: int = param(100, "q_φ sampling steps (official 100)", ge=2)
+    hidden: int = param(64, "ε-net width h", ge=1)
+    n_eval: int = param(2000, "x's pooled for the MMD", ge=2)
+    shortrun_steps: int = param(50, "short-run Langevin baseline steps from N(0, I)", ge=1)
+    longrun_steps: int = param(2000, "long-run Langevin reference steps from N(0, I)", ge=1)
+
+
+@dataclass
+class Config:
+    seeds: tuple[int, ...] = param((0, 1, 2), "seeds (one run per method and seed)")
+    methods: tuple[str, ...] = param(
+        ("damc", "lebm"), "samplers to train", choices=("damc", "lebm")
+    )
+    device: Literal["auto", "cpu", "cuda"] = param("auto", "auto: cuda when available")
+    out: Path | None = param(None, "output folder (default: results/<profile>)")
+    model: ModelConfig = field(default_factory=ModelConfig)
+    langevin: LangevinConfig = field(default_factory=LangevinConfig)
+    diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
+    damc: DAMCConfig = field(default_factory=DAMCConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    toy: ToyConfig = field(default_factory=ToyConfig)
+
+
+def cpu() -> Config:
+    """CPU profile: ~10 min on 2 cores (OMP_NUM_THREADS=1); see RESULTS.md for the numbers."""
+    return Config()
+
+
+def smoke() -> Config:
+    """Seconds: every code path with tiny budgets."""
+    cfg = Config(seeds=(0,), device="cpu")
+    cfg.train = TrainConfig(iterations=3, batch_size=16, ckpt_every=2, log_every=1)
+    cfg.langevin = LangevinConfig(post_steps=3, prior_steps=3)
+    cfg.diffusion = DiffusionConfig(n_steps=4, hidden=16, ntemb=8, nxemb=8, enc_hidden=16)
+    cfg.damc = DAMCConfig(q_updates=2, ema_every=1, gen_refine_steps=2)
+    cfg.model = ModelConfig(nz=4, g_hidden=16, e_hidden=16)
+    cfg.eval = EvalConfig(n_gen=64, ebm_gen_steps=3, refine_steps=2)
+    cfg.toy = ToyConfig(
+        iterations=3,
+        batch_size=32,
+        post_steps=3,
+        q_updates=2,
+        ema_every=1,
+        diffusion_steps=4,
+        hidden=8,
+        n_eval=64,
+        shortrun_steps=3,
+        longrun_steps=6,
+    )
+    return cfg
+
+
+def paper() -> Config:
+    """Official CIFAR-10 configuration (train_gen_recon.py defaults + README), for GPUs."""
+    cfg = Config(seeds=(1,), methods=("damc",), device="auto")
+    cfg.model = ModelConfig(nz=128, ngf=128, e_hidden=200)
+    cfg.langevin = LangevinConfig(
+        post_steps=30, post_step_size=0.1, prior_steps=60, prior_step_size=0.4, sigma=0.1
+    )
+    cfg.diffusion = DiffusionConfig(n_steps=100, hidden=128, ntemb=128, nxemb=1024, nif=64)
+    cfg.damc = DAMCConfig()
+    cfg.optim = OptimConfig()
+    cfg.train = TrainConfig(iterations=1_000_000, batch_size=128, ckpt_every=10_000, log_every=100)
+    cfg.data = DataConfig(dataset="image_folder", size=32, path=None)
+    cfg.eval = EvalConfig(n_gen=50_000, ebm_gen_steps=100, refine_steps=10)
+    cfg.toy = ToyConfig(enabled=False)
+    return cfg
+
+
+PROFILES = {"smoke": smoke, "cpu": cpu, "paper": paper}

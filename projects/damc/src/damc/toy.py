@@ -1,0 +1,242 @@
+"""Pinwheel toy with a known generator (official toy_example/toy_example.py, made exact).
+
+z ~ p(z), a 2-arm pinwheel; x = G(z) + σ ε with G a fixed random MLP 2 → 128 → 128 → 128 → 2
+(ReLU, weights ~ N(0, 0.2²), biases ~ N(0, 0.1²)), σ = 0.25. Because G and p(z) are the true
+model, the pooled posterior ∫ p(x) p(z|x) dx equals p(z): the MMD between one posterior sample per
+fresh x and fresh prior samples measures the sampler alone (0 for an exact sampler).
+
+The pinwheel is written as a Gaussian mixture along the two arms, so log p(z) is exact and the
+posterior energy U(z; x) = ‖x − G(z)‖²/(2σ²) − log p(z) is what every sampler targets.
+Samplers compared: DAMC (q_φ(z|x) initialisation + the same K Langevin steps it is trained with),
+q_φ alone, short-run Langevin (K steps from N(0, I)), long-run Langevin (2000 steps from N(0, I)).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from damc.configs import ToyConfig
+from damc.diffusion import DiffusionAmortizer, MLPEncoder, ema_copy, ema_update
+from damc.langevin import langevin
+
+
+class PinwheelPrior:
+    """2-arm pinwheel as a mixture of Gaussians with an exact log-density.
+
+    Arm k, radial coordinate r_j = 1 + 0.3 q_j (q_j on a grid over ±2.5, weights ∝ N(q_j; 0, 1)),
+    angle θ = 2πk/2 + 0.25 e^{r_j}; mean 2 R(θ)[r_j, 0], covariance 4 R diag(s_r², 0.1²) Rᵀ
+    (the official sampler's radial_std 0.3, tangential_std 0.1, rate 0.25, scale 2).
+    """
+
+    def __init__(self, n_arms: int = 2, n_comp: int = 16) -> None:
+        radial_std, tangential_std, rate, scale = 0.3, 0.1, 0.25, 2.0
+        q = np.linspace(-2.5, 2.5, n_comp)
+        s_r = 0.6 * radial_std * (q[1] - q[0])
+        means, covs, logw = [], [], []
+        for k in range(n_arms):
+            for qj in q:
+                r = 1.0 + radial_std * qj
+                th = 2 * math.pi * k / n_arms + rate * math.exp(r)
+                R = np.array([[math.cos(th), -math.sin(th)], [math.sin(th), math.cos(th)]])
+                means.append(scale * R @ np.array([r, 0.0]))
+                covs.append(scale**2 * R @ np.diag([s_r**2, tangential_std**2]) @ R.T)
+                logw.append(-0.5 * qj**2)
+        logw = np.asarray(logw) - np.log(np.exp(logw).sum())
+        self.means = torch.tensor(np.stack(means), dtype=torch.float32)  # (M, 2)
+        self.covs = torch.tensor(np.stack(covs), dtype=torch.float32)  # (M, 2, 2)
+        self.logw = torch.tensor(logw, dtype=torch.float32)  # (M,)
+        self.prec = torch.linalg.inv(self.covs)
+        self.chol = torch.linalg.cholesky(self.covs)
+        self.logdet = torch.logdet(self.covs)
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        """log p(z), z: (B, 2) -> (B,)."""
+        d = z[:, None, :] - self.means[None]  # (B, M, 2)
+        maha = torch.einsum("bmi,mij,bmj->bm", d, self.prec, d)
+        logn = -0.5 * (maha + self.logdet[None] + 2 * math.log(2 * math.pi))
+        return torch.logsumexp(self.logw[None] + logn, dim=1)
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n exact draws: (n, 2)."""
+        comp = torch.multinomial(self.logw.exp(), n, replacement=True, generator=generator)
+        eps = torch.randn(n, 2, generator=generator)
+        return self.means[comp] + torch.einsum("nij,nj->ni", self.chol[comp], eps)
+
+
+class ToyGenerator(nn.Module):
+    """The fixed random likelihood network G: 2 → 128 → 128 → 128 → 2 (ReLU)."""
+
+    def __init__(self, seed: int) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(2, 128),
+            nn.ReLU(),
+            nn.Linear(128, 128),
+            nn.ReLU(),
+            nn.Linear(128, 128),
+            nn.ReLU(),
+            nn.Linear(128, 2),
+        )
+        gen = torch.Generator().manual_seed(10_000 + seed)
+        with torch.no_grad():
+            for m in self.net:
+                if isinstance(m, nn.Linear):
+                    m.weight.copy_(0.2 * torch.randn(m.weight.shape, generator=gen))
+                    m.bias.copy_(0.1 * torch.randn(m.bias.shape, generator=gen))
+        for p in self.parameters():
+            p.requires_grad_(False)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)
+
+
+class ToyModel:
+    """The true joint p(z) N(x; G(z), σ² I) and its posterior energy."""
+
+    def __init__(self, seed: int, sigma: float) -> None:
+        self.prior, self.G, self.sigma = PinwheelPrior(), ToyGenerator(seed), sigma
+
+    def sample_joint(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        z = self.prior.sample(n, generator)
+        x = self.G(z) + self.sigma * torch.randn(n, 2, generator=generator)
+        return z, x
+
+    def posterior_energy(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """U(z; x) = ‖x − G(z)‖²/(2σ²) − log p(z) (B,)."""
+        return (self.G(z) - x).pow(2).sum(1) / (2 * self.sigma**2) - self.prior.log_prob(z)
+
+    def chain(self, z: torch.Tensor, x: torch.Tensor, n_steps: int, step: float) -> torch.Tensor:
+        return langevin(z, lambda z_: self.posterior_energy(z_, x), n_steps, step, True)
+
+
+def mmd2(a: torch.Tensor, b: torch.Tensor, bandwidths=(0.1, 0.3, 1.0, 3.0)) -> float:
+    """Unbiased MMD² with a sum of RBF kernels k(u, v) = Σ_h exp(−‖u − v‖²/(2h²))."""
+
+    def k(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        d2 = torch.cdist(u, v).pow(2)
+        return sum(torch.exp(-d2 / (2 * h**2)) for h in bandwidths)
+
+    n, m = len(a), len(b)
+    kaa, kbb, kab = k(a, a), k(b, b), k(a, b)
+    t_aa = (kaa.sum() - kaa.diagonal().sum()) / (n * (n - 1))
+    t_bb = (kbb.sum() - kbb.diagonal().sum()) / (m * (m - 1))
+    return float(t_aa + t_bb - 2 * kab.mean())
+
+
+def build_toy_amortizer(tc: ToyConfig) -> DiffusionAmortizer:
+    """q_φ(z|x) for 2-D z and 2-D x (official _netQ_U_toy: an MLP x-encoder)."""
+    return DiffusionAmortizer(
+        MLPEncoder(2, tc.hidden, tc.hidden),
+        nz=2,
+        nxemb=tc.hidden,
+        ntemb=tc.hidden,
+        hidden=tc.hidden,
+        n_steps=tc.diffusion_steps,
+    )
+
+
+def train_toy_amortizer(
+    model: ToyModel, tc: ToyConfig, seed: int, log=None
+) -> tuple[DiffusionAmortizer, list[float]]:
+    """DAMC for the posterior only: z₀ = q_φ̄(z|x), z⁺ = K Langevin steps, q_φ ← fit z⁺ (×q_updates).
+
+    Fresh (z, x) every iteration (the official script reuses one fixed z batch). During the first
+    ``warmup`` iterations the chains start from q_0 = N(0, I) (0: the official untrained-q_φ start).
+    """
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    Q = build_toy_amortizer(tc)
+    Q_ema = ema_copy(Q)
+    opt = torch.optim.AdamW(
+        Q.parameters(), lr=tc.q_lr, betas=(0.5, 0.999), weight_decay=tc.q_weight_decay
+    )
+    losses: list[float] = []
+    for it in range(tc.iterations):
+        _, x = model.sample_joint(tc.batch_size, gen)
+        # q_0 = N(0, I) (paper Fig. 1 / Sec. 3): noise starts until q_φ has been fitted
+        z0 = torch.randn(len(x), 2) if it < tc.warmup else Q_ema.sample(x)
+        z_pos = model.chain(z0, x, tc.post_steps, tc.step_size)
+        Q.train()
+        for _ in range(tc.q_updates):
+            opt.zero_grad(set_to_none=True)
+            mask = (torch.rand(len(x), 1) >= tc.p_mask).float()
+            loss = Q.loss(z_pos, x, mask).mean()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(Q.parameters(), 100.0)
+            opt.step()
+        Q.eval()
+        if (it + 1) % tc.ema_every == 0:
+            ema_update(Q_ema, Q, tc.ema_rho)
+        if it + 1 == tc.warmup:
+            Q_ema.load_state_dict(Q.state_dict())
+        losses.append(float(loss.detach()))
+        if log is not None:
+            log(it, q_loss=losses[-1])
+    return Q, losses
+
+
+@torch.no_grad()
+def _recon(model: ToyModel, z: torch.Tensor, x: torch.Tensor) -> float:
+    """Per-x check (official "g_loss Q vs L"): mean ‖G(z) − x‖²; the pooled MMD alone cannot
+    see a sampler that ignores x."""
+    return float((model.G(z) - x).pow(2).sum(1).mean())
+
+
+def evaluate_samplers(
+    model: ToyModel, Q: DiffusionAmortizer, tc: ToyConfig, seed: int
+) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """MMD² of pooled posterior samples (one per fresh x) vs fresh prior samples, the per-x
+    reconstruction error, and cost.
+
+    Cost is stated as network evaluations per x (q_φ steps, Langevin gradient steps) and as the
+    measured wall time of each sampler on the n_eval x's.
+    """
+    gen = torch.Generator().manual_seed(1_000_000 + seed)
+    z_true, x = model.sample_joint(tc.n_eval, gen)
+    z_ref = model.prior.sample(tc.n_eval, gen)
+    z_ref2 = model.prior.sample(tc.n_eval, gen)
+    noise = torch.randn(tc.n_eval, 2, generator=gen)
+    K, T = tc.shortrun_steps, tc.diffusion_steps
+    runs = {
+        "damc_q": lambda: Q.sample(x),
+        "damc": lambda: model.chain(Q.sample(x), x, K, tc.step_size),
+        "shortrun": lambda: model.chain(noise, x, K, tc.step_size),
+        "shortrun_matched": lambda: model.chain(noise, x, K + T, tc.step_size),
+        "longrun": lambda: model.chain(noise, x, tc.longrun_steps, tc.step_size),
+    }
+    cost = {
+        "damc_q": f"{T} q_φ evals",
+        "damc": f"{T} q_φ evals + {K} Langevin steps",
+        "shortrun": f"{K} Langevin steps",
+        "shortrun_matched": f"{K + T} Langevin steps",
+        "longrun": f"{tc.longrun_steps} Langevin steps",
+    }
+    metrics: dict[str, float] = {"prior_floor_mmd": mmd2(z_ref2, z_ref)}
+    metrics["true_recon"] = _recon(model, z_true, x)
+    samples: dict[str, np.ndarray] = {"prior": z_ref.numpy()}
+    for name, run in runs.items():
+        torch.manual_seed(seed)
+        t0 = time.perf_counter()
+        z = run()
+        metrics[f"{name}_time_s"] = time.perf_counter() - t0
+        metrics[f"{name}_mmd"] = mmd2(z, z_ref)
+        metrics[f"{name}_recon"] = _recon(model, z, x)
+        samples[name] = z.numpy()
+    return metrics, samples | {"_cost": np.array([f"{k}: {v}" for k, v in cost.items()])}
+
+
+def run_toy(tc: ToyConfig, seed: int, log=None):
+    """Train the amortizer on one seed's toy model and evaluate all samplers."""
+    torch.manual_seed(seed)
+    model = ToyModel(seed, tc.sigma)
+    t0 = time.perf_counter()
+    Q, losses = train_toy_amortizer(model, tc, seed, log)
+    train_s = time.perf_counter() - t0
+    metrics, samples = evaluate_samplers(model, Q, tc, seed)
+    metrics["train_time_s"] = train_s
+    return metrics, samples, losses
