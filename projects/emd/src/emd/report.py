@@ -1,0 +1,249 @@
+"""Aggregate runs over seeds, decide the claims, draw figures, write metrics.json and RESULTS.md."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from emd.configs import Config
+from reprokit import plots
+from reprokit.report import Claim, format_mean_std, summarize, write_metrics, write_results
+
+LABELS = {
+    "di": "Diff-Instruct (EMD-1, ε only)",
+    "emd": "EMD-K (ε, z)",
+    "emd_nocancel": "EMD-K, no noise cancellation",
+    "emd_xz": "EMD-K (x, z)",
+    "emd_eps": "EMD-K (ε only)",
+}
+
+
+def _scatter_panels(panels: dict[str, np.ndarray], path: Path) -> Path:
+    """One 2-D scatter panel per entry, shared limits."""
+    n = len(panels)
+    fig = Figure(figsize=(3 * n, 3.2))
+    for i, (name, x) in enumerate(panels.items()):
+        ax = fig.add_subplot(1, n, i + 1)
+        ax.scatter(x[:2000, 0], x[:2000, 1], s=2, alpha=0.4, linewidths=0)
+        ax.set_xlim(-2.2, 2.2)
+        ax.set_ylim(-2.2, 2.2)
+        ax.set_aspect("equal")
+        ax.set_title(name, fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def _running_median(x: np.ndarray, w: int) -> np.ndarray:
+    w = max(1, min(w, len(x)))
+    return np.array([np.median(x[max(0, i - w + 1) : i + 1]) for i in range(0, len(x), w)])
+
+
+def write_report(
+    cfg: Config,
+    profile: str,
+    out: Path,
+    results: dict[str, dict[int, dict[str, Any]]],
+    teacher_metrics: dict[str, float],
+    x_teacher: np.ndarray,
+    ref: np.ndarray | None,
+    timing: dict[str, float],
+    c1: dict[str, float],
+    teacher_s: float,
+    t_start: float,
+) -> tuple[dict[str, Any], str]:
+    """Write ``out/metrics.json``, figures, and RESULTS.md; returns ``(metrics, notes)``."""
+    seeds = list(cfg.seeds)
+    K = cfg.distill.K
+    per: dict[str, dict[str, Any]] = {}
+    for method, runs in results.items():
+        finals = [runs[s]["final"] for s in seeds]
+        keys = finals[0].keys()
+        per[method] = {k: summarize([f[k] for f in finals]) for k in keys}
+        per[method]["grad_norm_median"] = summarize(
+            [np.median(runs[s]["hist"]["grad_norm"]) for s in seeds]
+        )
+        per[method]["steps_per_s"] = summarize([runs[s]["hist"]["steps_per_s"] for s in seeds])
+
+    def has(*ms: str) -> bool:
+        return all(m in per for m in ms)
+
+    def get(m: str, k: str) -> dict[str, Any] | None:
+        return per.get(m, {}).get(k)
+
+    n_t = timing["n"]
+    speedup = timing["teacher_s"] / timing["generator_s"]
+    metrics: dict[str, Any] = {
+        "teacher_modes_covered": teacher_metrics.get("modes_covered"),
+        "teacher": teacher_metrics,
+        "teacher_train_s": teacher_s,
+        "c1_rel_grad_diff": c1["rel_diff"],
+        "c1": c1,
+        "c5_sampling_speedup": speedup,
+        "c5_nfe_ratio": cfg.teacher.sample_steps / 1.0,
+        "c5_generator_s_per_1000": 1000 * timing["generator_s"] / n_t,
+        "c5_teacher_s_per_1000": 1000 * timing["teacher_s"] / n_t,
+        "K": K,
+        "distill_steps": cfg.distill.steps,
+        "methods": per,
+    }
+    if has("emd", "emd_nocancel"):
+        metrics["c2_grad_norm_ratio"] = summarize(
+            [
+                np.median(results["emd_nocancel"][s]["hist"]["grad_norm"])
+                / np.median(results["emd"][s]["hist"]["grad_norm"])
+                for s in seeds
+            ]
+        )
+    for m, prefix in (("emd", "c3_emd"), ("di", "c3_di")):
+        for k in ("modes_covered", "mmd", "kl_weights", "on_mode", "sliced_w", "recall"):
+            if get(m, k) is not None:
+                metrics[f"{prefix}_{k}"] = get(m, k)
+    for m, prefix in (("emd", "c4_eps_z"), ("emd_xz", "c4_x_z")):
+        if get(m, "mmd") is not None:
+            metrics[f"{prefix}_mmd"] = get(m, "mmd")
+            metrics[f"{prefix}_modes_covered"] = get(m, "modes_covered")
+
+    claims: list[Claim] = []
+    fmt = lambda d: format_mean_std(d) if d is not None else "—"  # noqa: E731
+    claims.append(
+        Claim(
+            text="C1: EMD-1 (ε only, noise cancelled) gives the Diff-Instruct gradient",
+            metric="c1_rel_grad_diff",
+            paper="exact equivalence (§3.5)",
+            ours=f"max |Δgrad| / max |grad| = {c1['rel_diff']:.1e}",
+            baseline="tolerance 1e-5",
+            held=c1["rel_diff"] < 1e-5,
+        )
+    )
+    if "c2_grad_norm_ratio" in metrics:
+        r = metrics["c2_grad_norm_ratio"]
+        cov_c, cov_n = get("emd", "modes_covered"), get("emd_nocancel", "modes_covered")
+        kl_c, kl_n = get("emd", "kl_weights"), get("emd_nocancel", "kl_weights")
+        worse = cov_c is not None and (
+            cov_n["mean"] < cov_c["mean"]
+            or (cov_n["mean"] == cov_c["mean"] and kl_n["mean"] > kl_c["mean"])
+        )
+        claims.append(
+            Claim(
+                text=f"C2: without noise cancellation (EMD-{K}) the median generator gradient "
+                "norm is ≥ 10× higher and coverage worse",
+                metric="c2_grad_norm_ratio",
+                paper="cancellation lowers grad norm and FID (Fig. 3a-b)",
+                ours=f"ratio {fmt(r)}; modes {fmt(cov_n)} (KL {fmt(kl_n)}) without vs "
+                f"{fmt(cov_c)} (KL {fmt(kl_c)}) with",
+                baseline="EMD with cancellation",
+                held=bool(r["mean"] >= 10 and worse),
+            )
+        )
+    if has("emd", "di") and get("emd", "mmd") is not None:
+        e_m, d_m = get("emd", "mmd"), get("di", "mmd")
+        e_c, d_c = get("emd", "modes_covered"), get("di", "modes_covered")
+        better = e_m["mean"] < d_m["mean"] and (e_c is None or e_c["mean"] >= d_c["mean"])
+        claims.append(
+            Claim(
+                text=f"C3: EMD-{K} beats Diff-Instruct at matched generator steps "
+                f"({cfg.distill.steps}) — lower MMD, ≥ coverage (pre-registered)",
+                metric="c3_emd_mmd, c3_emd_modes_covered",
+                paper="ImageNet-64 FID 2.20 (EMD-16) vs 5.57 (DI)",
+                ours=f"MMD {fmt(e_m)}; modes {fmt(e_c)}",
+                baseline=f"DI: MMD {fmt(d_m)}; modes {fmt(d_c)}",
+                held=bool(better),
+            )
+        )
+    if has("emd", "emd_xz") and get("emd", "mmd") is not None:
+        e_m, x_m = get("emd", "mmd"), get("emd_xz", "mmd")
+        claims.append(
+            Claim(
+                text=f"C4: (ε, z) sampling beats (x, z) sampling at equal step size (EMD-{K})",
+                metric="c4_eps_z_mmd, c4_x_z_mmd",
+                paper="Table 1: (ε, z) best FID/IS",
+                ours=f"(ε, z): MMD {fmt(e_m)}",
+                baseline=f"(x, z): MMD {fmt(x_m)}",
+                held=bool(e_m["mean"] < x_m["mean"]),
+            )
+        )
+    best = "emd" if "emd" in per else next(iter(per), None)
+    gap = ""
+    if best is not None and get(best, "mmd") is not None and "mmd" in teacher_metrics:
+        gap = f"; MMD {fmt(get(best, 'mmd'))} vs teacher {teacher_metrics['mmd']:.4f}"
+    claims.append(
+        Claim(
+            text="C5: one-step generator needs ≥ 50× fewer network evaluations and less wall "
+            "time per sample than the teacher sampler",
+            metric="c5_sampling_speedup, c5_nfe_ratio",
+            paper="1 NFE vs 79 (EDM Heun, ImageNet-64)",
+            ours=f"NFE 1 vs {cfg.teacher.sample_steps}; wall-time speedup {speedup:.0f}×{gap}",
+            baseline=f"teacher {metrics['c5_teacher_s_per_1000']:.3f} s / 1000 samples",
+            held=bool(cfg.teacher.sample_steps >= 50 and speedup > 1),
+        )
+    )
+
+    figures: dict[str, Path] = {}
+    s0 = seeds[0]
+    if ref is not None and np.asarray(ref).shape[-1] == 2:
+        panels = {"data": ref, f"teacher ({cfg.teacher.sample_steps} NFE)": x_teacher}
+        panels |= {LABELS[m] + " (1 NFE)": results[m][s0]["x"] for m in results}
+        figures[f"Samples (seed {s0}) after {cfg.distill.steps} generator steps"] = _scatter_panels(
+            panels, out / "samples.png"
+        )
+    elif ref is not None:
+        rows = {"teacher": x_teacher[:8]} | {LABELS[m]: results[m][s0]["x"][:8] for m in results}
+        figures["Samples (first 8)"] = plots.image_rows(
+            {k: v.reshape(-1, 1, 8, 8) for k, v in rows.items()}, out / "samples.png"
+        )
+    if results and "mmd" in next(iter(results.values()))[s0]["final"]:
+        steps = results[next(iter(results))][s0]["hist"]["steps"]
+        curves = {
+            LABELS[m]: (
+                steps,
+                np.array([[e["mmd"] for e in results[m][s]["hist"]["evals"]] for s in seeds]),
+            )
+            for m in results
+        }
+        figures["MMD² to data vs generator steps (mean ± std over seeds)"] = plots.learning_curves(
+            curves, out / "mmd_curves.png", ylabel="RBF-MMD²", logy=True
+        )
+    w = max(1, cfg.distill.steps // 50)
+    gcurves = {}
+    for m in results:
+        g = np.stack([_running_median(results[m][s]["hist"]["grad_norm"], w) for s in seeds])
+        gcurves[LABELS[m]] = (np.arange(g.shape[1]) * w, g)
+    figures["Generator gradient norm (running median)"] = plots.learning_curves(
+        gcurves, out / "grad_norm.png", ylabel="‖∇θ‖", logy=True
+    )
+
+    wall = time.perf_counter() - t_start
+    metrics["wall_time_s"] = wall
+    metrics_path = write_metrics(out / "metrics.json", metrics)
+    sps = ", ".join(f"{m} {per[m]['steps_per_s']['mean']:.1f}" for m in per)
+    notes = (
+        f"Teacher: {cfg.teacher.arch} trained {cfg.teacher.steps} steps in {teacher_s:.0f} s; "
+        f"its own {cfg.teacher.sample_steps}-step samples: "
+        + ", ".join(f"{k} = {v:.4g}" for k, v in teacher_metrics.items())
+        + f".\n\nTraining speed (generator steps/s, this machine): {sps}.\n\n"
+        f"All methods share one teacher (seed {cfg.teacher_seed}); seeds vary the distillation."
+    )
+    if cfg.out is None and profile == "cpu":
+        results_md = out.parent.parent / "RESULTS.md"
+    else:
+        results_md = out / "RESULTS.md"
+    write_results(
+        results_md,
+        title=f"EMD — {profile} profile ({cfg.data.dataset})",
+        claims=claims,
+        figures=figures,
+        wall_time_s=wall,
+        command=f"python -m emd.reproduce --profile {profile}",
+        profile=profile,
+        seeds=seeds,
+        notes=notes,
+        metrics_path=metrics_path,
+    )
+    return metrics, notes

@@ -1,0 +1,216 @@
+"""Training loops: the teacher (DSM), EMD distillation in jitted ``lax.scan`` chunks, sampling.
+
+Batches are sharded over ``jax.devices()`` (a 1-D ``data`` mesh; parameters replicated), so the
+same code runs data-parallel on several accelerators or fake CPU devices.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import flax.linen as nn
+import flax.serialization
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from emd.configs import DistillConfig, TeacherConfig
+from emd.data import SampleFn
+from emd.diffusion import ancestral_sample, dsm_loss
+from emd.distill import DistillState, init_state, make_train_step
+from emd.model import ApplyFn, Denoiser, Params, generate, init_params, make_apply
+from emd.unet import UNet
+
+
+class DivergenceError(RuntimeError):
+    """Training produced a non-finite value."""
+
+
+# TODO(reprokit): replace with reprokit.jax_utils.data_mesh / shard_batch once it exists.
+def data_mesh() -> Mesh:
+    """1-D mesh named ``data`` over every visible device."""
+    return Mesh(np.array(jax.devices()), ("data",))
+
+
+def make_shard(mesh: Mesh) -> Callable[[jax.Array], jax.Array]:
+    """Constrain a batch array's leading axis to the ``data`` mesh axis (inside ``jit``)."""
+    sharding = NamedSharding(mesh, PartitionSpec("data"))
+    if mesh.size == 1:
+        return lambda x: x
+    return lambda x: jax.lax.with_sharding_constraint(x, sharding)
+
+
+def replicate(tree: Any, mesh: Mesh) -> Any:
+    """Place a pytree (parameters, optimizer state) replicated on every device of ``mesh``."""
+    return jax.device_put(tree, NamedSharding(mesh, PartitionSpec()))
+
+
+def save_params(path: Path, tree: Any) -> None:
+    """Atomic msgpack checkpoint (flax serialization; temp file + rename)."""
+    # TODO(reprokit): reprokit.jax_utils.save_pytree
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(flax.serialization.to_bytes(jax.device_get(tree)))
+    tmp.replace(path)
+
+
+def build_net(tcfg: TeacherConfig, x_shape: tuple[int, ...]) -> nn.Module:
+    """The shared architecture of ψ, φ and θ for examples of shape ``x_shape``."""
+    if tcfg.arch == "mlp":
+        if len(x_shape) != 1:
+            raise ValueError(f"teacher.arch=mlp needs flat data, got example shape {x_shape}")
+        return Denoiser(x_shape[0], tcfg.hidden, tcfg.depth, tcfg.n_fourier)
+    if len(x_shape) != 3:
+        raise ValueError(f"teacher.arch=unet needs (H, W, C) images, got example shape {x_shape}")
+    res = x_shape[0]
+    if res % 2 ** (len(tcfg.channel_mult) - 1):
+        raise ValueError(f"image size {res} is not divisible by 2^(levels-1) of channel_mult")
+    return UNet(
+        tcfg.channels, tcfg.channel_mult, tcfg.num_res_blocks, tcfg.attn_resolutions, tcfg.n_fourier
+    )
+
+
+def check_finite(value: float, what: str, step: int) -> None:
+    """Raise ``DivergenceError`` naming the quantity and step when ``value`` is NaN/inf."""
+    if not math.isfinite(value):
+        raise DivergenceError(f"{what} became {value} at step {step}; stopping (lower the lr)")
+
+
+def train_teacher(
+    tcfg: TeacherConfig,
+    net: nn.Module,
+    sample_data: SampleFn,
+    x_shape: tuple[int, ...],
+    key: jax.Array,
+    mesh: Mesh,
+    chunk: int = 500,
+) -> tuple[Params, list[float]]:
+    """Fit the teacher ψ by DSM (``diffusion.dsm_loss``) with Adam; returns ψ and chunk losses."""
+    apply = make_apply(net)
+    shard = make_shard(mesh)
+    chunk = min(chunk, tcfg.steps)
+    k_init, k_train = jax.random.split(key)
+    params = replicate(init_params(net, k_init, (2, *x_shape)), mesh)
+    opt = optax.adam(tcfg.lr)
+    opt_state = replicate(opt.init(params), mesh)
+    lam_range = (tcfg.lambda_min, tcfg.lambda_max)
+
+    def step(carry, i):
+        params, opt_state = carry
+        k_x, k_dsm = jax.random.split(jax.random.fold_in(k_train, i))
+        x0 = shard(sample_data(k_x, tcfg.batch))
+        loss, grads = jax.value_and_grad(dsm_loss, argnums=1)(apply, params, x0, k_dsm, *lam_range)
+        updates, opt_state = opt.update(grads, opt_state, params)
+        return (optax.apply_updates(params, updates), opt_state), loss
+
+    @jax.jit
+    def run_chunk(params, opt_state, start):
+        (params, opt_state), losses = jax.lax.scan(
+            step, (params, opt_state), start + jnp.arange(chunk)
+        )
+        return params, opt_state, jnp.mean(losses)
+
+    losses = []
+    for start in range(0, tcfg.steps, chunk):
+        # The last chunk may overshoot tcfg.steps by < chunk steps; rounded up to keep one jit.
+        params, opt_state, loss = run_chunk(params, opt_state, start)
+        losses.append(float(loss))
+        check_finite(losses[-1], "teacher DSM loss", start + chunk)
+    return params, losses
+
+
+def sample_teacher(
+    apply: ApplyFn,
+    psi: Params,
+    tcfg: TeacherConfig,
+    key: jax.Array,
+    n: int,
+    x_shape: tuple[int, ...],
+) -> np.ndarray:
+    """``n`` samples from the teacher's ancestral sampler (``tcfg.sample_steps`` NFE)."""
+    fn = jax.jit(
+        lambda k: ancestral_sample(
+            apply, psi, k, (n, *x_shape), tcfg.sample_steps, tcfg.lambda_min, tcfg.lambda_max
+        )
+    )
+    return np.asarray(fn(key))
+
+
+def make_generator_sampler(
+    apply: ApplyFn, lambda_star: float, x_shape: tuple[int, ...]
+) -> Callable[[Params, jax.Array, int], jax.Array]:
+    """Jitted one-step sampler ``(θ, key, n) -> g_θ(z)``, ``z ~ N(0, I)`` (1 NFE)."""
+
+    def sample(theta: Params, key: jax.Array, n: int) -> jax.Array:
+        return generate(apply, theta, jax.random.normal(key, (n, *x_shape)), lambda_star)
+
+    return jax.jit(sample, static_argnums=2)
+
+
+_CHUNK_FNS: dict[tuple, Callable] = {}
+
+
+def _chunk_fn(
+    dcfg: DistillConfig,
+    apply: ApplyFn,
+    x_shape: tuple[int, ...],
+    lam_range: tuple[float, float],
+    mesh: Mesh,
+    chunk: int,
+) -> Callable:
+    """Jitted ``(state, key, ψ) -> (state, logs)`` running ``chunk`` EMD iterations in
+    ``lax.scan``; cached so that seeds of the same configuration share one compilation."""
+    cache_key = (repr(dcfg), id(apply), x_shape, lam_range, tuple(mesh.devices.flat), chunk)
+    if cache_key not in _CHUNK_FNS:
+        step_fn = make_train_step(apply, dcfg, x_shape, lam_range, make_shard(mesh))
+
+        @jax.jit
+        def run_chunk(state: DistillState, key: jax.Array, psi: Params):
+            return jax.lax.scan(lambda s, _: step_fn(s, key, psi), state, None, length=chunk)
+
+        _CHUNK_FNS[cache_key] = run_chunk
+    return _CHUNK_FNS[cache_key]
+
+
+def distill(
+    dcfg: DistillConfig,
+    apply: ApplyFn,
+    psi: Params,
+    x_shape: tuple[int, ...],
+    lam_range: tuple[float, float],
+    key: jax.Array,
+    mesh: Mesh,
+    chunk: int,
+    evaluate: Callable[[Params, int], dict[str, float]],
+) -> tuple[DistillState, dict[str, Any]]:
+    """Run ``dcfg.steps`` EMD iterations in jitted chunks of ``chunk`` steps.
+
+    After each chunk ``evaluate(θ, step)`` is called; returns the final state and a history with
+    per-step ``grad_norm`` and the per-chunk evaluations.
+    """
+    if dcfg.batch % mesh.size:
+        raise ValueError(f"distill.batch={dcfg.batch} is not divisible by {mesh.size} devices")
+    state = replicate(init_state(dcfg, psi), mesh)
+    run_chunk = _chunk_fn(dcfg, apply, x_shape, lam_range, mesh, chunk)
+    hist: dict[str, Any] = {"steps": [0], "evals": [evaluate(state.theta, 0)], "grad_norm": []}
+    t0, n_done, chunk_s = time.perf_counter(), 0, []
+    while n_done < dcfg.steps:
+        t1 = time.perf_counter()
+        state, logs = run_chunk(state, key, psi)
+        gn = np.asarray(logs["grad_norm"])
+        chunk_s.append(time.perf_counter() - t1)
+        n_done += chunk
+        check_finite(float(gn.sum()), "generator gradient norm", n_done)
+        hist["grad_norm"].append(gn)
+        hist["steps"].append(n_done)
+        hist["evals"].append(evaluate(state.theta, n_done))
+    hist["grad_norm"] = np.concatenate(hist["grad_norm"])
+    hist["wall_s"] = time.perf_counter() - t0
+    # steps/s without the first chunk (it includes compilation) when there are several chunks
+    hist["steps_per_s"] = chunk / float(np.median(chunk_s[1:] if len(chunk_s) > 1 else chunk_s))
+    return state, hist
