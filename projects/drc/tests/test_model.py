@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 from drc.configs import smoke
-from drc.model import DRC, identity_grid, region_competition, warp
+from drc.model import DRC, deform_grid, identity_grid, region_competition, warp
 
 
 def test_region_competition_sums_to_one() -> None:
@@ -22,6 +22,9 @@ def test_zero_deformation_is_identity() -> None:
     shifted[..., 0] += 2 / 12  # one pixel to the right
     out = warp(img, shifted)
     torch.testing.assert_close(out[..., :-1], img[..., 1:], atol=1e-5, rtol=0)
+    g0 = deform_grid(torch.zeros(2, 16, 12, 2))
+    torch.testing.assert_close(g0, identity_grid(2, 16, 12), atol=1e-6, rtol=0)
+    assert deform_grid(torch.randn(2, 16, 12, 2) * 10).abs().max() <= 1  # stays on the canvas
 
 
 def test_model_zero_offset_gives_unwarped_background() -> None:

@@ -82,3 +82,28 @@ def test_ddp_two_processes(tmp_path) -> None:
     assert p.returncode == 0, p.stderr[-2000:]
     assert "held-out IoU" in p.stdout
     assert (tmp_path / "train_seed0.pt").exists()
+
+
+def test_nan_loss_stops_with_a_message(tmp_path, monkeypatch) -> None:
+    import drc.train as train_mod
+    import pytest
+
+    from reprokit.torch_utils import DivergenceError
+
+    cfg = smoke()
+    cfg.train.iters, cfg.train.ckpt_every = 4, 1
+    real = train_mod.generator_loss
+
+    def nan_after_two(*args, **kw):
+        loss, terms = real(*args, **kw)
+        nan_after_two.calls += 1
+        return (loss * float("nan") if nan_after_two.calls > 2 else loss), terms
+
+    nan_after_two.calls = 0
+    monkeypatch.setattr(train_mod, "generator_loss", nan_after_two)
+    x = make_sprites(8, 16, 2, seed=0)["x"]
+    with pytest.raises(DivergenceError, match="step 2"):
+        fit(cfg, x, seed=0, ckpt_path=tmp_path / "c.pt")
+    from reprokit.torch_utils import load_checkpoint
+
+    assert load_checkpoint(tmp_path / "c.pt")["step"] == 2  # the last good checkpoint is kept

@@ -27,6 +27,15 @@ def identity_grid(B: int, H: int, W: int, device: torch.device | str = "cpu") ->
     return torch.stack([gx, gy], dim=-1).expand(B, H, W, 2)
 
 
+def deform_grid(delta: torch.Tensor) -> torch.Tensor:
+    """g = tanh(artanh(g_id) + Delta): a tanh grid like the official one, g_id at Delta = 0.
+
+    Every sampling location stays inside the canvas (|g| < 1), as with the official tanh head.
+    """
+    B, H, W, _ = delta.shape
+    return torch.tanh(torch.atanh(identity_grid(B, H, W, delta.device)) + delta)
+
+
 def warp(img: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
     """Re-assign pixels: out[..., i, j] = img sampled (bilinear) at grid[:, i, j]."""
     return F.grid_sample(img, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
@@ -80,7 +89,7 @@ class DRC(nn.Module):
         args = (cfg.channels, cfg.enc_channels, image_size, cfg.n_classes)
         self.fg_net = Generator(cfg.zf_dim, *args)
         self.bg_net = Generator(cfg.zb_dim, *args)
-        self.sp_net = WarpNet(cfg.zs_dim, cfg.channels, cfg.warp_range) if cfg.reassign else None
+        self.sp_net = WarpNet(cfg.zs_dim, cfg.channels) if cfg.reassign else None
 
     @property
     def z_dim(self) -> int:
@@ -96,8 +105,7 @@ class DRC(nn.Module):
         x_f, m_f, _ = self.fg_net(z_f)
         x_b, m_b, h_b = self.bg_net(z_b)
         if self.sp_net is not None:
-            B, _, H, W = x_b.shape
-            grid = identity_grid(B, H, W, x_b.device) + self.sp_net(z_s, h_b)  # g = g_id + Delta
+            grid = deform_grid(self.sp_net(z_s, h_b))  # (B, H, W, 2)
             x_bw, m_bw = warp(x_b, grid), warp(m_b, grid)
         else:  # ablation: no pixel re-assignment (grid = identity)
             grid, x_bw, m_bw = None, x_b, m_b

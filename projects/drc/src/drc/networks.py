@@ -3,7 +3,7 @@
 Generator (FgNet / BgNet): z -> Linear -> (C0, 4, 4) -> UpBlocks -> an image head (conv3x3 +
 tanh) and a mask-logit head (conv3x3). A pseudo-label encoder (DownBlocks -> K logits) reads
 x * sigmoid(m); it is used only by the pseudo-label cross-entropy regulariser of the M-step.
-WarpNet (SpNet): [Linear(z_s) -> (C0, 4, 4), sg(h_b)] -> the same decoder -> tanh offset grid.
+WarpNet (SpNet): [Linear(z_s) -> (C0, 4, 4), sg(h_b)] -> the same decoder -> 2-channel grid logits.
 """
 
 from __future__ import annotations
@@ -100,11 +100,11 @@ class Generator(nn.Module):
 
 
 class WarpNet(nn.Module):
-    """SpNet: (z_s, sg[h_b]) -> offsets Delta (B, H, W, 2), |Delta| < warp_range."""
+    """SpNet: (z_s, sg[h_b]) -> grid logits Delta (B, H, W, 2); see `model.deform_grid`."""
 
-    def __init__(self, z_dim: int, channels: tuple[int, ...], warp_range: float = 1.0):
+    def __init__(self, z_dim: int, channels: tuple[int, ...]) -> None:
         super().__init__()
-        self.c0, self.warp_range = channels[0], warp_range
+        self.c0 = channels[0]
         self.fc = nn.Sequential(nn.Linear(z_dim, self.c0 * 16), nn.LeakyReLU(0.2))
         self.decode = decoder((2 * self.c0, *channels[1:]))  # the stem sees [z_s features, h_b]
         self.head = nn.Conv2d(channels[-1], 2, 3, 1, 1)
@@ -113,4 +113,4 @@ class WarpNet(nn.Module):
     def forward(self, z_s: torch.Tensor, h_b: torch.Tensor) -> torch.Tensor:
         h = self.fc(z_s).view(z_s.shape[0], self.c0, 4, 4)
         feat = self.decode(torch.cat([h_b.detach(), h], dim=1))  # (B, C_last, H, W)
-        return self.warp_range * torch.tanh(self.head(feat)).permute(0, 2, 3, 1)  # (B, H, W, 2)
+        return self.head(feat).permute(0, 2, 3, 1)  # (B, H, W, 2)
