@@ -77,7 +77,8 @@ def test_bad_input_gives_one_line_error(args, needle):
 
 
 def test_paper_profile_two_steps_on_cpu():
-    """The ImageNet-64 profile's ADM U-Net and EMD-16 step, shrunk to 8×8 inputs, two steps."""
+    """The ImageNet-64 profile: full ADM U-Net built (parameter count), then the EMD step with a
+    one-level U-Net on 8×8 inputs for two steps (down/up-sampling levels are in the full build)."""
     cfg = paper()
     assert cfg.distill.K == 16 and cfg.teacher.arch == "unet" and cfg.data.image_size == 64
     full = build_net(cfg.teacher, (64, 64, 3))
@@ -89,9 +90,9 @@ def test_paper_profile_two_steps_on_cpu():
         cfg,
         {
             "teacher.channels": 16,
-            "teacher.channel_mult": (1, 2),
+            "teacher.channel_mult": (1,),
             "teacher.num_res_blocks": 1,
-            "teacher.attn_resolutions": (4,),
+            "teacher.attn_resolutions": (8,),
             "distill.batch": 2,
             "distill.K": 2,
             "distill.student_updates": 1,
