@@ -61,21 +61,18 @@ def test_position_families_fit_shift_union_distribute():
         assert losses[0, fam] < 1e-6 and losses[0].argmin() <= fam
 
 
-def test_number_system_decodes_every_value_and_ind_differs():
-    V = _sys()
-    q = decode(V, V, 1e3)
-    assert (q.argmax(1) == torch.arange(10)).all()
-    P = torch.eye(10, dtype=torch.float64)
-    assert torch.allclose(expected_representation(P, V), V)
-    assert torch.allclose(
-        V[3], torch.linalg.matrix_power(NumberSystem().M.detach() * 0 + _m(), 3) @ V[0]
-    )
-    assert IndependentSystem().values().shape == (10, 2, 2)
-
-
-def _m():
+def test_number_system_is_m_power_k_z_and_decodes_every_value():
     torch.manual_seed(1)
-    return NumberSystem().M.detach()
+    ns = NumberSystem()
+    V = ns.values().detach()
+    assert V.dtype == torch.float64 and V.shape == (10, 2, 2)
+    M, Z = ns.M.detach(), ns.Z.detach()
+    for k in range(10):
+        assert torch.allclose(V[k], torch.linalg.matrix_power(M, k) @ Z)
+    assert (decode(V, V, 1e3).argmax(1) == torch.arange(10)).all()
+    assert torch.allclose(expected_representation(torch.eye(10, dtype=torch.float64), V), V)
+    ind = IndependentSystem().values()
+    assert ind.shape == (10, 2, 2) and ind.requires_grad
 
 
 def test_jsd_properties():
