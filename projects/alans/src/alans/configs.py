@@ -69,7 +69,7 @@ class AlansCfg:
 class TierACfg:
     enabled: bool = param(True, "run Tier A (ground-truth attributes -> reasoning)")
     splits: tuple[str, ...] = param(("systematicity", "productivity", "localism"), "splits to run")
-    steps: int = param(100, "optimisation steps of ALANS / ALANS-Ind", ge=0)
+    steps: int = param(200, "optimisation steps of ALANS / ALANS-Ind", ge=0)
     lr: float = param(1e-2, "Adam learning rate of the 8-16 reasoning parameters", gt=0)
     mlp_steps: int = param(800, "optimisation steps of the contrastive MLP", ge=0)
     mlp_lr: float = param(1e-3, "Adam learning rate of the MLP", gt=0)
@@ -94,6 +94,7 @@ class TierBCfg:
         0.95e-4, "Adam learning rate of perception, end to end (official value)", gt=0
     )
     backend_lr: float = param(1e-2, "Adam learning rate of the reasoning parameters", gt=0)
+    no_warmup_control: bool = param(True, "also train ALANS end to end without the warm-up")
     baseline_steps: int = param(400, "steps of the CNN-MLP and SCL baselines", ge=0)
     baseline_lr: float = param(1e-3, "Adam learning rate of the baselines", gt=0)
 

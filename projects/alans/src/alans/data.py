@@ -80,10 +80,18 @@ def pixel_crops(data: dict[str, np.ndarray], config: str, px: int = 32) -> np.nd
 
 
 def cached_crops(
-    split: str, part: str, n: int, seed: int, config: str = "center", px: int = 32
+    split: str,
+    part: str,
+    n: int,
+    seed: int,
+    config: str = "center",
+    iraven: bool = True,
+    px: int = 32,
 ) -> np.ndarray:
-    data = load_split(split, part, n, seed, config)
+    """Rendered crops of ``load_split(split, part, n, seed, config, iraven)`` (cached)."""
+    data = load_split(split, part, n, seed, config, iraven)
     params = {"split": split, "part": part, "n": n, "seed": seed, "config": config, "px": px}
+    params["iraven"] = iraven
     return cached_npz(
         "alans_crops", GENERATOR_VERSION, params, lambda: {"crops": pixel_crops(data, config, px)}
     )["crops"]

@@ -128,7 +128,9 @@ def tier_b(cfg: Config, seed: int, device: torch.device, log) -> dict:
         "test": load_split(split, "test", b.n_test, seed, d.config, d.answer_set == "iraven"),
     }
     crops = {
-        k: torch.as_tensor(cached_crops(split, k, len(v["target"]), seed, d.config)).to(device)
+        k: torch.as_tensor(
+            cached_crops(split, k, len(v["target"]), seed, d.config, d.answer_set == "iraven")
+        ).to(device)
         for k, v in data.items()
     }
     res: dict = {"split": split}
@@ -146,12 +148,12 @@ def tier_b(cfg: Config, seed: int, device: torch.device, log) -> dict:
     )
     res["perception_acc_warmup"] = perception_accuracy(model, crops["test"], data["test"])
 
-    def eval_alans(part: str) -> float:
-        model.eval()
-        sc = predict(lambda i: model(crops[part][i])["score"], len(data[part]["target"]), 64)
+    def eval_alans(net: ALANS, part: str) -> float:
+        net.eval()
+        sc = predict(lambda i: net(crops[part][i])["score"], len(data[part]["target"]), 64)
         return accuracy(sc, data[part]["target"])
 
-    res["alans_warmup_only_acc"] = eval_alans("test")
+    res["alans_warmup_only_acc"] = eval_alans(model, "test")
     res["alans_curve"] = train_alans_pixels(
         model,
         crops["train"],
@@ -164,8 +166,23 @@ def tier_b(cfg: Config, seed: int, device: torch.device, log) -> dict:
         seed,
     )
     for part in ("iid", "test"):
-        res[f"alans_{part}_acc"] = eval_alans(part)
+        res[f"alans_{part}_acc"] = eval_alans(model, part)
     res["perception_acc"] = perception_accuracy(model, crops["test"], data["test"])
+    if b.no_warmup_control:  # the paper's own setting: no attribute labels at all
+        seed_everything(seed)
+        ctrl = ALANS(cfg.alans.hyper()).to(device)
+        res["alans_nowarmup_curve"] = train_alans_pixels(
+            ctrl,
+            crops["train"],
+            data["train"],
+            b.steps,
+            b.batch,
+            b.lr,
+            b.backend_lr,
+            cfg.alans.aux,
+            seed,
+        )
+        res["alans_nowarmup_acc"] = eval_alans(ctrl, "test")
     for name, cls in (("cnn", CNNMLP), ("scl", SCL)):
         seed_everything(seed)
         net = cls().to(device)

@@ -240,5 +240,9 @@ def notes(m: dict, splits: tuple[str, ...], tb_split: str | None, cfg) -> str:
             f"end-to-end step): {_p(m, f'{k}_alans_warmup_only_acc')}. The warm-up uses attribute "
             "labels (a deviation: the paper never does).",
             "",
+            "Control in the paper's own setting (no warm-up, same end-to-end steps): "
+            + (_p(m, f"{k}_alans_nowarmup_acc") if f"{k}_alans_nowarmup_acc" in m else "not run")
+            + ".",
+            "",
         ]
     return "\n".join(lines)
