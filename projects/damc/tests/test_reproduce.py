@@ -49,13 +49,13 @@ def test_bad_inputs_give_one_line_errors(tmp_path):
     cmd = [sys.executable, "-m", "damc.reproduce"]
     r = subprocess.run([*cmd, "--bogus", "1"], capture_output=True, text=True, env=_env())
     assert r.returncode == 2 and "bogus" in r.stderr and len(r.stderr.strip().splitlines()) == 1
-    r = subprocess.run(
-        [*cmd, "--profile", "smoke", "--langevin.sigma", "-1"],
-        capture_output=True,
-        text=True,
-        env=_env(),
-    )
-    assert r.returncode == 2 and "sigma" in r.stderr
+    from damc.configs import PROFILES
+
+    from reprokit.config import parse
+
+    with pytest.raises(SystemExit) as e:
+        parse(PROFILES, ["--profile", "smoke", "--langevin.sigma", "-1"], prog="damc.reproduce")
+    assert e.value.code == 2
     missing = tmp_path / "nope"
     r = subprocess.run(
         [
@@ -142,3 +142,17 @@ def test_torchrun_ddp_two_processes(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     assert "test recon MSE" in r.stdout
     assert any((tmp_path / "damc-seed0").glob("ckpt_*.pt"))
+
+
+def test_update_readme_copies_the_claim_table(tmp_path):
+    from damc.report import update_readme
+
+    readme, res = tmp_path / "README.md", tmp_path / "RESULTS.md"
+    readme.write_text(
+        "# x\n## Results\n<!-- results:start (auto) -->\nold\n<!-- results:end -->\n## D\n"
+    )
+    res.write_text("# R\n| a | b |\n| --- | --- |\n| 1 | 2 |\n- Wall time: 1 s\n")
+    update_readme(readme, res)
+    text = readme.read_text()
+    assert "| 1 | 2 |" in text and "old" not in text and text.endswith("## D\n")
+    assert "- Wall time: 1 s" in text

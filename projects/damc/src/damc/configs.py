@@ -49,16 +49,16 @@ class LangevinConfig:
 class DiffusionConfig:
     """The latent diffusion amortizer q_φ (official _netQ_U)."""
 
-    n_steps: int = param(50, "ancestral sampling steps of q_φ (official 100)", ge=2)
+    n_steps: int = param(30, "ancestral sampling steps of q_φ (official 100)", ge=2)
     logsnr_min: float = param(-5.1, "λ_min of the log-SNR schedule")
     logsnr_max: float = param(9.8, "λ_max of the log-SNR schedule")
     var_type: Literal["large", "small"] = param("large", "reverse-step variance")
     sample_noise: bool = param(True, "ancestral noise on (official Q_with_noise)")
     residual: bool = param(True, "ε̂ = z_t + net(z_t) (official diffusion_residual)")
-    hidden: int = param(128, "ε-net width h (widths h, 2h, 2h)", ge=1)
-    ntemb: int = param(64, "time-embedding width", ge=2)
-    nxemb: int = param(64, "context (x-embedding) width", ge=1)
-    enc_hidden: int = param(256, "MLP x-encoder width (digits)", ge=1)
+    hidden: int = param(64, "ε-net width h (widths h, 2h, 2h; official 128)", ge=1)
+    ntemb: int = param(32, "time-embedding width (official 128)", ge=2)
+    nxemb: int = param(32, "context (x-embedding) width (official 1024)", ge=1)
+    enc_hidden: int = param(128, "MLP x-encoder width (digits)", ge=1)
     nif: int = param(64, "conv x-encoder base width (image folders)", ge=1)
 
 
@@ -105,8 +105,8 @@ class OptimConfig:
 class TrainConfig:
     """The learning loop shared by DAMC and LEBM."""
 
-    iterations: int = param(400, "learning iterations per (method, seed)", ge=1)
-    batch_size: int = param(128, "images per iteration (per process under DDP)", ge=2)
+    iterations: int = param(200, "learning iterations per (method, seed)", ge=1)
+    batch_size: int = param(64, "images per iteration (per process under DDP; official 128)", ge=2)
     ckpt_every: int = param(200, "iterations between checkpoints (0: only at the end)", ge=0)
     log_every: int = param(50, "iterations between log lines", ge=1)
     resume: bool = param(True, "resume from the run folder's checkpoint when present")
@@ -147,8 +147,8 @@ class ToyConfig:
     """Pinwheel toy with a known generator (official toy_example.py)."""
 
     enabled: bool = param(True, "run the toy experiment")
-    iterations: int = param(300, "amortizer training iterations", ge=1)
-    batch_size: int = param(500, "x per iteration (official 500)", ge=2)
+    iterations: int = param(100, "amortizer training iterations", ge=1)
+    batch_size: int = param(200, "x per iteration (official 500)", ge=2)
     post_steps: int = param(50, "posterior Langevin steps per iteration (official 50)", ge=0)
     step_size: float = param(0.1, "posterior Langevin step size δ (official 0.1)", gt=0)
     sigma: float = param(0.25, "observation noise of x = G(z) + σε (official 0.25)", gt=0)
@@ -159,9 +159,10 @@ class ToyConfig:
     p_mask: float = param(0.1, "null-context probability (official 0.1)", ge=0, le=1)
     ema_rho: float = param(0.75, "EMA rate (official 0.75)", gt=0, le=1)
     ema_every: int = param(10, "EMA period", ge=1)
-    diffusion_steps: int = param(100, "q_φ sampling steps (official 100)", ge=2)
-    hidden: int = param(64, "ε-net width h", ge=1)
-    n_eval: int = param(2000, "x's pooled for the MMD", ge=2)
+    diffusion_steps: int = param(50, "q_φ sampling steps (official 100)", ge=2)
+    hidden: int = param(32, "ε-net width h (official 128)", ge=1)
+    n_eval: int = param(800, "x's pooled for the MMD", ge=2)
+    track_every: int = param(20, "iterations between MMD² checks of DAMC during training", ge=1)
     shortrun_steps: int = param(50, "short-run Langevin baseline steps from N(0, I)", ge=1)
     longrun_steps: int = param(2000, "long-run Langevin reference steps from N(0, I)", ge=1)
 

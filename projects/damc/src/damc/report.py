@@ -85,6 +85,12 @@ def write_report(path: Path, m: dict, figures: dict, out_dir: Path, cfg: Config)
         f"long-run = {cfg.toy.longrun_steps} steps; 'matched' short-run = "
         f"{cfg.toy.shortrun_steps + cfg.toy.diffusion_steps} steps.",
     ]
+    if "toy_true_recon" in m:
+        recon = ", ".join(
+            f"{k} {m[f'toy_{k}_recon']:.3f}"
+            for k in ("true", "damc", "damc_q", "shortrun", "shortrun_matched", "longrun")
+        )
+        notes.append(f"- Toy per-x check, mean ‖G(z) − x‖² (true z gives ≈ 2σ² = 0.125): {recon}.")
     for k in ("damc", "shortrun", "longrun", "damc_q", "shortrun_matched"):
         key = f"toy_{k}_time_s"
         if key in m:
@@ -122,3 +128,27 @@ def write_report(path: Path, m: dict, figures: dict, out_dir: Path, cfg: Config)
         notes="\n".join(notes),
         metrics_path=out_dir / "metrics.json",
     )
+
+
+def update_readme(readme: Path, results_md: Path) -> None:
+    """Copy the claim table of RESULTS.md between the README's results markers."""
+    text, res = readme.read_text(), results_md.read_text().splitlines()
+    start, end = "<!-- results:start", "<!-- results:end -->"
+    if start not in text or end not in text:
+        return
+    table = [ln for ln in res if ln.startswith("|")]
+    run = [ln for ln in res if ln.startswith("- ") and ("Wall time" in ln or "Machine" in ln)]
+    body = "\n".join(
+        [
+            "CPU-profile numbers (not comparable with the paper's tables); full report: "
+            "[RESULTS.md](RESULTS.md).",
+            "",
+            *table,
+            "",
+            *run,
+        ]
+    )
+    head, rest = text.split(start, 1)
+    marker_line, _ = rest.split("\n", 1)
+    tail = rest.split(end, 1)[1]
+    readme.write_text(f"{head}{start}{marker_line}\n{body}\n{end}{tail}")

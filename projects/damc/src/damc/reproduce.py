@@ -88,7 +88,7 @@ def main(cfg: Config, profile: str) -> dict:
     runs_root = out_dir / "runs" if cfg.out is not None else None
     metrics: dict = {"profile": profile, "seeds": list(cfg.seeds), "device": str(device)}
     per_seed: dict[str, list[float]] = {}
-    toy_samples, toy_curves, digit_art = None, {}, {}
+    toy_samples, toy_curves, toy_tracks, digit_art = None, {}, {}, {}
 
     def add(key: str, value: float) -> None:
         per_seed.setdefault(key, []).append(float(value))
@@ -97,7 +97,8 @@ def main(cfg: Config, profile: str) -> dict:
         with Run("damc", profile, config=to_dict(cfg), seed=seed, root=runs_root) as run:
             if cfg.toy.enabled:
                 seed_everything(seed)
-                tm, samples, losses = run_toy(cfg.toy, seed, lambda s, **kw: run.log(s, kw))
+                tm, samples, losses, curve = run_toy(cfg.toy, seed, lambda s, **kw: run.log(s, kw))
+                toy_tracks[seed] = curve
                 for k, v in tm.items():
                     add(f"toy_{k}", v)
                 toy_curves[seed] = losses
@@ -124,12 +125,14 @@ def main(cfg: Config, profile: str) -> dict:
         s = _summ(vals)
         metrics[key], metrics[f"{key}_std"], metrics[f"{key}_values"] = s["mean"], s["std"], vals
     metrics["wall_time_s"] = time.perf_counter() - t_start
-    figures = _figures(out_dir, toy_samples, toy_curves, digit_art)
+    figures = _figures(out_dir, toy_samples, toy_curves, toy_tracks, metrics, digit_art)
     write_metrics(out_dir / "metrics.json", metrics)
     if profile == "cpu" and cfg.out is None:
-        from damc.report import write_report
+        from damc.report import update_readme, write_report
 
-        write_report(out_dir.parent.parent / "RESULTS.md", metrics, figures, out_dir, cfg)
+        root = out_dir.parent.parent
+        write_report(root / "RESULTS.md", metrics, figures, out_dir, cfg)
+        update_readme(root / "README.md", root / "RESULTS.md")
     elif profile in ("smoke", "cpu"):
         from damc.report import write_report
 
@@ -137,7 +140,9 @@ def main(cfg: Config, profile: str) -> dict:
     return metrics
 
 
-def _figures(out_dir: Path, toy_samples, toy_curves, digit_art) -> dict[str, Path]:
+def _figures(
+    out_dir: Path, toy_samples, toy_curves, toy_tracks, metrics, digit_art
+) -> dict[str, Path]:
     from reprokit import plots
 
     figs: dict[str, Path] = {}
@@ -150,6 +155,20 @@ def _figures(out_dir: Path, toy_samples, toy_curves, digit_art) -> dict[str, Pat
         curves = {"q_φ ε-loss": (steps, np.array(list(toy_curves.values())))}
         figs["Toy: amortizer training loss"] = plots.learning_curves(
             curves, out_dir / "toy_q_loss.png", xlabel="iteration"
+        )
+        its = np.array([it for it, _ in next(iter(toy_tracks.values()))])
+        track = {
+            "DAMC (q_φ init + K steps)": (
+                its,
+                np.array([[v for _, v in c] for c in toy_tracks.values()]),
+            )
+        }
+        for ref in ("shortrun", "longrun"):
+            track[f"{ref} (final eval)"] = (its, np.full(len(its), metrics[f"toy_{ref}_mmd"]))
+        figs[
+            "Toy: DAMC pooled-posterior MMD² during training (500 x's) vs final short/long-run"
+        ] = plots.learning_curves(
+            track, out_dir / "toy_mmd_track.png", xlabel="iteration", ylabel="MMD²"
         )
     rows = {}
     for method, dm in digit_art.items():

@@ -141,7 +141,7 @@ def build_toy_amortizer(tc: ToyConfig) -> DiffusionAmortizer:
 
 
 def train_toy_amortizer(
-    model: ToyModel, tc: ToyConfig, seed: int, log=None
+    model: ToyModel, tc: ToyConfig, seed: int, log=None, track=None
 ) -> tuple[DiffusionAmortizer, list[float]]:
     """DAMC for the posterior only: z₀ = q_φ̄(z|x), z⁺ = K Langevin steps, q_φ ← fit z⁺ (×q_updates).
 
@@ -177,6 +177,8 @@ def train_toy_amortizer(
         losses.append(float(loss.detach()))
         if log is not None:
             log(it, q_loss=losses[-1])
+        if track is not None and ((it + 1) % tc.track_every == 0 or it + 1 == tc.iterations):
+            track(it + 1, Q)
     return Q, losses
 
 
@@ -231,12 +233,25 @@ def evaluate_samplers(
 
 
 def run_toy(tc: ToyConfig, seed: int, log=None):
-    """Train the amortizer on one seed's toy model and evaluate all samplers."""
+    """Train the amortizer on one seed's toy model and evaluate all samplers.
+
+    Also tracks the DAMC pooled-posterior MMD² (q_φ init + K steps, 500 fixed x's) during
+    training, so that a drift of the amortizer is visible.
+    """
     torch.manual_seed(seed)
     model = ToyModel(seed, tc.sigma)
+    gen = torch.Generator().manual_seed(2_000_000 + seed)
+    _, x_track = model.sample_joint(500, gen)
+    z_track = model.prior.sample(500, gen)
+    curve: list[tuple[int, float]] = []
+
+    def track(it: int, Q: DiffusionAmortizer) -> None:
+        z = model.chain(Q.sample(x_track), x_track, tc.shortrun_steps, tc.step_size)
+        curve.append((it, mmd2(z, z_track)))
+
     t0 = time.perf_counter()
-    Q, losses = train_toy_amortizer(model, tc, seed, log)
+    Q, losses = train_toy_amortizer(model, tc, seed, log, track)
     train_s = time.perf_counter() - t0
     metrics, samples = evaluate_samplers(model, Q, tc, seed)
     metrics["train_time_s"] = train_s
-    return metrics, samples, losses
+    return metrics, samples, losses, curve
