@@ -75,3 +75,22 @@ def test_folder_errors(tmp_path) -> None:
     assert out["x"].shape == (3, 3, 32, 32) and out["mask"].shape == (3, 32, 32)
     with pytest.raises(DatasetError, match="expected 64x64"):
         load_folder(tmp_path / "img", tmp_path / "mask", 64)
+
+
+def test_clevr_like_scenes() -> None:
+    from drc.clevr import load_clevr, make_clevr
+
+    d = make_clevr(8, 32, 6, seed=0)
+    assert d["x"].shape == (8, 3, 32, 32) and d["mask"].shape == (8, 32, 32)
+    assert d["x"].min() >= -1 and d["x"].max() <= 1
+    assert 0.03 < d["mask"].mean() < 0.5
+    # Floor and shadows are grey (R = G = B); every non-grey pixel lies on or next to the mask.
+    x = (d["x"] + 1) / 2
+    grey = (np.abs(x[:, 0] - x[:, 1]) < 1e-4) & (np.abs(x[:, 1] - x[:, 2]) < 1e-4)
+    near = d["mask"].copy()
+    near[:, 1:] |= d["mask"][:, :-1]
+    near[:, :-1] |= d["mask"][:, 1:]
+    near[:, :, 1:] |= near[:, :, :-1].copy()
+    near[:, :, :-1] |= near[:, :, 1:].copy()
+    assert grey[~near].all()
+    np.testing.assert_array_equal(load_clevr(8, 32, 6, seed=0)["x"], d["x"])

@@ -88,3 +88,12 @@ def test_wrong_image_size(tmp_path, capsys) -> None:
     assert cli(_folders(tmp_path, 4, 4, 20)) == 2
     err = capsys.readouterr().err
     assert "expected 16x16" in err and len(err.strip().splitlines()) == 1
+
+
+def test_smoke_clevr_source(tmp_path) -> None:
+    cfg = smoke()
+    cfg.out, cfg.data.source, cfg.data.max_objects = str(tmp_path), "clevr", 4
+    cfg.seeds, cfg.ablation, cfg.baselines = (0,), False, False
+    metrics = main(cfg, "smoke")
+    assert 0 <= metrics["clevr_drc_iou"] <= 1 and "sprites_drc_iou" not in metrics
+    assert (tmp_path / "RESULTS.md").exists()

@@ -29,7 +29,7 @@ class DataConfig:
     n_test: int = param(
         200, "held-out images (sprites: generated; folder: the last n_test files)", ge=1
     )
-    max_objects: int = param(3, "TexSprites: 1..max_objects shapes per image", ge=1, le=6)
+    max_objects: int = param(3, "sprites: 1..max_objects shapes; clevr: 3..max_objects", ge=1, le=6)
     data_seed: int = param(
         1234, "TexSprites generator seed (the same data for every training seed)"
     )

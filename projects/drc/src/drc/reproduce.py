@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from drc import baselines
+from drc.clevr import load_clevr
 from drc.configs import PROFILES, DRCConfig
 from drc.data import load_folder, load_sprites
 from drc.evaluate import infer_test, iou_dice, render_batches
@@ -40,6 +41,10 @@ def load_data(cfg: DRCConfig) -> dict[str, np.ndarray]:
     if d.source == "sprites":
         tr = load_sprites(d.n_train, d.image_size, d.max_objects, d.data_seed)
         te = load_sprites(d.n_test, d.image_size, d.max_objects, d.data_seed + 1)
+        return {"x_train": tr["x"], "m_train": tr["mask"], "x_test": te["x"], "m_test": te["mask"]}
+    if d.source == "clevr":
+        tr = load_clevr(d.n_train, d.image_size, d.max_objects, d.data_seed)
+        te = load_clevr(d.n_test, d.image_size, d.max_objects, d.data_seed + 1)
         return {"x_train": tr["x"], "m_train": tr["mask"], "x_test": te["x"], "m_test": te["mask"]}
     if d.image_dir is None or d.mask_dir is None:
         raise ValueError("data.source=folder needs --data.image_dir and --data.mask_dir")
@@ -89,6 +94,7 @@ def run_variant(
         rend_tr = render_batches(tr.model, tr.chains.post, cfg.train.eval_batch)
         iou_tr, _ = iou_dice(rend_tr["pi_f"] > 0.5, data["m_train"])
         res = {
+            "pred_fg": float((rend["pi_f"] > 0.5).mean()),  # predicted foreground fraction
             "iou": float(iou.mean()),
             "dice": float(dice.mean()),
             "iou_train": float(iou_tr.mean()),
@@ -117,7 +123,7 @@ def figure(
         "bg x~_b": rend["x_bw"][:n],
         "composite": rend["x_hat"][:n],
     }
-    return plots.image_rows(rows, path, title="DRC on held-out TexSprites (posterior from noise)")
+    return plots.image_rows(rows, path, title="DRC on held-out images (posterior from noise)")
 
 
 def main(cfg: DRCConfig, profile: str) -> dict:
@@ -126,22 +132,25 @@ def main(cfg: DRCConfig, profile: str) -> dict:
     out = output_dir(cfg, profile)
     device = resolve_device(cfg.device)
     data = load_data(cfg)
-    prefix = "sprites" if cfg.data.source == "sprites" else "folder"
+    prefix = cfg.data.source  # metric keys: sprites_* / clevr_* / folder_*
     variants = [True, False] if cfg.ablation else [True]
     per: dict[str, dict[str, list[float]]] = {}
     best_render = None
-    curves: dict[str, tuple[list[int], list[list[float]]]] = {}
+    curves: dict[str, dict[str, tuple[list[int], list[list[float]]]]] = {"Q": {}, "iou": {}}
     for reassign in variants:
         vcfg = override(cfg, {"model.reassign": reassign})
         name = "drc" if reassign else "no_reassign"
         for seed in cfg.seeds:
             res = run_variant(vcfg, data, seed, out, profile, device)
-            for k in ("iou", "dice", "iou_train", "iters_per_s", "infer_s_per_image"):
+            for k in ("iou", "dice", "iou_train", "pred_fg", "iters_per_s", "infer_s_per_image"):
                 per.setdefault(name, {}).setdefault(k, []).append(res[k])
             if reassign and best_render is None:
                 best_render = res["render"]
             steps = [h["step"] for h in res["history"]]
-            curves.setdefault(name, (steps, []))[1].append([-h["Q"] for h in res["history"]])
+            curves["Q"].setdefault(name, (steps, []))[1].append([-h["Q"] for h in res["history"]])
+            curves["iou"].setdefault(name, (steps, []))[1].append(
+                [h["iou_chains"] for h in res["history"]]
+            )
     metrics: dict = {}
     for name, vals in per.items():
         for k, v in vals.items():
@@ -168,21 +177,37 @@ def main(cfg: DRCConfig, profile: str) -> dict:
             out / "masks.png", data, best_render
         )
     }
-    if all(len(c[1]) and len(c[1][0]) for c in curves.values()):
-        from reprokit import plots
+    from reprokit import plots
 
-        lc = {k: (s, np.array(v)) for k, (s, v) in curves.items()}
-        figs["M-step loss -Q (mean ± std over seeds)"] = plots.learning_curves(
-            lc, out / "loss.png", ylabel="-Q"
-        )
+    lc = {k: (st, np.array(v)) for k, (st, v) in curves["iou"].items()}
+    figs["Transductive IoU of the persistent posterior chains during training"] = (
+        plots.learning_curves(lc, out / "iou_train.png", ylabel="IoU (pi_f > 0.5)")
+    )
+    lc = {k: (st, np.array(v)) for k, (st, v) in curves["Q"].items()}
+    figs["M-step loss -Q (mean ± std over seeds)"] = plots.learning_curves(
+        lc, out / "loss.png", ylabel="-Q"
+    )
     metrics["wall_time_s"] = time.perf_counter() - t_start
     write_metrics(out / "metrics.json", metrics)
-    if profile == "cpu" and cfg.out is None:
-        write_report(cfg, metrics, per, figs, out)
+    # The cpu profile's report is the committed RESULTS.md; other profiles / --out write beside
+    # their metrics.
+    report = (
+        PROJECT_DIR / "RESULTS.md" if profile == "cpu" and cfg.out is None else out / "RESULTS.md"
+    )
+    write_report(cfg, profile, metrics, per, figs, out, report, prefix)
     return metrics
 
 
-def write_report(cfg: DRCConfig, metrics: dict, per: dict, figs: dict, out: Path) -> Path:
+def write_report(
+    cfg: DRCConfig,
+    profile: str,
+    metrics: dict,
+    per: dict,
+    figs: dict,
+    out: Path,
+    path: Path,
+    prefix: str,
+) -> Path:
     """RESULTS.md with the two claims of the issue."""
     drc = summarize(per["drc"]["iou"])
     base = {
@@ -192,11 +217,11 @@ def write_report(cfg: DRCConfig, metrics: dict, per: dict, figs: dict, out: Path
     claims = [
         Claim(
             text="(a) DRC's held-out foreground IoU beats every label-free baseline",
-            metric="sprites_drc_iou",
+            metric=f"{prefix}_drc_iou",
             paper="DRC beats GrabCut/ReDO/OneGAN (IoU 56.4 Birds, 71.7 Dogs, 72.4 Cars)",
             ours=format_mean_std(drc, 3),
             baseline=base_txt,
-            held=bool(drc["mean"] > max(base.values())),
+            held=bool(drc["mean"] > max(base.values())) if base else None,
         )
     ]
     if "no_reassign" in per:
@@ -204,7 +229,7 @@ def write_report(cfg: DRCConfig, metrics: dict, per: dict, figs: dict, out: Path
         claims.append(
             Claim(
                 text="(b) removing the pixel re-assignment lowers IoU",
-                metric="sprites_no_reassign_iou",
+                metric=f"{prefix}_no_reassign_iou",
                 paper="ablation without re-assignment is worse (paper's ablation study)",
                 ours=format_mean_std(drc, 3),
                 baseline=f"no re-assignment {format_mean_std(abl, 3)}",
@@ -220,21 +245,22 @@ def write_report(cfg: DRCConfig, metrics: dict, per: dict, figs: dict, out: Path
             else ""
         )
         + f".\n- Dice: DRC {format_mean_std(per['drc']['dice'], 3)}; k-means "
-        f"{metrics.get('sprites_kmeans_dice', float('nan')):.3f}; "
-        f"GrabCut {metrics.get('sprites_grabcut_dice', float('nan')):.3f}.\n"
+        f"{metrics.get(f'{prefix}_kmeans_dice', float('nan')):.3f}; "
+        f"GrabCut {metrics.get(f'{prefix}_grabcut_dice', float('nan')):.3f}.\n"
         f"- Foreground fraction of the held-out images: {metrics['fg_fraction_test']:.3f}.\n"
         f"- Speed: {format_mean_std(per['drc']['iters_per_s'], 3)} training iterations/s; "
         f"{format_mean_std(per['drc']['infer_s_per_image'], 4)} s per held-out image for "
         f"{cfg.langevin.infer_test} posterior steps from noise (batch {cfg.train.eval_batch}).\n"
     )
     return write_results(
-        PROJECT_DIR / "RESULTS.md",
-        title="DRC: CPU-profile results (TexSprites 32x32)",
+        path,
+        title=f"DRC: {profile}-profile results ({prefix}, {cfg.data.image_size}px)",
         claims=claims,
         figures=figs,
         wall_time_s=metrics["wall_time_s"],
-        command="make reproduce PROJECT=drc  (python -m drc.reproduce --profile cpu)",
-        profile="cpu",
+        command=f"python -m drc.reproduce --profile {profile}"
+        + ("  (make reproduce PROJECT=drc)" if profile == "cpu" else ""),
+        profile=profile,
         seeds=list(cfg.seeds),
         notes=notes,
         metrics_path=out / "metrics.json",
