@@ -19,7 +19,8 @@ from emd.configs import METHODS, PROFILES, Config, DistillConfig
 
 
 def method_config(d: DistillConfig, method: str) -> DistillConfig:
-    """The distillation config of a named run: ``di`` is EMD-1, ε only, with cancellation."""
+    """The distillation config of a named run: ``di`` is EMD-1, ε only, with cancellation;
+    ``emd*`` variants change one setting of ``d`` (``emd16``: K = 16)."""
     if method == "di":
         return dataclasses.replace(d, K=1, space="eps", cancel_noise=True)
     if method == "emd":
@@ -28,6 +29,8 @@ def method_config(d: DistillConfig, method: str) -> DistillConfig:
         return dataclasses.replace(d, cancel_noise=False)
     if method == "emd_xz":
         return dataclasses.replace(d, space="x_z")
+    if method == "emd16":
+        return dataclasses.replace(d, K=16)
     if method == "emd_eps":
         return dataclasses.replace(d, space="eps")
     raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
