@@ -25,9 +25,9 @@ class DataConfig:
         "sprites", "TexSprites generator or an image folder"
     )
     image_size: int = param(32, "image side; must equal 4 * 2**(len(model.channels) - 1)", ge=8)
-    n_train: int = param(512, "training images (sprites; each has persistent chains)", ge=1)
+    n_train: int = param(256, "training images (sprites; each has persistent chains)", ge=1)
     n_test: int = param(
-        200, "held-out images (sprites: generated; folder: the last n_test files)", ge=1
+        100, "held-out images (sprites: generated; folder: the last n_test files)", ge=1
     )
     max_objects: int = param(3, "sprites: 1..max_objects shapes; clevr: 3..max_objects", ge=1, le=6)
     data_seed: int = param(
@@ -69,8 +69,8 @@ class LangevinConfig:
     delta_0: float = param(0.4, "prior Langevin step size", gt=0)
     delta_1: float = param(0.1, "posterior Langevin step size", gt=0)
     K0: int = param(20, "prior Langevin steps per iteration (persistent chains)", ge=1)
-    K1: int = param(10, "posterior Langevin steps per iteration (persistent chains)", ge=1)
-    infer_test: int = param(100, "posterior Langevin steps from noise at test time", ge=1)
+    K1: int = param(5, "posterior Langevin steps per iteration (persistent chains)", ge=1)
+    infer_test: int = param(80, "posterior Langevin steps from noise at test time", ge=1)
     noise: bool = param(True, "add the Langevin noise term (False: gradient descent, for tests)")
 
 
@@ -87,16 +87,16 @@ class LossConfig:
 class TrainConfig:
     """Optimisation."""
 
-    iters: int = param(300, "training iterations (one E-step + M-step + EBM step each)", ge=1)
-    batch_size: int = param(32, "images per iteration (per process under torchrun)", ge=1)
-    lr: float = param(1e-4, "generator Adam learning rate", gt=0)
+    iters: int = param(400, "training iterations (one E-step + M-step + EBM step each)", ge=1)
+    batch_size: int = param(16, "images per iteration (per process under torchrun)", ge=1)
+    lr: float = param(1e-3, "generator Adam learning rate (official 1e-4)", gt=0)
     ebm_lr_ratio: float = param(0.2, "EBM lr = ebm_lr_ratio * lr", gt=0)
     beta1: float = param(0.5, "Adam beta1", ge=0, lt=1)
     beta2: float = param(0.999, "Adam beta2", ge=0, lt=1)
-    log_every: int = param(25, "log losses every n iterations", ge=1)
+    log_every: int = param(50, "log losses every n iterations", ge=1)
     ckpt_every: int = param(0, "checkpoint every n iterations (0: only at the end)", ge=0)
     resume: bool = param(False, "resume from the run folder's checkpoint if present")
-    eval_batch: int = param(200, "images per batch at test-time inference", ge=1)
+    eval_batch: int = param(50, "images per batch at test-time inference", ge=1)
 
 
 @dataclass
@@ -129,7 +129,12 @@ def smoke() -> DRCConfig:
 
 
 def cpu() -> DRCConfig:
-    """The CPU profile (2 cores, about 10 min): defaults above (32x32 TexSprites, 3 seeds)."""
+    """The CPU profile (2 cores, about 10 min; the defaults above).
+
+    `python -m drc.reproduce --profile cpu`: TexSprites 32x32 (256 training / 100 held-out images),
+    seeds 0-2 x {DRC, no re-assignment}, 400 iterations of batch 16 with K1 = 5 posterior and
+    K0 = 20 prior Langevin steps, 80 test-time posterior steps from noise. Numbers: RESULTS.md.
+    """
     return DRCConfig()
 
 
@@ -142,6 +147,7 @@ def paper() -> DRCConfig:
     c.model.enc_channels = (64, 128, 256, 512, 1024)
     c.model.n_classes, c.model.nef = 200, 200
     c.langevin.K0, c.langevin.K1, c.langevin.infer_test = 60, 40, 300
+    c.train.lr = 1e-4
     c.train.iters, c.train.batch_size, c.train.log_every, c.train.ckpt_every = 100_000, 48, 100, 300
     c.train.eval_batch = 48
     c.seeds = (0,)
