@@ -112,6 +112,7 @@ def test_paper_profile_two_steps_on_cpu():
 SHARD_SCRIPT = """
 import jax, numpy as np
 from jax.sharding import Mesh
+from reprokit.jax_utils import data_mesh
 from emd.configs import DistillConfig
 from emd import train
 from emd.model import Denoiser, init_params, make_apply
@@ -121,7 +122,7 @@ psi = init_params(net, jax.random.key(0), (2, 2))
 cfg = DistillConfig(K=2, batch=8, steps=2, student_updates=1)
 out = []
 for devs in (jax.devices(), jax.devices()[:1]):
-    mesh = Mesh(np.array(devs), ("data",))
+    mesh = data_mesh(devs)
     st, h = train.distill(cfg, apply, psi, (2,), (-10., 10.), jax.random.key(1), mesh, 2,
                           lambda th, s: {})
     out.append(jax.tree.leaves(jax.device_get(st.theta)))

@@ -77,6 +77,7 @@ def main(cfg: Config, profile: str) -> dict[str, Any]:
     from emd.metrics import digits_metrics, mixture_metrics
     from emd.model import make_apply
     from emd.report import write_report
+    from reprokit.jax_utils import data_mesh
     from reprokit.report import results_dir
     from reprokit.runlog import Run
 
@@ -84,7 +85,7 @@ def main(cfg: Config, profile: str) -> dict[str, Any]:
     t_start = time.perf_counter()
     out = results_dir("emd", profile, anchor=__file__, out=cfg.out)
     sample_data, x_shape, test = data_mod.load(cfg.data)
-    mesh = train.data_mesh()  # device chosen here, never at import
+    mesh = data_mesh()  # devices chosen here, never at import
     tcfg, ev = cfg.teacher, cfg.eval
     lam_range = (tcfg.lambda_min, tcfg.lambda_max)
     net = train.build_net(tcfg, x_shape)
@@ -108,7 +109,7 @@ def main(cfg: Config, profile: str) -> dict[str, Any]:
         t0 = time.perf_counter()
         psi, t_losses = train.train_teacher(tcfg, net, sample_data, x_shape, k_teacher, mesh)
         teacher_s = time.perf_counter() - t0
-        train.save_params(run.dir / "teacher.msgpack", psi)
+        train.save_params(run.dir / "teacher.npz", psi)
         run.log(tcfg.steps, teacher_dsm_loss=t_losses[-1])
         x_teacher = train.sample_teacher(apply, psi, tcfg, k_tsample, ev.n_samples, x_shape)
         teacher_metrics = score(x_teacher)
@@ -141,7 +142,7 @@ def main(cfg: Config, profile: str) -> dict[str, Any]:
                 state, hist = train.distill(
                     dcfg, apply, psi, x_shape, lam_range, k_run, mesh, ev.chunk, evaluate
                 )
-                train.save_params(run.dir / f"theta-{method}-{seed}.msgpack", state.theta)
+                train.save_params(run.dir / f"theta-{method}-{seed}.npz", state.theta)
                 samples = np.asarray(gen(state.theta, k_eval, ev.n_samples))
                 results[method][seed] = {"hist": hist, "final": hist["evals"][-1], "x": samples}
 

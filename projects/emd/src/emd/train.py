@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import flax.linen as nn
-import flax.serialization
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -26,37 +25,28 @@ from emd.diffusion import ancestral_sample, dsm_loss
 from emd.distill import DistillState, init_state, make_train_step
 from emd.model import ApplyFn, Denoiser, Params, generate, init_params, make_apply
 from emd.unet import UNet
+from reprokit.jax_utils import replicate, save_pytree
 
 
 class DivergenceError(RuntimeError):
     """Training produced a non-finite value."""
 
 
-# TODO(reprokit): replace with reprokit.jax_utils.data_mesh / shard_batch once it exists.
-def data_mesh() -> Mesh:
-    """1-D mesh named ``data`` over every visible device."""
-    return Mesh(np.array(jax.devices()), ("data",))
-
-
 def make_shard(mesh: Mesh) -> Callable[[jax.Array], jax.Array]:
-    """Constrain a batch array's leading axis to the ``data`` mesh axis (inside ``jit``)."""
+    """Constrain a batch array's leading axis to the ``data`` mesh axis (inside ``jit``).
+
+    The batches are drawn inside the jitted step, so they are constrained there rather than
+    placed with ``reprokit.jax_utils.shard_batch``.
+    """
     sharding = NamedSharding(mesh, PartitionSpec("data"))
     if mesh.size == 1:
         return lambda x: x
     return lambda x: jax.lax.with_sharding_constraint(x, sharding)
 
 
-def replicate(tree: Any, mesh: Mesh) -> Any:
-    """Place a pytree (parameters, optimizer state) replicated on every device of ``mesh``."""
-    return jax.device_put(tree, NamedSharding(mesh, PartitionSpec()))
-
-
 def save_params(path: Path, tree: Any) -> None:
-    """Atomic msgpack checkpoint (flax serialization; temp file + rename)."""
-    # TODO(reprokit): reprokit.jax_utils.save_pytree
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(flax.serialization.to_bytes(jax.device_get(tree)))
-    tmp.replace(path)
+    """Atomic ``.npz`` checkpoint of a pytree (``reprokit.jax_utils.save_pytree``)."""
+    save_pytree(path, jax.device_get(tree))
 
 
 def build_net(tcfg: TeacherConfig, x_shape: tuple[int, ...]) -> nn.Module:
