@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
+import torch.nn.functional as F
 from conftest import tiny_lpt
-from lpt.model import BehaviourCloning, DecisionTransformer, sliding_window_mask
+from lpt.model import (
+    BehaviourCloning,
+    DecisionTransformer,
+    banded_attention,
+    sliding_window_mask,
+)
 from lpt.unet import UNet1D
 
 
@@ -13,6 +20,13 @@ def test_sliding_window_mask():
     assert m[5].tolist() == [False, False, False, True, True, True]
     assert m[0].tolist() == [True] + [False] * 5
     assert not m.triu(1).any()
+
+
+@pytest.mark.parametrize(("L", "W"), [(20, 6), (18, 6), (5, 8), (33, 32)])
+def test_banded_attention_equals_masked_sdpa(L, W):
+    q, k, v = torch.randn(3, 2, 2, L, 4).unbind(0)
+    want = F.scaled_dot_product_attention(q, k, v, attn_mask=sliding_window_mask(L, W))
+    assert torch.allclose(banded_attention(q, k, v, W), want, atol=1e-5)
 
 
 def test_action_at_t_ignores_future_and_far_past(batch):

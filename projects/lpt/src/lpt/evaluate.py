@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 import torch
+
 from lpt.data import Trajectories
 from lpt.langevin import LatentBuffer, plan_langevin
 from lpt.maze2d import MazeBatch, MazeSpec
@@ -45,6 +46,14 @@ def plan(
     z0 = plan_langevin(model, z0, target, n_steps, s, omega, sigma_y2, generator=g)
     z = model.prior(z0)
     return z, model.predict_return(z) * data.scale
+
+
+@torch.no_grad()
+def return_fit(model: LPT, buffer: LatentBuffer, data: Trajectories) -> float:
+    """Pearson correlation of r_γ(U(z0_i)) with y_i over the persistent chains (training fit)."""
+    model.eval()
+    y_hat = torch.cat([model.predict_return(model.prior(z)) for z in buffer.z0.split(256)])
+    return float(np.corrcoef(y_hat.cpu().numpy(), data.returns)[0, 1])
 
 
 @torch.no_grad()

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from scipy.stats import spearmanr
+
 from lpt.configs import Config
 from lpt.data import load_trajectories, maze_of
-from lpt.evaluate import plan, rollout
+from lpt.evaluate import plan, return_fit, rollout
 from lpt.maze2d import eval_spec, reference_returns
 from lpt.reporting import write_report
 from lpt.train import train
-from scipy.stats import spearmanr
-
 from reprokit.cache import cached_npz
 from reprokit.distributed import cleanup, init_distributed
 from reprokit.offline_rl import normalized_score
@@ -64,7 +64,7 @@ def run_experiment(cfg: Config, profile: str) -> dict:
     curves: dict[str, list[list[float]]] = {}
     speed: dict[str, list[float]] = {}
     sweep: list[list[float]] = []
-    spearman, plan_err = [], []
+    spearman, plan_err, fit = [], [], []
     steps: list[int] = []
 
     def score(R: np.ndarray) -> float:
@@ -110,6 +110,7 @@ def run_experiment(cfg: Config, profile: str) -> dict:
                     R, sps = rollout(model, spec, data, env_seeds, z=z)
                 if method == "lpt":
                     plan_err.append(float((y_hat - y_star).abs().mean()))
+                    fit.append(return_fit(model, res.buffer, data))
                     z, _ = plan(
                         model,
                         res.buffer,
@@ -143,9 +144,11 @@ def run_experiment(cfg: Config, profile: str) -> dict:
                         pairs += [(frac * y_max, r) for r in Rf]
                         means.append(float(Rf.mean()))
                     sweep.append(means)
-                    rho = spearmanr(*zip(*pairs, strict=True)).statistic
-                    spearman.append(0.0 if np.isnan(rho) else float(rho))
+                    targets, achieved = np.array(pairs).T
+                    constant = np.ptp(achieved) == 0  # ρ undefined: report no association
+                    spearman.append(0.0 if constant else float(spearmanr(targets, achieved)[0]))
                     if E.speed_steps and seed == cfg.seeds[0]:
+                        rollout(model, spec, data, env_seeds, z=z, horizon=5)  # warm-up
                         sps_naive = rollout(
                             model, spec, data, env_seeds, z=z, cached=False, horizon=E.speed_steps
                         )[1]

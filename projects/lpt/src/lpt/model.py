@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from lpt.unet import UNet1D
 from torch import nn
+
+from lpt.unet import UNet1D
 
 Cache = list[tuple[torch.Tensor, torch.Tensor]]  # per layer: keys, values (B, heads, <=K, d)
 
@@ -22,6 +23,33 @@ def sliding_window_mask(L: int, window: int, device: torch.device | None = None)
     i = torch.arange(L, device=device)[:, None]
     j = torch.arange(L, device=device)[None, :]
     return (j <= i) & (i - j < window)
+
+
+def banded_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, window: int
+) -> torch.Tensor:
+    """Causal sliding-window attention in O(L * 2K) instead of O(L^2).
+
+    Equal to SDPA with ``sliding_window_mask(L, K)``: the sequence is cut into blocks of K
+    queries, and each block attends to its own keys and those of the previous block, masked to
+    the band. q, k, v (B, heads, L, d) -> (B, heads, L, d).
+    """
+    B, H, L, d = q.shape
+    W = window
+    nb = -(-L // W)
+    if nb * W != L:
+        q, k, v = (F.pad(t, (0, 0, 0, nb * W - L)) for t in (q, k, v))
+    qb, kb, vb = (t.view(B, H, nb, W, d) for t in (q, k, v))
+
+    def with_previous(t: torch.Tensor) -> torch.Tensor:  # (B, H, nb, 2W, d)
+        return torch.cat((F.pad(t, (0, 0, 0, 0, 1, 0))[:, :, :-1], t), dim=3)
+
+    i = torch.arange(W, device=q.device)[:, None]
+    j = torch.arange(2 * W, device=q.device)[None, :] - W  # key offset within the block
+    mask = ((j <= i) & (i - j < W)).expand(nb, W, 2 * W).clone()
+    mask[0, :, :W] = False  # no block before the first
+    out = F.scaled_dot_product_attention(qb, with_previous(kb), with_previous(vb), attn_mask=mask)
+    return out.reshape(B, H, nb * W, d)[:, :, :L]
 
 
 class Block(nn.Module):
@@ -56,10 +84,10 @@ class Block(nn.Module):
             x = x + self.drop(self.xproj(self._merge(attn)))
         return x + self.drop(self.mlp(self.ln_2(x)))
 
-    def forward(self, x: torch.Tensor, z: torch.Tensor | None, mask: torch.Tensor) -> torch.Tensor:
-        """x (B, L, h), z (B, n_latent, h) | None, mask (L, L) bool -> (B, L, h)."""
+    def forward(self, x: torch.Tensor, z: torch.Tensor | None) -> torch.Tensor:
+        """x (B, L, h), z (B, n_latent, h) | None -> (B, L, h)."""
         q, k, v = (self._heads(t) for t in self.qkv(self.ln_1(x)).chunk(3, dim=-1))
-        attn = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        attn = banded_attention(q, k, v, self.window)
         x = x + self.drop(self.proj(self._merge(attn)))
         return self._cross_and_mlp(x, z)
 
@@ -91,9 +119,8 @@ class Transformer(nn.Module):
         self.ln_f = nn.LayerNorm(h)
 
     def forward(self, x: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
-        mask = sliding_window_mask(x.shape[1], self.window, x.device)
         for block in self.blocks:
-            x = block(x, z, mask)
+            x = block(x, z)
         return self.ln_f(x)
 
     def empty_cache(self, x: torch.Tensor) -> Cache:
