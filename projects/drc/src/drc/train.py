@@ -28,7 +28,14 @@ from drc.model import DRC
 from drc.objectives import ebm_loss, generator_loss
 from torch import nn
 
-from reprokit.distributed import all_reduce_mean, cleanup, init_distributed, is_main, wrap_model
+from reprokit.distributed import (
+    all_reduce_mean,
+    barrier,
+    cleanup,
+    init_distributed,
+    is_main,
+    wrap_model,
+)
 from reprokit.runlog import Run
 from reprokit.torch_utils import (
     capture_rng_state,
@@ -260,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"seed {seed}: held-out IoU {metrics['iou']:.3f} Dice {metrics['dice']:.3f}")
             if run is not None:
                 run.finish(metrics)
+        barrier()  # keep every rank alive until rank 0 has evaluated
     finally:
         cleanup()
     return 0
