@@ -95,7 +95,7 @@ def test_split_definitions():
             if p is None:
                 continue
             has = any(p["rules"][a].name == r for a, r in HELD_OUT_PAIRS)
-            assert has == held if not held else has
+            assert has == held
     spec = split_spec("productivity", "train")
     d = generate(spec, 300, seed=0)
     assert (
