@@ -105,8 +105,8 @@ class OptimConfig:
 class TrainConfig:
     """The learning loop shared by DAMC and LEBM."""
 
-    iterations: int = param(200, "learning iterations per (method, seed)", ge=1)
-    batch_size: int = param(64, "images per iteration (per process under DDP; official 128)", ge=2)
+    iterations: int = param(400, "learning iterations per (method, seed)", ge=1)
+    batch_size: int = param(128, "images per iteration (per process under DDP; official 128)", ge=2)
     ckpt_every: int = param(200, "iterations between checkpoints (0: only at the end)", ge=0)
     log_every: int = param(50, "iterations between log lines", ge=1)
     resume: bool = param(True, "resume from the run folder's checkpoint when present")
@@ -147,7 +147,7 @@ class ToyConfig:
     """Pinwheel toy with a known generator (official toy_example.py)."""
 
     enabled: bool = param(True, "run the toy experiment")
-    iterations: int = param(100, "amortizer training iterations", ge=1)
+    iterations: int = param(200, "amortizer training iterations", ge=1)
     batch_size: int = param(200, "x per iteration (official 500)", ge=2)
     post_steps: int = param(50, "posterior Langevin steps per iteration (official 50)", ge=0)
     step_size: float = param(0.1, "posterior Langevin step size δ (official 0.1)", gt=0)
@@ -161,7 +161,7 @@ class ToyConfig:
     ema_every: int = param(10, "EMA period", ge=1)
     diffusion_steps: int = param(50, "q_φ sampling steps (official 100)", ge=2)
     hidden: int = param(32, "ε-net width h (official 128)", ge=1)
-    n_eval: int = param(800, "x's pooled for the MMD", ge=2)
+    n_eval: int = param(1000, "x's pooled for the MMD", ge=2)
     track_every: int = param(20, "iterations between MMD² checks of DAMC during training", ge=1)
     shortrun_steps: int = param(50, "short-run Langevin baseline steps from N(0, I)", ge=1)
     longrun_steps: int = param(2000, "long-run Langevin reference steps from N(0, I)", ge=1)

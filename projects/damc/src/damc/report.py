@@ -103,6 +103,15 @@ def write_report(path: Path, m: dict, figures: dict, out_dir: Path, cfg: Config)
             f"{format_mean_std(_ms(m, 'digits_damc_proxy_fid_ebm'))}, LEBM (same sampler) "
             f"{format_mean_std(_ms(m, 'digits_lebm_proxy_fid'))}."
         )
+    for metric, better in (("auprc", 1), ("proxy_fid", -1), ("recon_mse", -1)):
+        dv, lv = m.get(f"digits_damc_{metric}_values"), m.get(f"digits_lebm_{metric}_values")
+        if dv and lv:
+            wins = sum(better * (d - b) > 0 for d, b in zip(dv, lv, strict=True))
+            pairs = ", ".join(f"{d:.3g} vs {b:.3g}" for d, b in zip(dv, lv, strict=True))
+            notes.append(
+                f"- Paired per seed, {metric} DAMC vs LEBM: {pairs} (DAMC better in "
+                f"{wins}/{len(dv)})"
+            )
     if "digits_heldout_class" in m:
         notes.append(
             f"- Anomaly: seed i holds out digit class {m['digits_heldout_class']} (one class per "
