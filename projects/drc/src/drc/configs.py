@@ -70,7 +70,7 @@ class LangevinConfig:
     delta_1: float = param(0.1, "posterior Langevin step size", gt=0)
     K0: int = param(20, "prior Langevin steps per iteration (persistent chains)", ge=1)
     K1: int = param(5, "posterior Langevin steps per iteration (persistent chains)", ge=1)
-    infer_test: int = param(80, "posterior Langevin steps from noise at test time", ge=1)
+    infer_test: int = param(200, "posterior Langevin steps from noise at test time", ge=1)
     noise: bool = param(True, "add the Langevin noise term (False: gradient descent, for tests)")
 
 
@@ -87,7 +87,7 @@ class LossConfig:
 class TrainConfig:
     """Optimisation."""
 
-    iters: int = param(400, "training iterations (one E-step + M-step + EBM step each)", ge=1)
+    iters: int = param(600, "training iterations (one E-step + M-step + EBM step each)", ge=1)
     batch_size: int = param(16, "images per iteration (per process under torchrun)", ge=1)
     lr: float = param(1e-3, "generator Adam learning rate (official 1e-4)", gt=0)
     ebm_lr_ratio: float = param(0.2, "EBM lr = ebm_lr_ratio * lr", gt=0)
@@ -132,8 +132,8 @@ def cpu() -> DRCConfig:
     """The CPU profile (2 cores, about 10 min; the defaults above).
 
     `python -m drc.reproduce --profile cpu`: TexSprites 32x32 (256 training / 100 held-out images),
-    seeds 0-2 x {DRC, no re-assignment}, 400 iterations of batch 16 with K1 = 5 posterior and
-    K0 = 20 prior Langevin steps, 80 test-time posterior steps from noise. Numbers: RESULTS.md.
+    seeds 0-2 x {DRC, no re-assignment}, 600 iterations of batch 16 with K1 = 5 posterior and
+    K0 = 20 prior Langevin steps, 200 test-time posterior steps from noise. Numbers: RESULTS.md.
     """
     return DRCConfig()
 
