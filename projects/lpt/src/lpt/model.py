@@ -223,7 +223,7 @@ class LPT(SequencePolicy):
             else None
         )
         d = n_latent * h
-        self.return_mlp = nn.Sequential(  # r_γ(z), Eq. 4
+        self.return_mlp = nn.Sequential(  # r_γ(z), mean of p_γ(y|z)
             nn.Linear(d, return_hidden),
             nn.SiLU(),
             nn.Dropout(return_dropout),
@@ -234,7 +234,7 @@ class LPT(SequencePolicy):
         )
 
     def prior(self, z0: torch.Tensor) -> torch.Tensor:
-        """z = U_α(z0) (Eq. 2); the no-UNet ablation uses z = z0. (B, n_latent, h)."""
+        """z = U_α(z0) (the prior); the no-UNet ablation uses z = z0. (B, n_latent, h)."""
         if self.unet is None:
             return z0
         B = z0.shape[0]
@@ -244,7 +244,7 @@ class LPT(SequencePolicy):
         return self.return_mlp(z.flatten(1)).squeeze(-1)  # (B,)
 
     def forward(self, batch: dict[str, torch.Tensor], z0: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Training losses at the sampled z0: masked action MSE and return MSE (Eq. 6)."""
+        """Training losses at the sampled z0: masked action MSE and return MSE (learning step)."""
         z = self.prior(z0)
         sse = self.action_sse(batch["states"], batch["actions"], batch["mask"], z=z)
         act_mse = sse.sum() / (batch["mask"].sum() * batch["actions"].shape[-1])

@@ -3,7 +3,7 @@
 One iteration of LPT (official ``infer_z`` + ``LPT.forward``):
   1. draw B whole trajectories (∝ length), read their persistent chains z0 from the buffer;
   2. N posterior Langevin steps on z0 (Eq. 5), written back to the buffer;
-  3. one AdamW step on  mean_masked(â − a)² + λ mean(r_γ(U_α(z0)) − y)²  at the sampled z0 (Eq. 6).
+  3. one AdamW step on  mean_masked(â − a)² + λ mean(r_γ(U_α(z0)) − y)²  at the sampled z0.
 DT-final-return and BC take step 3 alone (action loss only). AdamW, linear warm-up then linear
 decay, gradient clipping. Under ``torchrun`` the model is wrapped in DistributedDataParallel
 (``reprokit.distributed``; gloo on CPU, NCCL on GPU), each rank draws its own batch and the
@@ -21,12 +21,12 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
+from torch import nn
+
 from lpt.configs import Config, ModelCfg
 from lpt.data import Trajectories
 from lpt.langevin import LatentBuffer, posterior_langevin
 from lpt.model import LPT, BehaviourCloning, DecisionTransformer, SequencePolicy
-from torch import nn
-
 from reprokit.distributed import DistInfo, wrap_model
 from reprokit.torch_utils import (
     capture_rng_state,
@@ -68,7 +68,7 @@ def build_model(method: str, m: ModelCfg, obs_dim: int, act_dim: int) -> Sequenc
 
 
 def lpt_loss(losses: dict[str, torch.Tensor], reward_weight: float) -> torch.Tensor:
-    """Eq. 6 as a loss: action MSE + λ return MSE (baselines: action MSE only)."""
+    """The learning step as a loss: action MSE + λ return MSE (baselines: action MSE only)."""
     return losses["action_mse"] + reward_weight * losses.get("return_mse", 0.0)
 
 

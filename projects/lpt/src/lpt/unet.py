@@ -1,4 +1,4 @@
-"""The prior network U_α of LPT (paper Eq. 2): z = U_α(z0), z0 ~ N(0, I).
+"""The prior network U_α of LPT (the learned prior): z = U_α(z0), z0 ~ N(0, I).
 
 A 1-D UNet over the flattened latent, seen as a 1-channel signal of length n_latent * h, as in
 the official ``model/unet1d.py`` (itself the ``Unet1D`` of denoising-diffusion-pytorch without a
