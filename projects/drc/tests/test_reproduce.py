@@ -97,3 +97,29 @@ def test_smoke_clevr_source(tmp_path) -> None:
     metrics = main(cfg, "smoke")
     assert 0 <= metrics["clevr_drc_iou"] <= 1 and "sprites_drc_iou" not in metrics
     assert (tmp_path / "RESULTS.md").exists()
+
+
+def test_every_config_field_is_read() -> None:
+    """A field that no code reads is a bug: each must appear as `.name` outside configs.py."""
+    import dataclasses
+
+    src = Path(SRC) / "drc"
+    code = "".join(p.read_text() for p in src.glob("*.py") if p.name != "configs.py")
+    cfg = smoke()
+    for section in dataclasses.fields(cfg):
+        value = getattr(cfg, section.name)
+        names = (
+            [f.name for f in dataclasses.fields(value)] if dataclasses.is_dataclass(value) else []
+        )
+        for name in [section.name, *names]:
+            assert f".{name}" in code, f"config field {name!r} is never read"
+
+
+def test_cli_accepts_every_data_source(capsys) -> None:
+    from drc.configs import PROFILES
+
+    from reprokit.config import parse
+
+    for source in ("sprites", "clevr", "folder"):
+        _, cfg = parse({k: f() for k, f in PROFILES.items()}, ["--data.source", source])
+        assert cfg.data.source == source

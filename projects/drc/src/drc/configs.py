@@ -21,8 +21,8 @@ from reprokit.config import param
 class DataConfig:
     """Where the images come from."""
 
-    source: Literal["sprites", "folder"] = param(
-        "sprites", "TexSprites generator or an image folder"
+    source: Literal["sprites", "clevr", "folder"] = param(
+        "sprites", "TexSprites, CLEVR-like scenes, or an image folder with masks"
     )
     image_size: int = param(32, "image side; must equal 4 * 2**(len(model.channels) - 1)", ge=8)
     n_train: int = param(256, "training images (sprites; each has persistent chains)", ge=1)
@@ -53,9 +53,6 @@ class ModelConfig:
     enc_channels: tuple[int, ...] = param((16, 32, 64), "pseudo-label encoder DownBlock channels")
     n_classes: int = param(32, "K: symbol classes of the EBM / encoder logits", ge=2)
     nef: int = param(64, "EBM hidden width (s(z_s) uses 2*nef)", ge=1)
-    warp_range: float = param(
-        1.0, "max |offset| of the re-assignment grid (1 = half the canvas)", gt=0
-    )
     reassign: bool = param(
         True, "learned pixel re-assignment (warp) on the background; False = ablation"
     )
