@@ -17,6 +17,15 @@ def test_pinwheel_density_normalises_and_matches_its_samples():
     assert abs(float(prior.log_prob(z).mean() - neg_entropy)) < 0.1
 
 
+def test_arm_labels_follow_the_mixture():
+    prior = PinwheelPrior()
+    gen = torch.Generator().manual_seed(0)
+    z = prior.sample(2000, gen)
+    arms = prior.arm(z)
+    assert 0.4 < arms.float().mean().item() < 0.6
+    assert torch.equal(prior.arm(prior.means), torch.arange(2).repeat_interleave(16))
+
+
 def test_mmd_separates_distributions():
     gen = torch.Generator().manual_seed(0)
     prior = PinwheelPrior()

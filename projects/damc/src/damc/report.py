@@ -91,6 +91,15 @@ def write_report(path: Path, m: dict, figures: dict, out_dir: Path, cfg: Config)
             for k in ("true", "damc", "damc_q", "shortrun", "shortrun_matched", "longrun")
         )
         notes.append(f"- Toy per-x check, mean ‖G(z) − x‖² (true z gives ≈ 2σ² = 0.125): {recon}.")
+    if "toy_longrun_arm_agree" in m:
+        agree = ", ".join(
+            f"{k} {m[f'toy_{k}_arm_agree']:.2f}"
+            for k in ("damc", "damc_q", "shortrun", "shortrun_matched", "longrun")
+        )
+        notes.append(
+            "- Toy: fraction of posterior samples on the pinwheel arm that generated x (an exact "
+            f"posterior gives the posterior arm probability, not 1): {agree}."
+        )
     for k in ("damc", "shortrun", "longrun", "damc_q", "shortrun_matched"):
         key = f"toy_{k}_time_s"
         if key in m:

@@ -50,6 +50,7 @@ class PinwheelPrior:
         self.means = torch.tensor(np.stack(means), dtype=torch.float32)  # (M, 2)
         self.covs = torch.tensor(np.stack(covs), dtype=torch.float32)  # (M, 2, 2)
         self.logw = torch.tensor(logw, dtype=torch.float32)  # (M,)
+        self.n_arms = n_arms
         self.prec = torch.linalg.inv(self.covs)
         self.chol = torch.linalg.cholesky(self.covs)
         self.logdet = torch.logdet(self.covs)
@@ -60,6 +61,13 @@ class PinwheelPrior:
         maha = torch.einsum("bmi,mij,bmj->bm", d, self.prec, d)
         logn = -0.5 * (maha + self.logdet[None] + 2 * math.log(2 * math.pi))
         return torch.logsumexp(self.logw[None] + logn, dim=1)
+
+    def arm(self, z: torch.Tensor) -> torch.Tensor:
+        """Index of the arm whose components carry most of the responsibility for z: (B,)."""
+        d = z[:, None, :] - self.means[None]
+        maha = torch.einsum("bmi,mij,bmj->bm", d, self.prec, d)
+        resp = self.logw[None] - 0.5 * (maha + self.logdet[None])  # (B, M)
+        return resp.view(len(z), self.n_arms, -1).logsumexp(dim=2).argmax(dim=1)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """n exact draws: (n, 2)."""
@@ -193,7 +201,7 @@ def evaluate_samplers(
     model: ToyModel, Q: DiffusionAmortizer, tc: ToyConfig, seed: int
 ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
     """MMD² of pooled posterior samples (one per fresh x) vs fresh prior samples, the per-x
-    reconstruction error, and cost.
+    reconstruction error, the fraction of samples on the arm that generated x, and cost.
 
     Cost per x: damc_q = T q_φ evaluations, damc = T q_φ evaluations + K Langevin steps,
     shortrun = K steps, shortrun_matched = K + T steps, longrun = ``longrun_steps``; the measured
@@ -214,6 +222,7 @@ def evaluate_samplers(
     }
     metrics: dict[str, float] = {"prior_floor_mmd": mmd2(z_ref2, z_ref)}
     metrics["true_recon"] = _recon(model, z_true, x)
+    arm_true = model.prior.arm(z_true)  # which pinwheel arm generated each x
     samples: dict[str, np.ndarray] = {"prior": z_ref.numpy()}
     for name, run in runs.items():
         torch.manual_seed(seed)
@@ -222,6 +231,7 @@ def evaluate_samplers(
         metrics[f"{name}_time_s"] = time.perf_counter() - t0
         metrics[f"{name}_mmd"] = mmd2(z, z_ref)
         metrics[f"{name}_recon"] = _recon(model, z, x)
+        metrics[f"{name}_arm_agree"] = float((model.prior.arm(z) == arm_true).float().mean())
         samples[name] = z.numpy()
     return metrics, samples
 
