@@ -56,20 +56,22 @@ class LangevinCfg:
     step_size: float = param(0.3, "Langevin step s (update ½s²∇, noise s)", gt=0)
     n_train: int = param(2, "posterior steps per iteration (persistent chains)", ge=1)
     n_test: int = param(20, "planning steps at test time", ge=1)
-    sigma_a2: float = param(0.5, "action likelihood variance σ_a² (official SSE ⇒ 0.5)", gt=0)
+    sigma_a2: float = param(
+        0.05, "action likelihood variance σ_a² (official SSE ⇒ 0.5; see README)", gt=0
+    )
     sigma_y2: float = param(0.5, "return likelihood variance σ_y² (official SSE ⇒ 0.5)", gt=0)
     omega_ei: float = param(3.0, "ω of LPT-EI (Eq. 7); LPT uses ω = 1", gt=1)
 
 
 @dataclass
 class TrainCfg:
-    steps: int = param(300, "optimisation steps per model", ge=1)
+    steps: int = param(600, "optimisation steps per model", ge=1)
     batch_size: int = param(16, "whole trajectories per batch (per process)", ge=1)
     lr: float = param(1e-3, "AdamW learning rate", gt=0)
     weight_decay: float = param(1e-4, "AdamW weight decay", ge=0)
     warmup_frac: float = param(0.1, "linear warm-up fraction, then linear decay", ge=0, lt=1)
     grad_clip: float = param(0.25, "max gradient norm", gt=0)
-    reward_weight: float = param(0.25, "λ: weight of the return loss (Eq. 6)", ge=0)
+    reward_weight: float = param(0.25, "λ: weight of the return loss in the learning step", ge=0)
     log_every: int = param(50, "log every n steps", ge=1)
     ckpt_every: int = param(0, "checkpoint every n steps (0: only at the end)", ge=0)
     resume: bool = param(False, "resume each model from its checkpoint in the output folder")
@@ -123,7 +125,7 @@ def paper() -> Config:
     m = cfg.model
     m.h, m.n_layer, m.n_head, m.window = 128, 1, 8, 32
     m.unet_dim, m.unet_mults, m.unet_attn_heads, m.unet_attn_dim_head = 16, (1, 2, 4, 8), 4, 32
-    cfg.langevin.n_train = 3
+    cfg.langevin.n_train, cfg.langevin.sigma_a2 = 3, 0.5  # official effective σ_a² (1000-step τ)
     cfg.train.steps, cfg.train.batch_size, cfg.train.log_every = 4000, 500, 100
     cfg.train.ckpt_every = 500
     cfg.eval.n_episodes = 50

@@ -177,6 +177,7 @@ def run_experiment(cfg: Config, profile: str) -> dict:
     metrics |= {
         "target_sweep": {"targets": [f * y_max for f in E.sweep_fracs], "mean_returns": sweep},
         "y_star": y_star,
+        "lpt_return_fit_corr": float(np.mean(fit)) if fit else None,
         "plan_abs_error": float(np.mean(plan_err)) if plan_err else None,
         "ref_min_random": ref_min,
         "ref_max_controller": ref_max,
