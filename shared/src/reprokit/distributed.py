@@ -98,8 +98,13 @@ def barrier() -> None:
 
 
 def cleanup() -> None:
-    """Destroy the process group if one was initialised."""
+    """Destroy the process group if one was initialised, after a barrier.
+
+    Without the barrier a fast rank can tear down while another still talks to the group's
+    store (hosted by rank 0), which aborts the slower rank with SIGABRT under gloo.
+    """
     if dist.is_available() and dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
 
 
