@@ -110,3 +110,22 @@ def test_bad_input_gives_one_line_error(args, msg, tmp_path):
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and msg in lines[0] and "Traceback" not in r.stderr
+
+
+def test_non_finite_loss_stops_training_with_a_message() -> None:
+    import pytest
+    import torch
+    from alans.train import fit
+
+    from reprokit.errors import DivergenceError
+
+    w = torch.nn.Parameter(torch.ones(1))
+    model = torch.nn.Module()
+    model.w = w
+
+    def loss_fn(idx: torch.Tensor) -> torch.Tensor:
+        return w.sum() * float("nan")
+
+    with pytest.raises(DivergenceError, match="step 0"):
+        fit(model, loss_fn, n=4, steps=3, batch=2, param_groups=[{"params": [w]}], seed=0)
+    assert torch.equal(w.detach(), torch.ones(1))  # no update from the bad step

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import numpy as np
@@ -10,19 +9,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from reprokit.torch_utils import check_finite
+
 from .model import ALANS, ALANSBackend, alans_loss
 
 Batch = Callable[[torch.Tensor], dict[str, torch.Tensor]]
-
-
-class DivergenceError(RuntimeError):
-    """A non-finite loss; training stops with this message."""
-
-
-def _check_finite(loss: torch.Tensor, step: int) -> None:
-    # TODO(reprokit): use reprokit.torch_utils.check_finite once it exists
-    if not math.isfinite(float(loss)):
-        raise DivergenceError(f"non-finite loss {float(loss)} at step {step}")
 
 
 def fit(
@@ -43,7 +34,7 @@ def fit(
     for step in range(steps):
         idx = torch.randint(n, (min(batch, n),), generator=g)
         loss = loss_fn(idx)
-        _check_finite(loss.detach(), step)
+        check_finite(loss.detach(), step)
         opt.zero_grad()
         loss.backward()
         opt.step()
