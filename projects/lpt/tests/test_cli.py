@@ -34,7 +34,7 @@ def test_unknown_key(tmp_path):
 
 
 def test_unknown_env(tmp_path):
-    r = _run("--profile", "smoke", "--data.env", "halfcheetah", tmp=tmp_path)
+    r = _run("--profile", "smoke", "--data.env", "hopper", tmp=tmp_path)
     assert r.returncode == 2 and "data.env" in r.stderr and "Traceback" not in r.stderr
 
 

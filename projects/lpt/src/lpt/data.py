@@ -16,23 +16,35 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from lpt import halfcheetah
 from lpt.configs import DataCfg
 from lpt.maze2d import generate_dataset
-
 from reprokit.cache import cached_npz, data_dir
 from reprokit.offline_rl import load_d4rl, split_episodes, write_d4rl
 
 GENERATOR_VERSION = 1
 
 
+def is_cheetah(env: str) -> bool:
+    return env == "halfcheetah"
+
+
+def check_env(env: str) -> None:
+    if not is_cheetah(env):
+        maze_of(env)
+
+
 def maze_of(env: str) -> str:
     if not env.startswith("maze2d-"):
-        raise ValueError(f"unknown environment {env!r}; expected maze2d-umaze or maze2d-medium")
+        raise ValueError(
+            f"unknown environment {env!r}; expected maze2d-umaze, maze2d-medium or halfcheetah"
+        )
     return env.removeprefix("maze2d-")
 
 
-def local_dataset_path(cfg: DataCfg) -> Path:
-    """Generate (or reuse) the cached dataset and make sure its D4RL hdf5 exists; return it."""
+def _cached_arrays(cfg: DataCfg) -> tuple[dict, dict[str, np.ndarray]]:
+    """(cache parameters, generated arrays), built once and cached by reprokit.cache."""
     params = {
         "env": cfg.env,
         "n_steps": cfg.n_steps,
@@ -40,21 +52,48 @@ def local_dataset_path(cfg: DataCfg) -> Path:
         "action_noise": cfg.action_noise,
         "seed": cfg.seed,
     }
-    arrays = cached_npz(
-        f"lpt-{cfg.env}",
-        GENERATOR_VERSION,
-        params,
-        build=lambda: generate_dataset(
-            maze_of(cfg.env), cfg.n_steps, cfg.max_segment, cfg.action_noise, cfg.seed
-        ),
-    )
-    tag = "-".join(f"{k}{v}" for k, v in params.items() if k != "env")
+    if is_cheetah(cfg.env):
+        params = {k: v for k, v in params.items() if k != "action_noise"}
+        params |= {"cem": f"{cfg.cem_iters}x{cfg.cem_pop}", "noise": list(cfg.noise_levels)}
+    arrays = cached_npz(f"lpt-{cfg.env}", GENERATOR_VERSION, params, build=lambda: _build(cfg))
+    return params, arrays
+
+
+def local_dataset_path(cfg: DataCfg) -> Path:
+    """Generate (or reuse) the cached dataset and make sure its D4RL hdf5 exists; return it."""
+    params, arrays = _cached_arrays(cfg)
+    tag = "-".join(f"{k}{v}" for k, v in params.items() if k not in ("env", "noise"))
+    if "noise" in params:
+        tag += "-noise" + "_".join(map(str, params["noise"]))
     path = data_dir() / "lpt" / f"{cfg.env}-local-v{GENERATOR_VERSION}-{tag}.hdf5"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        d4rl = {k: v for k, v in arrays.items() if k not in ("goals", "qvel")}
-        write_d4rl(path, d4rl | {"infos": {"goal": arrays["goals"], "qvel": arrays["qvel"]}})
+        extra = ("goals", "qvel", "policy_level", "noise", "best_theta")
+        d4rl = {k: v for k, v in arrays.items() if k not in extra}
+        names = {"goal": "goals", "qvel": "qvel", "policy_level": "policy_level", "noise": "noise"}
+        infos = {k: arrays[v] for k, v in names.items() if v in arrays}
+        write_d4rl(path, d4rl | {"infos": infos})
     return path
+
+
+def _build(cfg: DataCfg) -> dict[str, np.ndarray]:
+    if is_cheetah(cfg.env):
+        return halfcheetah.generate_dataset(
+            cfg.n_steps // cfg.max_segment,
+            cfg.max_segment,
+            cfg.cem_iters,
+            cfg.cem_pop,
+            cfg.noise_levels,
+            cfg.seed,
+        )
+    return generate_dataset(
+        maze_of(cfg.env), cfg.n_steps, cfg.max_segment, cfg.action_noise, cfg.seed
+    )
+
+
+def best_generator_theta(cfg: DataCfg) -> np.ndarray:
+    """HalfCheetah: the final CEM mean θ of the (cached) generator run."""
+    return _cached_arrays(cfg)[1]["best_theta"]
 
 
 @dataclass
@@ -128,7 +167,7 @@ def to_trajectories(arrays: dict[str, np.ndarray], scale: float) -> Trajectories
 
 def load_trajectories(cfg: DataCfg) -> tuple[Trajectories, Path]:
     """D4RL file given by path (paper profile) or the locally generated one; read via reprokit."""
-    maze_of(cfg.env)
+    check_env(cfg.env)
     path = cfg.path if cfg.path is not None else local_dataset_path(cfg)
     arrays = load_d4rl(path, derive_next_observations=True)
     return to_trajectories(arrays, cfg.return_scale), Path(path)

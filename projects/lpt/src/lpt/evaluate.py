@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from lpt.data import Trajectories
+from lpt.halfcheetah import CheetahBatch, CheetahSpec
 from lpt.langevin import LatentBuffer, plan_langevin
 from lpt.maze2d import MazeBatch, MazeSpec
 from lpt.model import LPT, SequencePolicy
@@ -59,7 +60,7 @@ def return_fit(model: LPT, buffer: LatentBuffer, data: Trajectories) -> float:
 @torch.no_grad()
 def rollout(
     model: SequencePolicy,
-    spec: MazeSpec,
+    spec: MazeSpec | CheetahSpec,
     data: Trajectories,
     env_seeds: list[int],
     z: torch.Tensor | None = None,
@@ -70,7 +71,8 @@ def rollout(
     """Run len(env_seeds) episodes -> (returns (B,), env steps per second)."""
     model.eval()
     device = next(model.parameters()).device
-    envs = MazeBatch(spec, env_seeds)
+    batch_cls = CheetahBatch if isinstance(spec, CheetahSpec) else MazeBatch
+    envs = batch_cls(spec, env_seeds)
     B, H = len(env_seeds), horizon or spec.horizon
     y = torch.full((B,), y_star / data.scale, device=device) if y_star is not None else None
     obs = envs.reset()

@@ -15,11 +15,12 @@ import numpy as np
 import torch
 from scipy.stats import spearmanr
 
+from lpt import halfcheetah
 from lpt.configs import Config
-from lpt.data import load_trajectories, maze_of
+from lpt.data import best_generator_theta, is_cheetah, load_trajectories, maze_of
 from lpt.evaluate import plan, return_fit, rollout
 from lpt.maze2d import eval_spec, reference_returns
-from lpt.reporting import write_report
+from lpt.reporting import merge_metrics, merge_section, write_report
 from lpt.train import train
 from reprokit.cache import cached_npz
 from reprokit.distributed import cleanup, init_distributed
@@ -41,21 +42,33 @@ def pick_device(name: str, dist_device: torch.device | None = None) -> torch.dev
     return torch.device(name)
 
 
+def _spec_and_refs(cfg: Config) -> tuple:
+    """Evaluation spec and (random, expert) reference returns measured on our environment."""
+    key = {"env": cfg.data.env, "horizon": cfg.eval.horizon, "episodes": cfg.data.ref_episodes}
+    if is_cheetah(cfg.data.env):
+        spec = halfcheetah.CheetahSpec(cfg.eval.horizon)
+        theta = best_generator_theta(cfg.data)
+        build = lambda: {  # noqa: E731
+            "ref": np.array(halfcheetah.reference_returns(spec, theta, cfg.data.ref_episodes, 0))
+        }
+        key["theta"] = theta.round(6).tolist()
+        return spec, cached_npz("lpt-halfcheetah-refs", 1, key, build=build)["ref"]
+    spec = eval_spec(maze_of(cfg.data.env), cfg.eval.horizon)
+    build = lambda: {"ref": np.array(reference_returns(spec, cfg.data.ref_episodes, 0))}  # noqa: E731
+    return spec, cached_npz("lpt-maze2d-refs", 1, key, build=build)["ref"]
+
+
 def run_experiment(cfg: Config, profile: str) -> dict:
     """Train every method for every seed, evaluate, write metrics (+ report); return metrics."""
     t_start = time.time()
     info = init_distributed(device="cpu" if cfg.device == "cpu" else None)
     device = pick_device(cfg.device, info.device)
-    out = results_dir("lpt", profile, anchor=__file__, out=cfg.out)
+    # cpu-full (HalfCheetah) writes results/cpu/halfcheetah_* beside the Maze2D cpu results.
+    cheetah_full = profile == "cpu-full" and cfg.out is None
+    out = results_dir("lpt", "cpu" if cheetah_full else profile, anchor=__file__, out=cfg.out)
     data, data_path = load_trajectories(cfg.data)
-    maze, tag = maze_of(cfg.data.env), cfg.data.env.replace("-", "_")
-    spec = eval_spec(maze, cfg.eval.horizon)
-    refs = cached_npz(
-        "lpt-maze2d-refs",
-        1,
-        {"env": cfg.data.env, "horizon": cfg.eval.horizon, "episodes": cfg.data.ref_episodes},
-        build=lambda: {"ref": np.array(reference_returns(spec, cfg.data.ref_episodes, 0))},
-    )["ref"]
+    spec, refs = _spec_and_refs(cfg)
+    tag = cfg.data.env.replace("-", "_")
     ref_min, ref_max = float(refs[0]), float(refs[1])
     E, L = cfg.eval, cfg.langevin
     y_max = float(data.returns.max())
@@ -194,19 +207,16 @@ def run_experiment(cfg: Config, profile: str) -> dict:
         "device": str(device),
     }
     metrics["wall_time_s"] = time.time() - t_start
-    write_metrics(out / "metrics.json", metrics)
-    write_report(
-        metrics,
-        curves,
-        steps,
-        tag,
-        out,
-        profile,
-        cfg,
-        results_md=(
-            PROJECT_ROOT / "RESULTS.md"
-            if profile == "cpu" and cfg.out is None
-            else out / "RESULTS.md"
-        ),
-    )
+    prefix = f"{tag}_" if is_cheetah(cfg.data.env) else ""
+    write_metrics(out / f"{prefix}metrics.json", metrics)
+    if prefix:
+        merge_metrics(out / "metrics.json", metrics, tag)
+    report = out / f"{prefix}RESULTS.md"
+    if profile == "cpu" and cfg.out is None:
+        report = PROJECT_ROOT / "RESULTS.md"
+    elif cheetah_full:
+        report = PROJECT_ROOT / f".{tag}_section.md"
+    write_report(metrics, curves, steps, tag, out, profile, cfg, results_md=report, prefix=prefix)
+    if cheetah_full:
+        merge_section(PROJECT_ROOT / "RESULTS.md", report, "HalfCheetah-v5 (cpu-full profile)")
     return metrics

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,11 +11,23 @@ from lpt.configs import Config
 from reprokit import plots
 from reprokit.report import Claim, format_mean_std, write_results
 
-PAPER = {  # paper Table 2 (maze2d-umaze, D4RL, 5 seeds) and Table 9 (no-UNet ablation)
-    "lpt": "65.43 ± 2.91",
-    "lpt_ei": "70.57 ± 1.39",
-    "dt": "31.0 ± 21.3 (final-return DT)",
+PAPERS = {
+    # paper Table 2 (maze2d-umaze, D4RL, 5 seeds) and Table 9 (no-UNet ablation)
+    "maze2d_umaze": {
+        "lpt": "65.43 ± 2.91",
+        "lpt_ei": "70.57 ± 1.39",
+        "dt": "31.0 ± 21.3 (final-return DT)",
+        "where": "maze2d-umaze, D4RL",
+    },
+    # paper Table 1 (halfcheetah-medium-replay, D4RL, 5 seeds; the closest mixed-quality set)
+    "halfcheetah": {
+        "lpt": "39.64 ± 0.83",
+        "lpt_ei": "40.66 ± 0.12",
+        "dt": "33.0 (final-return DT)",
+        "where": "halfcheetah-medium-replay, D4RL",
+    },
 }
+SECTION_START, SECTION_END = "<!-- halfcheetah:start -->", "<!-- halfcheetah:end -->"
 
 
 def _fmt(metrics: dict, key: str) -> str:
@@ -23,17 +36,20 @@ def _fmt(metrics: dict, key: str) -> str:
 
 
 def claims(metrics: dict, tag: str) -> list[Claim]:
+    """Claims (a)-(d) of the issue; (b) only when the no-UNet ablation was run."""
+    PAPER = PAPERS.get(tag, PAPERS["maze2d_umaze"])
+
     def m(name: str) -> float:
         return metrics.get(f"{tag}_{name}_score", float("nan"))
 
     lpt, ei, dt, bc, nou = m("lpt"), m("lpt_ei"), m("dt"), m("bc"), m("lpt_no_unet")
     rho = metrics.get(f"{tag}_target_spearman", float("nan"))
     s = {k: _fmt(metrics, f"{tag}_{k}_score") for k in ("lpt", "lpt_ei", "dt", "bc", "lpt_no_unet")}
-    return [
+    rows = [
         Claim(
             "(a) LPT's normalized score beats DT-final-return and BC",
             f"{tag}_lpt_score",
-            f"LPT {PAPER['lpt']} vs DT {PAPER['dt']} (maze2d-umaze, D4RL)",
+            f"LPT {PAPER['lpt']} vs DT {PAPER['dt']} ({PAPER['where']})",
             s["lpt"],
             f"DT {s['dt']}; BC {s['bc']}",
             bool(lpt > dt and lpt > bc),
@@ -63,6 +79,7 @@ def claims(metrics: dict, tag: str) -> list[Claim]:
             bool(ei >= lpt),
         ),
     ]
+    return [c for c in rows if nou == nou or c.metric != f"{tag}_lpt_no_unet_score"]
 
 
 def write_report(
@@ -74,12 +91,14 @@ def write_report(
     profile: str,
     cfg: Config,
     results_md: Path,
+    prefix: str = "",
 ) -> Path:
+    """Figures (``out/<prefix>*.png``) and the markdown report ``results_md``."""
     figs = {}
     if steps:
         figs["Training action MSE (mean ± std over seeds)"] = plots.learning_curves(
             {k: (steps, np.array(v)) for k, v in curves.items()},
-            out / "action_mse.png",
+            out / f"{prefix}action_mse.png",
             xlabel="iteration",
             ylabel="action MSE",
             logy=True,
@@ -88,20 +107,29 @@ def write_report(
     if sweep["mean_returns"]:
         figs["Achieved return vs requested return y* (LPT, ω = 1)"] = plots.learning_curves(
             {"LPT": (sweep["targets"], np.array(sweep["mean_returns"]))},
-            out / "target_sweep.png",
+            out / f"{prefix}target_sweep.png",
             xlabel="requested return y*",
             ylabel="achieved return",
         )
     d = metrics["data"]
+    if tag == "halfcheetah":
+        source = (
+            "HalfCheetah-v5, open-loop CPG gaits from every CEM round plus action noise "
+            f"{list(cfg.data.noise_levels)}"
+        )
+        expert = "best generator gait"
+    else:
+        source = "gymnasium-robotics PointMaze, D4RL waypoint-controller recipe"
+        expert = "controller"
     notes = (
         f"- Data: {d['n_trajectories']} trajectories / {d['n_transitions']} transitions generated "
-        f"locally (gymnasium-robotics PointMaze, D4RL waypoint-controller recipe); final returns "
+        f"locally ({source}); final returns "
         f"mean {d['return_mean']:.2f}, max {d['return_max']:.0f}, "
         f"{100 * d['frac_nonzero_return']:.0f}% non-zero. Scores are **not comparable** with "
         f"the paper's D4RL tables.\n"
-        f"- Normalized score = 100·(R − R_random)/(R_controller − R_random) over "
+        f"- Normalized score = 100·(R − R_random)/(R_{expert.split()[-1]} − R_random) over "
         f"{cfg.eval.horizon}-step episodes, references measured on our environment: random "
-        f"{metrics['ref_min_random']:.1f}, controller {metrics['ref_max_controller']:.1f}.\n"
+        f"{metrics['ref_min_random']:.1f}, {expert} {metrics['ref_max_controller']:.1f}.\n"
         f"- y* = {metrics['y_star']:.1f} (best return in the data); LPT-EI uses "
         f"ω = {cfg.langevin.omega_ei}; mean |ŷ(z*) − y*| after planning: "
         f"{metrics['plan_abs_error'] or float('nan'):.2f}.\n"
@@ -122,5 +150,25 @@ def write_report(
         profile=profile,
         seeds=list(cfg.seeds),
         notes=notes,
-        metrics_path=out / "metrics.json",
+        metrics_path=out / f"{prefix}metrics.json",
     )
+
+
+def merge_metrics(path: Path, new: dict, tag: str) -> None:
+    """Add the ``<tag>_*`` keys of ``new`` to an existing metrics.json; never change a value."""
+    old = json.loads(path.read_text()) if path.exists() else {}
+    added = {k: v for k, v in new.items() if k.startswith(f"{tag}_") and k not in old}
+    path.write_text(json.dumps(old | added, indent=2, sort_keys=True) + "\n")
+
+
+def merge_section(results_md: Path, section_md: Path, heading: str) -> None:
+    """Move ``section_md`` (a report written next to ``results_md``, so its links already resolve)
+    into ``results_md`` as a marked ``## heading`` section, replacing an earlier one."""
+    text = results_md.read_text() if results_md.exists() else ""
+    if SECTION_START in text:
+        head, tail = text.split(SECTION_START, 1)
+        text = head.rstrip() + "\n" + tail.split(SECTION_END, 1)[1].lstrip("\n")
+    body = section_md.read_text().split("\n", 1)[1].replace("\n## ", "\n### ")
+    text = text.rstrip() + f"\n\n{SECTION_START}\n## {heading}\n{body.rstrip()}\n{SECTION_END}\n"
+    results_md.write_text(text)
+    section_md.unlink()

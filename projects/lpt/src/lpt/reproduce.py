@@ -1,4 +1,4 @@
-"""Entry point: ``python -m lpt.reproduce --profile {smoke,cpu,paper} [--key value]``.
+"""Entry point: ``python -m lpt.reproduce --profile {smoke,cpu,cpu-full,paper} [--key value]``.
 
 Parses the profile and overrides first (so a bad flag fails in a fraction of a second, before
 torch is imported), then runs :func:`lpt.experiment.run_experiment`. Examples::
