@@ -15,6 +15,7 @@ the Transformer: only U_α and r_γ.
 from __future__ import annotations
 
 import torch
+
 from lpt.model import LPT
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import sys
 
 from lpt.configs import PROFILES, Config
-
 from reprokit.config import parse
 
 
