@@ -158,7 +158,7 @@ def cpu_full() -> Config:
     )
     cfg.model.n_layer, cfg.model.window = 2, 32
     cfg.train.steps, cfg.train.batch_size = 300, 16
-    cfg.eval.n_episodes, cfg.eval.horizon = 5, 200
+    cfg.eval.n_episodes, cfg.eval.horizon = 10, 200
     cfg.methods = ("lpt", "dt", "bc")
     return cfg
 

@@ -124,8 +124,9 @@ def write_report(
     notes = (
         f"- Data: {d['n_trajectories']} trajectories / {d['n_transitions']} transitions generated "
         f"locally ({source}); final returns "
-        f"mean {d['return_mean']:.2f}, max {d['return_max']:.0f}, "
-        f"{100 * d['frac_nonzero_return']:.0f}% non-zero. Scores are **not comparable** with "
+        f"mean {d['return_mean']:.2f}, max {d['return_max']:.0f}"
+        + ("" if tag == "halfcheetah" else f", {100 * d['frac_nonzero_return']:.0f}% non-zero")
+        + ". Scores are **not comparable** with "
         f"the paper's D4RL tables.\n"
         f"- Normalized score = 100·(R − R_random)/(R_{expert.split()[-1]} − R_random) over "
         f"{cfg.eval.horizon}-step episodes, references measured on our environment: random "
