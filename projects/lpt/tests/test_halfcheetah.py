@@ -9,7 +9,14 @@ import pytest
 from lpt.configs import PROFILES, DataCfg
 from lpt.data import best_generator_theta, load_trajectories
 from lpt.halfcheetah import cpg_actions, generate_dataset
-from lpt.reporting import SECTION_END, SECTION_START, merge_metrics, merge_section
+from lpt.reporting import (
+    SECTION_END,
+    SECTION_START,
+    append_section,
+    marked_section,
+    merge_metrics,
+    merge_section,
+)
 
 from reprokit.offline_rl import load_d4rl
 
@@ -79,14 +86,15 @@ def test_cpu_full_profile_smoke_sized(tmp_path, monkeypatch):
     assert (cfg.out / "halfcheetah_RESULTS.md").exists()
 
 
-def test_merge_keeps_existing_values_and_replaces_section(tmp_path):
+def test_merge_replaces_own_keys_keeps_others_and_replaces_section(tmp_path):
     m = tmp_path / "metrics.json"
-    m.write_text(json.dumps({"halfcheetah_lpt_score": 1.0, "wall_time_s": 5.0}))
+    old = {"halfcheetah_lpt_score": 1.0, "halfcheetah_old": 4, "wall_time_s": 5.0}
+    m.write_text(json.dumps(old))
     merge_metrics(
         m, {"halfcheetah_lpt_score": 9.0, "halfcheetah_bc_score": 2.0, "x": 3}, "halfcheetah"
     )
-    assert json.loads(m.read_text()) == {
-        "halfcheetah_lpt_score": 1.0,
+    assert json.loads(m.read_text()) == {  # a rerun replaces its own keys, keeps the others
+        "halfcheetah_lpt_score": 9.0,
         "halfcheetah_bc_score": 2.0,
         "wall_time_s": 5.0,
     }
@@ -101,3 +109,14 @@ def test_merge_keeps_existing_values_and_replaces_section(tmp_path):
     assert text.count(SECTION_START) == 1 and text.count(SECTION_END) == 1
     assert "maze table" in text and "cheetah 2" in text and "cheetah 1" not in text
     assert "### Claims\ncheetah 2" in text
+
+
+def test_a_maze_cpu_run_keeps_the_halfcheetah_section(tmp_path):
+    md = tmp_path / "RESULTS.md"
+    md.write_text(f"# Maze v1\n\n{SECTION_START}\n## HalfCheetah\ncheetah\n{SECTION_END}\n")
+    kept = marked_section(md)
+    md.write_text("# Maze v2\n")  # what write_report does on a cpu run
+    append_section(md, kept)
+    text = md.read_text()
+    assert text.startswith("# Maze v2") and "cheetah" in text and text.count(SECTION_END) == 1
+    assert marked_section(tmp_path / "missing.md") is None

@@ -8,6 +8,7 @@ y*, and writes metrics.json (+ figures, + RESULTS.md for the cpu profile).
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from pathlib import Path
 
@@ -20,7 +21,13 @@ from lpt.configs import Config
 from lpt.data import best_generator_theta, is_cheetah, load_trajectories, maze_of
 from lpt.evaluate import plan, return_fit, rollout
 from lpt.maze2d import eval_spec, reference_returns
-from lpt.reporting import merge_metrics, merge_section, write_report
+from lpt.reporting import (
+    append_section,
+    marked_section,
+    merge_metrics,
+    merge_section,
+    write_report,
+)
 from lpt.train import train
 from reprokit.cache import cached_npz
 from reprokit.distributed import cleanup, init_distributed
@@ -208,6 +215,9 @@ def run_experiment(cfg: Config, profile: str) -> dict:
     }
     metrics["wall_time_s"] = time.time() - t_start
     prefix = f"{tag}_" if is_cheetah(cfg.data.env) else ""
+    if not prefix and (out / "metrics.json").exists():  # keep cpu-full's HalfCheetah keys
+        old = json.loads((out / "metrics.json").read_text())
+        metrics.update({k: v for k, v in old.items() if k.startswith("halfcheetah_")})
     write_metrics(out / f"{prefix}metrics.json", metrics)
     if prefix:
         merge_metrics(out / "metrics.json", metrics, tag)
@@ -216,7 +226,9 @@ def run_experiment(cfg: Config, profile: str) -> dict:
         report = PROJECT_ROOT / "RESULTS.md"
     elif cheetah_full:
         report = PROJECT_ROOT / f".{tag}_section.md"
+    kept = None if prefix else marked_section(report)  # cpu-full's section survives a cpu run
     write_report(metrics, curves, steps, tag, out, profile, cfg, results_md=report, prefix=prefix)
+    append_section(report, kept)
     if cheetah_full:
         merge_section(PROJECT_ROOT / "RESULTS.md", report, "HalfCheetah-v5 (cpu-full profile)")
     return metrics

@@ -156,10 +156,29 @@ def write_report(
 
 
 def merge_metrics(path: Path, new: dict, tag: str) -> None:
-    """Add the ``<tag>_*`` keys of ``new`` to an existing metrics.json; never change a value."""
+    """Write the ``<tag>_*`` keys of ``new`` into an existing metrics.json.
+
+    Keys of other experiments (the Maze2D ``cpu`` profile) are never touched; the ``<tag>_*``
+    keys of an earlier run of this experiment are replaced by this run's values.
+    """
     old = json.loads(path.read_text()) if path.exists() else {}
-    added = {k: v for k, v in new.items() if k.startswith(f"{tag}_") and k not in old}
-    path.write_text(json.dumps(old | added, indent=2, sort_keys=True) + "\n")
+    kept = {k: v for k, v in old.items() if not k.startswith(f"{tag}_")}
+    ours = {k: v for k, v in new.items() if k.startswith(f"{tag}_")}
+    path.write_text(json.dumps(kept | ours, indent=2, sort_keys=True) + "\n")
+
+
+def marked_section(results_md: Path) -> str | None:
+    """The marked HalfCheetah section of ``results_md`` (markers included), if it has one."""
+    text = results_md.read_text() if results_md.exists() else ""
+    if SECTION_START not in text or SECTION_END not in text:
+        return None
+    return SECTION_START + text.split(SECTION_START, 1)[1].split(SECTION_END, 1)[0] + SECTION_END
+
+
+def append_section(results_md: Path, section: str | None) -> None:
+    """Put back a section saved by :func:`marked_section` after ``results_md`` was rewritten."""
+    if section is not None:
+        results_md.write_text(results_md.read_text().rstrip() + f"\n\n{section}\n")
 
 
 def merge_section(results_md: Path, section_md: Path, heading: str) -> None:
