@@ -153,35 +153,19 @@ def tier_b(cfg: Config, seed: int, device: torch.device, log) -> dict:
         sc = predict(lambda i: net(crops[part][i])["score"], len(data[part]["target"]), 64)
         return accuracy(sc, data[part]["target"])
 
+    def train_end_to_end(net: ALANS) -> list[float]:
+        args = (crops["train"], data["train"], b.steps, b.batch, b.lr, b.backend_lr)
+        return train_alans_pixels(net, *args, cfg.alans.aux, seed)
+
     res["alans_warmup_only_acc"] = eval_alans(model, "test")
-    res["alans_curve"] = train_alans_pixels(
-        model,
-        crops["train"],
-        data["train"],
-        b.steps,
-        b.batch,
-        b.lr,
-        b.backend_lr,
-        cfg.alans.aux,
-        seed,
-    )
+    res["alans_curve"] = train_end_to_end(model)
     for part in ("iid", "test"):
         res[f"alans_{part}_acc"] = eval_alans(model, part)
     res["perception_acc"] = perception_accuracy(model, crops["test"], data["test"])
     if b.no_warmup_control:  # the paper's own setting: no attribute labels at all
         seed_everything(seed)
         ctrl = ALANS(cfg.alans.hyper()).to(device)
-        res["alans_nowarmup_curve"] = train_alans_pixels(
-            ctrl,
-            crops["train"],
-            data["train"],
-            b.steps,
-            b.batch,
-            b.lr,
-            b.backend_lr,
-            cfg.alans.aux,
-            seed,
-        )
+        res["alans_nowarmup_curve"] = train_end_to_end(ctrl)
         res["alans_nowarmup_acc"] = eval_alans(ctrl, "test")
     for name, cls in (("cnn", CNNMLP), ("scl", SCL)):
         seed_everything(seed)
