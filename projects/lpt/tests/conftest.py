@@ -7,11 +7,13 @@ import torch
 from lpt.model import LPT
 
 
-def tiny_lpt(use_unet: bool = True, dropout: float = 0.0) -> LPT:
+def tiny_lpt(
+    use_unet: bool = True, dropout: float = 0.0, discrete: bool = False, act_dim: int = 2
+) -> LPT:
     torch.manual_seed(0)
     return LPT(
         obs_dim=4,
-        act_dim=2,
+        act_dim=act_dim,
         h=16,
         n_layer=2,
         n_head=2,
@@ -23,6 +25,7 @@ def tiny_lpt(use_unet: bool = True, dropout: float = 0.0) -> LPT:
         unet_mults=(1, 2),
         unet_attn_heads=2,
         unet_attn_dim_head=8,
+        discrete=discrete,
     )
 
 
@@ -39,3 +42,10 @@ def batch() -> dict[str, torch.Tensor]:
         "y": torch.tensor([0.2, 0.5, 0.9]),
         "idx": torch.tensor([4, 0, 2]),
     }
+
+
+@pytest.fixture
+def discrete_batch(batch) -> dict[str, torch.Tensor]:
+    """The same trajectories with one-hot actions over 7 choices (Connect Four's columns)."""
+    cols = torch.randint(0, 7, batch["mask"].shape, generator=torch.Generator().manual_seed(2))
+    return batch | {"actions": torch.nn.functional.one_hot(cols, 7).float()}

@@ -6,7 +6,7 @@ import h5py
 import numpy as np
 import pytest
 from lpt.configs import DataCfg
-from lpt.data import load_trajectories, maze_of, to_trajectories
+from lpt.data import check_env, load_trajectories, maze_of, to_trajectories
 from lpt.maze2d import (
     WaypointController,
     eval_spec,
@@ -98,5 +98,7 @@ def test_missing_keys_and_unknown_env(tmp_path):
         f["observations"] = np.zeros((5, 4))
     with pytest.raises(D4RLFormatError, match="missing key"):
         load_trajectories(DataCfg(path=bad))
-    with pytest.raises(ValueError, match="unknown environment"):
-        maze_of("halfcheetah-medium")
+    with pytest.raises(ValueError, match="not a maze2d environment"):
+        maze_of("halfcheetah")
+    with pytest.raises(ValueError, match="unknown environment 'antmaze'"):
+        check_env("antmaze")

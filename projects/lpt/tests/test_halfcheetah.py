@@ -1,4 +1,4 @@
-"""HalfCheetah: CEM-gait data generator, D4RL round trip, cpu-full wiring, result merging."""
+"""HalfCheetah: CEM-gait data generator, D4RL round trip, cpu-halfcheetah wiring, merging."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ from lpt.configs import PROFILES, DataCfg
 from lpt.data import best_generator_theta, load_trajectories
 from lpt.halfcheetah import cpg_actions, generate_dataset
 from lpt.reporting import (
-    SECTION_END,
-    SECTION_START,
     append_section,
     marked_section,
+    markers,
     merge_metrics,
     merge_section,
 )
@@ -21,6 +20,7 @@ from lpt.reporting import (
 from reprokit.offline_rl import load_d4rl
 
 H = 40
+SECTION_START, SECTION_END = markers("halfcheetah")
 
 
 @pytest.fixture(scope="module")
@@ -60,11 +60,11 @@ def test_returns_differ_across_quality_levels():
     assert not np.allclose(noisy["rewards"].reshape(3, 60).sum(1), R[:3])
 
 
-def test_cpu_full_profile_smoke_sized(tmp_path, monkeypatch):
+def test_cpu_halfcheetah_profile_smoke_sized(tmp_path, monkeypatch):
     from lpt.reproduce import main
 
     monkeypatch.setenv("REPROKIT_DATA", str(tmp_path / "data"))
-    cfg = PROFILES["cpu-full"]()
+    cfg = PROFILES["cpu-halfcheetah"]()
     assert cfg.data.env == "halfcheetah" and set(cfg.methods) == {"lpt", "dt", "bc"}
     cfg.data.n_steps, cfg.data.max_segment, cfg.data.cem_iters, cfg.data.cem_pop = 240, 20, 1, 4
     cfg.data.ref_episodes = 2
@@ -77,7 +77,7 @@ def test_cpu_full_profile_smoke_sized(tmp_path, monkeypatch):
     cfg.out = tmp_path / "out"
     (cfg.out).mkdir()
     (cfg.out / "metrics.json").write_text(json.dumps({"maze2d_umaze_lpt_score": 1.5}))
-    main(cfg, "cpu-full")
+    main(cfg, "cpu-halfcheetah")
     own = json.loads((cfg.out / "halfcheetah_metrics.json").read_text())
     merged = json.loads((cfg.out / "metrics.json").read_text())
     for k in ("halfcheetah_lpt_score", "halfcheetah_dt_score", "halfcheetah_bc_score"):
@@ -103,7 +103,7 @@ def test_merge_replaces_own_keys_keeps_others_and_replaces_section(tmp_path):
     for n in (1, 2):
         sec = tmp_path / ".section.md"
         sec.write_text(f"# title\n\n## Claims\ncheetah {n}\n")
-        merge_section(md, sec, "HalfCheetah")
+        merge_section(md, sec, "HalfCheetah", "halfcheetah")
         assert not sec.exists()
     text = md.read_text()
     assert text.count(SECTION_START) == 1 and text.count(SECTION_END) == 1
@@ -114,9 +114,10 @@ def test_merge_replaces_own_keys_keeps_others_and_replaces_section(tmp_path):
 def test_a_maze_cpu_run_keeps_the_halfcheetah_section(tmp_path):
     md = tmp_path / "RESULTS.md"
     md.write_text(f"# Maze v1\n\n{SECTION_START}\n## HalfCheetah\ncheetah\n{SECTION_END}\n")
-    kept = marked_section(md)
+    kept = marked_section(md, "halfcheetah")
     md.write_text("# Maze v2\n")  # what write_report does on a cpu run
     append_section(md, kept)
     text = md.read_text()
     assert text.startswith("# Maze v2") and "cheetah" in text and text.count(SECTION_END) == 1
-    assert marked_section(tmp_path / "missing.md") is None
+    assert marked_section(tmp_path / "missing.md", "halfcheetah") is None
+    assert marked_section(md, "connect4") is None

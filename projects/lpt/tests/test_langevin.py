@@ -76,3 +76,13 @@ def test_buffer_changes_only_at_sampled_ids(batch):
     changed = (buf.z0 != before).flatten(1).any(-1)
     assert changed.tolist() == [i in idx.tolist() for i in range(6)]
     assert torch.equal(buf.z0[idx], z0)
+
+
+def test_posterior_langevin_lowers_energy_categorical(discrete_batch):
+    """Eq. 5 with the categorical action likelihood (Connect Four) also descends its energy."""
+    model = tiny_lpt(discrete=True, act_dim=7).eval()
+    z0 = 2.0 * torch.randn(3, 4, 16, generator=torch.Generator().manual_seed(0))
+    e0 = posterior_energy(model, z0, discrete_batch, 0.5, 0.5)
+    g = torch.Generator().manual_seed(1)
+    z1 = posterior_langevin(model, z0, discrete_batch, 20, 0.05, 0.5, 0.5, generator=g)
+    assert (posterior_energy(model, z1, discrete_batch, 0.5, 0.5) < e0).all()

@@ -60,7 +60,7 @@ def _incremental(model, S, A, y=None, z=None):
         cache = cache or model.transformer.empty_cache(pre[0])
         for tok in pre:
             x, cache = model.transformer.step(model.embed_ln(tok), z, cache)
-        outs.append(torch.tanh(model.action_head(x)))
+        outs.append(model.head(x))
         tok = model.embed_ln(model.embed_action(A[:, t : t + 1]))
         _, cache = model.transformer.step(tok, z, cache)
     return torch.cat(outs, 1)
@@ -111,3 +111,37 @@ def test_losses_reach_every_parameter(batch):
     (out["action_mse"] + 0.25 * out["return_mse"]).backward()
     missing = [n for n, p in model.named_parameters() if p.grad is None]
     assert not missing
+
+
+def test_categorical_likelihood_is_cross_entropy(discrete_batch):
+    """Connect Four: −log π(a_t) under softmax(head), summed over unmasked steps."""
+    model = tiny_lpt(discrete=True, act_dim=7).eval()
+    z = torch.randn(3, 4, 16)
+    b = discrete_batch
+    logits = model.predict_actions(b["states"], b["actions"], z=z)
+    want = F.cross_entropy(logits.transpose(1, 2), b["actions"].argmax(-1), reduction="none")
+    want = (want * b["mask"]).sum(-1)
+    got = model.action_error(b["states"], b["actions"], b["mask"], z=z)
+    assert torch.allclose(got, want, atol=1e-5)
+    # σ_a² only scales the Gaussian likelihood; the categorical NLL is exact
+    nll = model.action_nll(b["states"], b["actions"], b["mask"], sigma_a2=0.01, z=z)
+    assert torch.allclose(nll, got)
+    assert model.action_loss_name == "action_ce"
+
+
+def test_incremental_equals_full_forward_discrete(discrete_batch):
+    model = tiny_lpt(discrete=True, act_dim=7).eval()
+    S, A, z = discrete_batch["states"], discrete_batch["actions"], torch.randn(3, 4, 16)
+    assert torch.allclose(
+        _incremental(model, S, A, z=z), model.predict_actions(S, A, z=z), atol=1e-5
+    )
+
+
+def test_decide_plays_most_likely_legal_action():
+    model = tiny_lpt(discrete=True, act_dim=7)
+    pred = torch.tensor([[0.0, 5.0, 1.0, 0, 0, 0, 0], [9.0, 0, 0, 0, 0, 0, 2.0]])
+    legal = torch.ones(2, 7, dtype=torch.bool)
+    legal[1, 0] = False  # column 0 is full in game 1
+    a = model.decide(pred, legal)
+    assert a.argmax(-1).tolist() == [1, 6] and torch.equal(a.sum(-1), torch.ones(2))
+    assert torch.equal(tiny_lpt().decide(pred[:, :2]), pred[:, :2])  # Gaussian: the mean

@@ -42,7 +42,7 @@ def test_training_reduces_action_loss(method):
     cfg = tiny_cfg(40)
     cfg.train.lr = 3e-3
     res = train(method, cfg, synthetic(), seed=0, device=torch.device("cpu"))
-    a = res.history["action_mse"]
+    a = res.history[res.model.action_loss_name]
     assert np.mean(a[-5:]) < np.mean(a[:5])
     if method.startswith("lpt"):
         assert "return_mse" in res.history and res.buffer is not None
@@ -72,7 +72,8 @@ def test_resume_equals_uninterrupted(tmp_path):
 
 def test_paper_profile_two_steps():
     cfg = paper()
-    cfg.train.steps, cfg.train.batch_size = 2, 2
+    assert cfg.train.epochs == 2000 and cfg.train.batch_size == 500
+    cfg.train.epochs, cfg.train.batch_size = 1, 3  # 6 trajectories: one epoch = 2 steps
     model = build_model("lpt", cfg.model, 4, 2)
     n_unet = sum(p.numel() for p in model.unet.parameters())
     assert model.n_latent * model.h == 512 and model.transformer.window == 32

@@ -1,7 +1,8 @@
 """Offline data: generate (cached), write/read in D4RL format, and batch whole trajectories.
 
-Locally generated Maze2D data is built by ``lpt.maze2d.generate_dataset``, cached as ``.npz``
-with ``reprokit.cache`` (keyed by generator version and parameters), written to a D4RL-format
+Locally generated data (``lpt.maze2d``, ``lpt.halfcheetah``, ``lpt.connect4``) is built once,
+cached as ``.npz`` with ``reprokit.cache`` (keyed by generator version and parameters), written to
+a D4RL-format
 hdf5 next to the cache with ``reprokit.offline_rl.write_d4rl`` and always read back through
 ``reprokit.offline_rl.load_d4rl``, the same reader the ``paper`` profile uses for real D4RL files.
 Training examples are whole trajectories (official collator: start index 0), drawn with
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lpt import halfcheetah
+from lpt import connect4, halfcheetah
 from lpt.configs import DataCfg
 from lpt.maze2d import generate_dataset
 from reprokit.cache import cached_npz, data_dir
@@ -26,20 +27,35 @@ from reprokit.offline_rl import load_d4rl, split_episodes, write_d4rl
 GENERATOR_VERSION = 1
 
 
+GYM_MUJOCO = ("halfcheetah", "hopper", "walker2d")
+
+
 def is_cheetah(env: str) -> bool:
     return env == "halfcheetah"
 
 
-def check_env(env: str) -> None:
-    if not is_cheetah(env):
-        maze_of(env)
+def is_connect4(env: str) -> bool:
+    return env == "connect4"
+
+
+def is_maze(env: str) -> bool:
+    return env.startswith("maze2d-")
+
+
+def check_env(env: str, path: Path | None = None) -> None:
+    """Known environment, and a data source for it (hopper/walker2d: only a D4RL file)."""
+    if not (is_maze(env) or is_connect4(env) or env in GYM_MUJOCO):
+        raise ValueError(
+            f"unknown environment {env!r}; expected maze2d-umaze, maze2d-medium, halfcheetah, "
+            "hopper, walker2d or connect4"
+        )
+    if env in GYM_MUJOCO and not is_cheetah(env) and path is None:
+        raise ValueError(f"{env} has no local data generator; give a D4RL hdf5 with --data.path")
 
 
 def maze_of(env: str) -> str:
-    if not env.startswith("maze2d-"):
-        raise ValueError(
-            f"unknown environment {env!r}; expected maze2d-umaze, maze2d-medium or halfcheetah"
-        )
+    if not is_maze(env):
+        raise ValueError(f"{env!r} is not a maze2d environment")
     return env.removeprefix("maze2d-")
 
 
@@ -55,6 +71,16 @@ def _cached_arrays(cfg: DataCfg) -> tuple[dict, dict[str, np.ndarray]]:
     if is_cheetah(cfg.env):
         params = {k: v for k, v in params.items() if k != "action_noise"}
         params |= {"cem": f"{cfg.cem_iters}x{cfg.cem_pop}", "noise": list(cfg.noise_levels)}
+    if is_connect4(cfg.env):
+        params = {
+            "env": cfg.env,
+            "n_games": cfg.n_games,
+            "opp_depth": cfg.opp_depth,
+            "strong_depth": cfg.strong_depth,
+            "eps": cfg.eps,
+            "p_specialised": cfg.p_specialised,
+            "seed": cfg.seed,
+        }
     arrays = cached_npz(f"lpt-{cfg.env}", GENERATOR_VERSION, params, build=lambda: _build(cfg))
     return params, arrays
 
@@ -68,15 +94,20 @@ def local_dataset_path(cfg: DataCfg) -> Path:
     path = data_dir() / "lpt" / f"{cfg.env}-local-v{GENERATOR_VERSION}-{tag}.hdf5"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        extra = ("goals", "qvel", "policy_level", "noise", "best_theta")
+        extra = ("goals", "qvel", "policy_level", "noise", "best_theta", "policy", "action_mask")
         d4rl = {k: v for k, v in arrays.items() if k not in extra}
-        names = {"goal": "goals", "qvel": "qvel", "policy_level": "policy_level", "noise": "noise"}
+        names = {k: k for k in ("qvel", "policy_level", "noise", "policy", "action_mask")}
+        names["goal"] = "goals"
         infos = {k: arrays[v] for k, v in names.items() if v in arrays}
         write_d4rl(path, d4rl | {"infos": infos})
     return path
 
 
 def _build(cfg: DataCfg) -> dict[str, np.ndarray]:
+    if is_connect4(cfg.env):
+        return connect4.generate_dataset(
+            cfg.n_games, cfg.opp_depth, cfg.strong_depth, cfg.eps, cfg.p_specialised, cfg.seed
+        )
     if is_cheetah(cfg.env):
         return halfcheetah.generate_dataset(
             cfg.n_steps // cfg.max_segment,
@@ -106,6 +137,7 @@ class Trajectories:
     scale: float
     obs_mean: np.ndarray
     obs_std: np.ndarray
+    discrete: bool = False  # one-hot actions with a categorical likelihood (Connect Four)
 
     @property
     def n(self) -> int:
@@ -148,26 +180,34 @@ class Trajectories:
         }
 
 
-def to_trajectories(arrays: dict[str, np.ndarray], scale: float) -> Trajectories:
-    """Split D4RL arrays on terminals | timeouts into whole trajectories with final returns."""
+def to_trajectories(
+    arrays: dict[str, np.ndarray], scale: float, discrete: bool = False
+) -> Trajectories:
+    """Split D4RL arrays on terminals | timeouts into whole trajectories with final returns.
+
+    Discrete data (one-hot actions, board observations) is not normalised: a board cell that is
+    always empty in the data would otherwise be divided by a zero standard deviation.
+    """
     episodes = split_episodes(arrays)
-    episodes = [e for e in episodes if len(e["actions"]) >= 2]
+    episodes = [e for e in episodes if len(e["actions"]) >= (1 if discrete else 2)]
     if not episodes:
         raise ValueError("dataset has no trajectory of length >= 2")
     obs = arrays["observations"]
+    dim = obs.shape[1]
     return Trajectories(
         states=[e["observations"].astype(np.float32) for e in episodes],
         actions=[np.clip(e["actions"], -1, 1).astype(np.float32) for e in episodes],
         returns=np.array([float(e["rewards"].sum()) for e in episodes]),
         scale=scale,
-        obs_mean=obs.mean(0),
-        obs_std=obs.std(0) + 1e-6,
+        obs_mean=np.zeros(dim) if discrete else obs.mean(0),
+        obs_std=np.ones(dim) if discrete else obs.std(0) + 1e-6,
+        discrete=discrete,
     )
 
 
 def load_trajectories(cfg: DataCfg) -> tuple[Trajectories, Path]:
     """D4RL file given by path (paper profile) or the locally generated one; read via reprokit."""
-    check_env(cfg.env)
+    check_env(cfg.env, cfg.path)
     path = cfg.path if cfg.path is not None else local_dataset_path(cfg)
     arrays = load_d4rl(path, derive_next_observations=True)
-    return to_trajectories(arrays, cfg.return_scale), Path(path)
+    return to_trajectories(arrays, cfg.return_scale, is_connect4(cfg.env)), Path(path)

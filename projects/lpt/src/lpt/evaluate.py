@@ -1,4 +1,4 @@
-"""Test-time planning and rollouts on the evaluation maze.
+"""Test-time planning and rollouts in the evaluation environment.
 
 LPT: z0 chains start from the persistent posterior of the best training trajectory (the official
 ``z_best_idx`` meant to do this; it indexes the buffer with a batch-local argmax, we use the
@@ -9,7 +9,8 @@ the whole episode. DT is conditioned on y* at every step (R_t ≡ y*), BC on not
 ``Transformer.step`` (per-layer key/value caches of the last K tokens), which equals a full
 banded forward over the whole history; ``rollout(..., cached=False)`` is the naive version that
 recomputes that full forward at every step (kept for the equivalence test and the speed ratio).
-Action convention as in DT: the prediction at s_t is a_t (no off-by-one).
+Action convention as in DT: the prediction at s_t is a_t (no off-by-one). Continuous actions
+play the Gaussian mean; discrete ones (Connect Four) the most likely legal action.
 """
 
 from __future__ import annotations
@@ -19,11 +20,23 @@ import time
 import numpy as np
 import torch
 
+from lpt.connect4 import Connect4Batch, Connect4Spec
 from lpt.data import Trajectories
-from lpt.halfcheetah import CheetahBatch, CheetahSpec
+from lpt.gym_mujoco import MujocoBatch, MujocoSpec
 from lpt.langevin import LatentBuffer, plan_langevin
 from lpt.maze2d import MazeBatch, MazeSpec
 from lpt.model import LPT, SequencePolicy
+
+Spec = MazeSpec | MujocoSpec | Connect4Spec
+
+
+def make_envs(spec: Spec, seeds: list[int]) -> MazeBatch | MujocoBatch | Connect4Batch:
+    """B evaluation episodes of the task described by ``spec``, stepped in lock-step."""
+    if isinstance(spec, MujocoSpec):
+        return MujocoBatch(spec, seeds)
+    if isinstance(spec, Connect4Spec):
+        return Connect4Batch(spec, seeds)
+    return MazeBatch(spec, seeds)
 
 
 @torch.no_grad()
@@ -60,7 +73,7 @@ def return_fit(model: LPT, buffer: LatentBuffer, data: Trajectories) -> float:
 @torch.no_grad()
 def rollout(
     model: SequencePolicy,
-    spec: MazeSpec | CheetahSpec,
+    spec: Spec,
     data: Trajectories,
     env_seeds: list[int],
     z: torch.Tensor | None = None,
@@ -71,8 +84,8 @@ def rollout(
     """Run len(env_seeds) episodes -> (returns (B,), env steps per second)."""
     model.eval()
     device = next(model.parameters()).device
-    batch_cls = CheetahBatch if isinstance(spec, CheetahSpec) else MazeBatch
-    envs = batch_cls(spec, env_seeds)
+    envs = make_envs(spec, env_seeds)
+    legal_mask = getattr(envs, "legal_mask", None)  # discrete games: only legal moves
     B, H = len(env_seeds), horizon or spec.horizon
     y = torch.full((B,), y_star / data.scale, device=device) if y_star is not None else None
     obs = envs.reset()
@@ -88,12 +101,14 @@ def rollout(
                 cache = model.transformer.empty_cache(pre[0])
             for tok in pre:
                 x, cache = model.transformer.step(model.embed_ln(tok), z, cache)
-            a_t = torch.tanh(model.action_head(x[:, 0]))
+            pred = model.head(x[:, 0])
         else:
             states.append(s_t)
             S = torch.cat(states, 1)
             A = torch.cat([*actions, torch.zeros(B, 1, data.act_dim, device=device)], 1)
-            a_t = model.predict_actions(S, A, y, z)[:, -1]
+            pred = model.predict_actions(S, A, y, z)[:, -1]
+        legal = torch.from_numpy(legal_mask()).to(device) if legal_mask is not None else None
+        a_t = model.decide(pred, legal)
         obs, r = envs.step(a_t.cpu().numpy().astype(np.float64))
         R += r
         if cached and t < H - 1:

@@ -16,12 +16,16 @@ import numpy as np
 import torch
 from scipy.stats import spearmanr
 
-from lpt import halfcheetah
+from lpt import connect4, halfcheetah
 from lpt.configs import Config
-from lpt.data import best_generator_theta, is_cheetah, load_trajectories, maze_of
-from lpt.evaluate import plan, return_fit, rollout
+from lpt.data import GYM_MUJOCO, best_generator_theta, is_connect4, load_trajectories, maze_of
+from lpt.evaluate import Spec, plan, return_fit, rollout
+from lpt.gym_mujoco import D4RL_REF, MujocoSpec
 from lpt.maze2d import eval_spec, reference_returns
 from lpt.reporting import (
+    MAIN_TAG,
+    SECTIONS,
+    SIDE_PREFIXES,
     append_section,
     marked_section,
     merge_metrics,
@@ -31,7 +35,7 @@ from lpt.reporting import (
 from lpt.train import train
 from reprokit.cache import cached_npz
 from reprokit.distributed import cleanup, init_distributed
-from reprokit.offline_rl import normalized_score
+from reprokit.offline_rl import load_d4rl, normalized_score
 from reprokit.report import results_dir, summarize, write_metrics
 from reprokit.runlog import Run, runs_root
 from reprokit.seeding import seed_everything
@@ -49,20 +53,32 @@ def pick_device(name: str, dist_device: torch.device | None = None) -> torch.dev
     return torch.device(name)
 
 
-def _spec_and_refs(cfg: Config) -> tuple:
-    """Evaluation spec and (random, expert) reference returns measured on our environment."""
-    key = {"env": cfg.data.env, "horizon": cfg.eval.horizon, "episodes": cfg.data.ref_episodes}
-    if is_cheetah(cfg.data.env):
-        spec = halfcheetah.CheetahSpec(cfg.eval.horizon)
+def _spec_and_refs(cfg: Config) -> tuple[Spec, tuple[float, float] | None]:
+    """Evaluation spec and the (min, max) reference returns of the normalised score.
+
+    Maze2D and locally generated HalfCheetah: measured on our environment (random policy, and the
+    controller / best generator gait). Gym-MuJoCo from a D4RL file: D4RL's constants. Connect Four:
+    none (the score is the mean game result, win +1, draw 0, loss -1, as in the paper's Table 4).
+    """
+    env = cfg.data.env
+    key = {"env": env, "horizon": cfg.eval.horizon, "episodes": cfg.data.ref_episodes}
+    if is_connect4(env):
+        return connect4.Connect4Spec(cfg.eval.horizon, cfg.data.opp_depth), None
+    if env in GYM_MUJOCO:
+        spec = MujocoSpec(env, cfg.eval.horizon)
+        if cfg.data.path is not None:
+            return spec, D4RL_REF[env]
         theta = best_generator_theta(cfg.data)
         build = lambda: {  # noqa: E731
             "ref": np.array(halfcheetah.reference_returns(spec, theta, cfg.data.ref_episodes, 0))
         }
         key["theta"] = theta.round(6).tolist()
-        return spec, cached_npz("lpt-halfcheetah-refs", 1, key, build=build)["ref"]
-    spec = eval_spec(maze_of(cfg.data.env), cfg.eval.horizon)
-    build = lambda: {"ref": np.array(reference_returns(spec, cfg.data.ref_episodes, 0))}  # noqa: E731
-    return spec, cached_npz("lpt-maze2d-refs", 1, key, build=build)["ref"]
+        refs = cached_npz("lpt-halfcheetah-refs", 1, key, build=build)["ref"]
+    else:
+        spec = eval_spec(maze_of(env), cfg.eval.horizon)
+        build = lambda: {"ref": np.array(reference_returns(spec, cfg.data.ref_episodes, 0))}  # noqa: E731
+        refs = cached_npz("lpt-maze2d-refs", 1, key, build=build)["ref"]
+    return spec, (float(refs[0]), float(refs[1]))
 
 
 def run_experiment(cfg: Config, profile: str) -> dict:
@@ -70,16 +86,15 @@ def run_experiment(cfg: Config, profile: str) -> dict:
     t_start = time.time()
     info = init_distributed(device="cpu" if cfg.device == "cpu" else None)
     device = pick_device(cfg.device, info.device)
-    # cpu-full (HalfCheetah) writes results/cpu/halfcheetah_* beside the Maze2D cpu results.
-    cheetah_full = profile == "cpu-full" and cfg.out is None
-    out = results_dir("lpt", "cpu" if cheetah_full else profile, anchor=__file__, out=cfg.out)
+    # cpu-<env> profiles write results/cpu/<env>_* beside the Maze2D-UMaze cpu results.
+    side_run = profile.startswith("cpu-") and cfg.out is None
+    out = results_dir("lpt", "cpu" if side_run else profile, anchor=__file__, out=cfg.out)
     data, data_path = load_trajectories(cfg.data)
     spec, refs = _spec_and_refs(cfg)
     tag = cfg.data.env.replace("-", "_")
-    ref_min, ref_max = float(refs[0]), float(refs[1])
     E, L = cfg.eval, cfg.langevin
     y_max = float(data.returns.max())
-    y_star = E.target_frac * y_max
+    y_star = E.target if E.target is not None else E.target_frac * y_max
     scores: dict[str, list[float]] = {}
     curves: dict[str, list[list[float]]] = {}
     speed: dict[str, list[float]] = {}
@@ -88,7 +103,7 @@ def run_experiment(cfg: Config, profile: str) -> dict:
     steps: list[int] = []
 
     def score(R: np.ndarray) -> float:
-        return float(np.mean(normalized_score((ref_min, ref_max), R)))
+        return float(np.mean(R if refs is None else normalized_score(refs, R)))
 
     ckpt_dir = (cfg.out if cfg.out is not None else runs_root() / "lpt" / profile) / "checkpoints"
     for seed in cfg.seeds:
@@ -105,7 +120,7 @@ def run_experiment(cfg: Config, profile: str) -> dict:
                 ckpt = ckpt_dir / f"{method}-seed{seed}.pt"
                 res = train(method, cfg, data, seed, device, run, ckpt, info)
                 speed.setdefault(f"{method}_train_iters_per_s", []).append(res.iters_per_s)
-                curves.setdefault(method, []).append(res.history["action_mse"])
+                curves.setdefault(method, []).append(res.history[res.model.action_loss_name])
                 steps = res.history["step"]
                 if info.rank != 0:
                     continue
@@ -199,8 +214,8 @@ def run_experiment(cfg: Config, profile: str) -> dict:
         "y_star": y_star,
         "lpt_return_fit_corr": float(np.mean(fit)) if fit else None,
         "plan_abs_error": float(np.mean(plan_err)) if plan_err else None,
-        "ref_min_random": ref_min,
-        "ref_max_controller": ref_max,
+        "ref_min_random": refs[0] if refs else None,
+        "ref_max_controller": refs[1] if refs else None,
         "data": {
             "path": str(data_path),
             "n_trajectories": data.n,
@@ -208,27 +223,54 @@ def run_experiment(cfg: Config, profile: str) -> dict:
             "return_mean": float(data.returns.mean()),
             "return_max": y_max,
             "frac_nonzero_return": float((data.returns > 0).mean()),
-        },
+        }
+        | data_policy_stats(cfg, data_path),
         "seeds": list(cfg.seeds),
         "profile": profile,
         "device": str(device),
     }
     metrics["wall_time_s"] = time.time() - t_start
-    prefix = f"{tag}_" if is_cheetah(cfg.data.env) else ""
-    if not prefix and (out / "metrics.json").exists():  # keep cpu-full's HalfCheetah keys
+    _write_outputs(metrics, curves, steps, tag, out, profile, cfg, side_run)
+    return metrics
+
+
+def data_policy_stats(cfg: Config, path: Path) -> dict:
+    """Connect Four: mean game result of each data policy (specialised, strong)."""
+    if not is_connect4(cfg.data.env):
+        return {}
+    return {"policy_mean_return": connect4.data_policy_win_rates(load_d4rl(path))}
+
+
+def _write_outputs(
+    metrics: dict,
+    curves: dict,
+    steps: list[int],
+    tag: str,
+    out: Path,
+    profile: str,
+    cfg: Config,
+    side_run: bool,
+) -> None:
+    """metrics.json, figures and the report. Maze2D-UMaze owns metrics.json and RESULTS.md; every
+    other environment writes ``<tag>_*`` files, merges its ``<tag>_*`` keys into metrics.json and
+    (for the committed cpu-<env> runs) its section into RESULTS.md."""
+    prefix = "" if tag == MAIN_TAG else f"{tag}_"
+    if not prefix and (out / "metrics.json").exists():  # keep the other environments' keys
         old = json.loads((out / "metrics.json").read_text())
-        metrics.update({k: v for k, v in old.items() if k.startswith("halfcheetah_")})
+        metrics.update({k: v for k, v in old.items() if k.startswith(SIDE_PREFIXES)})
     write_metrics(out / f"{prefix}metrics.json", metrics)
     if prefix:
         merge_metrics(out / "metrics.json", metrics, tag)
     report = out / f"{prefix}RESULTS.md"
     if profile == "cpu" and cfg.out is None:
         report = PROJECT_ROOT / "RESULTS.md"
-    elif cheetah_full:
+    elif side_run:
         report = PROJECT_ROOT / f".{tag}_section.md"
-    kept = None if prefix else marked_section(report)  # cpu-full's section survives a cpu run
+    kept = [] if prefix else [marked_section(report, t) for t in SECTIONS]  # survive a cpu run
     write_report(metrics, curves, steps, tag, out, profile, cfg, results_md=report, prefix=prefix)
-    append_section(report, kept)
-    if cheetah_full:
-        merge_section(PROJECT_ROOT / "RESULTS.md", report, "HalfCheetah-v5 (cpu-full profile)")
-    return metrics
+    for section in kept:
+        append_section(report, section)
+    if side_run:
+        merge_section(
+            PROJECT_ROOT / "RESULTS.md", report, SECTIONS[tag].format(profile=profile), tag
+        )

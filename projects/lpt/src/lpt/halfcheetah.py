@@ -16,24 +16,17 @@ final CEM mean).
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-
 import numpy as np
 
-ENV_ID = "HalfCheetah-v5"
+from lpt import gym_mujoco
+
 ACT_DIM = 6
 N_PARAMS = 3 * ACT_DIM + 1  # A (6), φ (6), b (6), f
 
 
 def make_env(seed: int):
     """The raw HalfCheetah-v5 env (no TimeLimit; episodes are cut at H steps by the caller)."""
-    os.environ.setdefault("MUJOCO_GL", "disable")
-    import gymnasium as gym
-
-    env = gym.make(ENV_ID).unwrapped
-    env.reset(seed=seed)
-    return env
+    return gym_mujoco.make_env("halfcheetah", seed)
 
 
 def cpg_actions(theta: np.ndarray, H: int, dt: float = 0.05) -> np.ndarray:
@@ -110,34 +103,8 @@ def generate_dataset(
     return out
 
 
-@dataclass
-class CheetahSpec:
-    """Evaluation episodes of H steps on HalfCheetah-v5."""
-
-    horizon: int
-
-
-class CheetahBatch:
-    """B independent HalfCheetah episodes stepped in lock-step (same interface as MazeBatch)."""
-
-    def __init__(self, spec: CheetahSpec, seeds: list[int]) -> None:
-        self.spec = spec
-        self.envs = [make_env(s) for s in seeds]
-        self.seeds = seeds
-
-    def reset(self) -> np.ndarray:
-        obs = [e.reset(seed=s)[0] for e, s in zip(self.envs, self.seeds, strict=True)]
-        return np.stack(obs).astype(np.float32)
-
-    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """actions (B, 6) -> (next obs (B, 17), rewards (B,))."""
-        out = [e.step(a)[:2] for e, a in zip(self.envs, actions, strict=True)]
-        obs = np.stack([o for o, _ in out]).astype(np.float32)
-        return obs, np.array([r for _, r in out], dtype=np.float64)
-
-
 def reference_returns(
-    spec: CheetahSpec, best_theta: np.ndarray, n_episodes: int, seed: int
+    spec: gym_mujoco.MujocoSpec, best_theta: np.ndarray, n_episodes: int, seed: int
 ) -> tuple[float, float]:
     """(uniform random policy return, noise-free best generator gait return) on our env."""
     env, rng = make_env(seed), np.random.default_rng(seed)

@@ -3,6 +3,7 @@
 Both use the update z0 ← z0 − ½s² ∇_{z0} E(z0) + s ε with the energy (negative log density)
 
   posterior  E(z0) = ½‖z0‖² + SSE_a(τ; U(z0)) / (2σ_a²) + (y − r_γ(U(z0)))² / (2σ_y²)
+             (categorical actions, Connect Four: Σ_t −log π(a_t) in place of SSE_a / (2σ_a²))
   planning   E(z0) = ½‖z0‖² + ω (y* − r_γ(U(z0)))² / (2σ_y²)
 
 The official code applies the prior+action gradient and the return gradient as two sub-steps and
@@ -40,9 +41,9 @@ def posterior_energy(
 ) -> torch.Tensor:
     """E(z0) of the posterior p(z0 | τ, y) up to a constant, per trajectory: (B,)."""
     z = model.prior(z0)
-    sse = model.action_sse(batch["states"], batch["actions"], batch["mask"], z=z)
+    nll_a = model.action_nll(batch["states"], batch["actions"], batch["mask"], sigma_a2, z=z)
     ret = (batch["y"] - model.predict_return(z)).pow(2)
-    return 0.5 * z0.pow(2).flatten(1).sum(-1) + sse / (2 * sigma_a2) + ret / (2 * sigma_y2)
+    return 0.5 * z0.pow(2).flatten(1).sum(-1) + nll_a + ret / (2 * sigma_y2)
 
 
 def plan_energy(

@@ -141,7 +141,13 @@ class Transformer(nn.Module):
 
 
 class SequencePolicy(nn.Module):
-    """Shared embeddings/head: tokens per step are ``pre_tokens`` (ending in s_t) then a_t."""
+    """Shared embeddings/head: tokens per step are ``pre_tokens`` (ending in s_t) then a_t.
+
+    Action likelihood π(a_t | s_≤t, a_<t, ·): Gaussian N(tanh(head), σ_a² I) for continuous
+    actions (Maze2D, MuJoCo), categorical softmax(head) over one-hot actions (``discrete``,
+    Connect Four). ``action_error`` is the per-trajectory Σ_t of the matching error: squared error
+    ‖â_t − a_t‖² or cross-entropy −log π(a_t).
+    """
 
     def __init__(
         self,
@@ -153,8 +159,10 @@ class SequencePolicy(nn.Module):
         window: int,
         dropout: float,
         cross: bool,
+        discrete: bool = False,
     ) -> None:
         super().__init__()
+        self.discrete = discrete
         self.embed_state, self.embed_action = nn.Linear(obs_dim, h), nn.Linear(act_dim, h)
         self.embed_ln, self.drop = nn.LayerNorm(h), nn.Dropout(dropout)
         self.transformer = Transformer(h, n_layer, n_head, window, dropout, cross)
@@ -181,15 +189,51 @@ class SequencePolicy(nn.Module):
         y: torch.Tensor | None = None,
         z: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """π(a_t | s_<=t, a_<t, ·) read from the state-token outputs: (B, T, act)."""
+        """π(a_t | s_<=t, a_<t, ·) read from the state-token outputs: (B, T, act).
+
+        Gaussian: the mean tanh(head); categorical: the logits.
+        """
         x = self.transformer(self.embed(states, actions, y), z)
         k = self.tokens_per_step
-        return torch.tanh(self.action_head(x[:, k - 2 :: k]))
+        return self.head(x[:, k - 2 :: k])
 
-    def action_sse(self, states, actions, mask, y=None, z=None) -> torch.Tensor:
-        """Per-trajectory sum of squared action errors over unmasked steps: (B,)."""
-        err = (self.predict_actions(states, actions, y, z) - actions).pow(2).sum(-1)
+    def head(self, x: torch.Tensor) -> torch.Tensor:
+        """Action-head output at state tokens x (..., h): tanh mean or logits (..., act)."""
+        out = self.action_head(x)
+        return out if self.discrete else torch.tanh(out)
+
+    @property
+    def action_loss_name(self) -> str:
+        return "action_ce" if self.discrete else "action_mse"
+
+    def action_error(self, states, actions, mask, y=None, z=None) -> torch.Tensor:
+        """Per-trajectory Σ_t over unmasked steps of ‖â_t − a_t‖² or −log π(a_t): (B,)."""
+        pred = self.predict_actions(states, actions, y, z)
+        if self.discrete:
+            err = -(torch.log_softmax(pred, -1) * actions).sum(-1)  # actions are one-hot
+        else:
+            err = (pred - actions).pow(2).sum(-1)
         return (err * mask).sum(-1)
+
+    def action_nll(self, states, actions, mask, sigma_a2: float, y=None, z=None) -> torch.Tensor:
+        """−log p_β(τ|·) up to a constant, per trajectory (B,): SSE/(2σ_a²) or the summed CE."""
+        err = self.action_error(states, actions, mask, y, z)
+        return err if self.discrete else err / (2 * sigma_a2)
+
+    def action_loss(self, batch: dict[str, torch.Tensor], **cond) -> dict[str, torch.Tensor]:
+        """Learning-step action loss: masked mean squared error per dimension, or mean CE."""
+        err = self.action_error(batch["states"], batch["actions"], batch["mask"], **cond)
+        per = batch["mask"].sum() * (1 if self.discrete else batch["actions"].shape[-1])
+        return {self.action_loss_name: err.sum() / per}
+
+    def decide(self, pred: torch.Tensor, legal: torch.Tensor | None = None) -> torch.Tensor:
+        """The action played and fed back: the mean (Gaussian), or the one-hot of the most likely
+        legal action (categorical, greedy). pred (B, act), legal (B, act) bool | None."""
+        if not self.discrete:
+            return pred
+        if legal is not None:
+            pred = pred.masked_fill(~legal, float("-inf"))
+        return F.one_hot(pred.argmax(-1), pred.shape[-1]).to(pred.dtype)
 
 
 class LPT(SequencePolicy):
@@ -212,8 +256,11 @@ class LPT(SequencePolicy):
         unet_attn_dim_head: int,
         return_hidden: int = 100,
         return_dropout: float = 0.3,
+        discrete: bool = False,
     ) -> None:
-        super().__init__(obs_dim, act_dim, h, n_layer, n_head, window, dropout, cross=True)
+        super().__init__(
+            obs_dim, act_dim, h, n_layer, n_head, window, dropout, cross=True, discrete=discrete
+        )
         self.n_latent, self.h = n_latent, h
         self.unet = (
             UNet1D(
@@ -244,12 +291,10 @@ class LPT(SequencePolicy):
         return self.return_mlp(z.flatten(1)).squeeze(-1)  # (B,)
 
     def forward(self, batch: dict[str, torch.Tensor], z0: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Training losses at the sampled z0: masked action MSE and return MSE (learning step)."""
+        """Training losses at the sampled z0: masked action loss and return MSE (learning step)."""
         z = self.prior(z0)
-        sse = self.action_sse(batch["states"], batch["actions"], batch["mask"], z=z)
-        act_mse = sse.sum() / (batch["mask"].sum() * batch["actions"].shape[-1])
         ret_mse = (self.predict_return(z) - batch["y"]).pow(2).mean()
-        return {"action_mse": act_mse, "return_mse": ret_mse}
+        return self.action_loss(batch, z=z) | {"return_mse": ret_mse}
 
 
 class DecisionTransformer(SequencePolicy):
@@ -264,8 +309,11 @@ class DecisionTransformer(SequencePolicy):
         n_head: int,
         window: int,
         dropout: float,
+        discrete: bool = False,
     ) -> None:
-        super().__init__(obs_dim, act_dim, h, n_layer, n_head, window, dropout, cross=False)
+        super().__init__(
+            obs_dim, act_dim, h, n_layer, n_head, window, dropout, cross=False, discrete=discrete
+        )
         self.embed_return = nn.Linear(1, h)
         self.tokens_per_step = 3
 
@@ -275,13 +323,11 @@ class DecisionTransformer(SequencePolicy):
         return [self.embed_return(R), self.embed_state(states)]
 
     def forward(self, batch: dict[str, torch.Tensor], z0: None = None) -> dict[str, torch.Tensor]:
-        sse = self.action_sse(batch["states"], batch["actions"], batch["mask"], y=batch["y"])
-        return {"action_mse": sse.sum() / (batch["mask"].sum() * batch["actions"].shape[-1])}
+        return self.action_loss(batch, y=batch["y"])
 
 
 class BehaviourCloning(SequencePolicy):
     """BC on the same backbone: (s, a) tokens, no conditioning."""
 
     def forward(self, batch: dict[str, torch.Tensor], z0: None = None) -> dict[str, torch.Tensor]:
-        sse = self.action_sse(batch["states"], batch["actions"], batch["mask"])
-        return {"action_mse": sse.sum() / (batch["mask"].sum() * batch["actions"].shape[-1])}
+        return self.action_loss(batch)

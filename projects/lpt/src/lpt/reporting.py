@@ -11,13 +11,21 @@ from lpt.configs import Config
 from reprokit import plots
 from reprokit.report import Claim, format_mean_std, write_results
 
+NO_UNET_DEFAULT = "Table 9: w/o UNet below LPT on all 4 tasks (umaze not reported)"
 PAPERS = {
-    # paper Table 2 (maze2d-umaze, D4RL, 5 seeds) and Table 9 (no-UNet ablation)
+    # paper Table 2 (maze2d, D4RL, 5 seeds) and Table 9 (no-UNet ablation)
     "maze2d_umaze": {
         "lpt": "65.43 ± 2.91",
         "lpt_ei": "70.57 ± 1.39",
         "dt": "31.0 ± 21.3 (final-return DT)",
         "where": "maze2d-umaze, D4RL",
+    },
+    "maze2d_medium": {
+        "lpt": "20.62 ± 1.81",
+        "lpt_ei": "26.66 ± 0.74",
+        "dt": "8.2 ± 4.4 (final-return DT)",
+        "where": "maze2d-medium, D4RL",
+        "no_unet": "Table 9: w/o UNet below LPT on all 4 tasks (maze2d-medium not reported)",
     },
     # paper Table 1 (halfcheetah-medium-replay, D4RL, 5 seeds; the closest mixed-quality set)
     "halfcheetah": {
@@ -25,9 +33,42 @@ PAPERS = {
         "lpt_ei": "40.66 ± 0.12",
         "dt": "33.0 (final-return DT)",
         "where": "halfcheetah-medium-replay, D4RL",
+        "no_unet": "Table 9 (hc-m-r): w/o UNet 34.70 vs LPT 39.64",
+    },
+    "hopper": {
+        "lpt": "82.29 ± 1.26",
+        "lpt_ei": "89.93 ± 0.61",
+        "dt": "50.8 (final-return DT)",
+        "where": "hopper-medium-replay, D4RL",
+        "no_unet": "Table 9 (hop-m-r): w/o UNet 53.41 vs LPT 71.17",
+    },
+    "walker2d": {
+        "lpt": "72.31 ± 1.92",
+        "lpt_ei": "75.68 ± 0.34",
+        "dt": "51.6 (final-return DT)",
+        "where": "walker2d-medium-replay, D4RL",
+        "no_unet": "Table 9 (walker-m-r): w/o UNet 56.88 vs LPT 72.31",
+    },
+    # paper Table 4 (win-rate score; baselines from Paster et al. 2022) and Table 9
+    "connect4": {
+        "lpt": "0.99 ± 0.01",
+        "lpt_ei": "not reported",
+        "dt": "0.8 ± 0.07 (DT, Paster et al.)",
+        "where": "Connect Four, ESPER data, perfect-solver opponent",
+        "no_unet": "Table 9 (Connect-4): w/o UNet 0.90 vs LPT 0.99",
     },
 }
-SECTION_START, SECTION_END = "<!-- halfcheetah:start -->", "<!-- halfcheetah:end -->"
+MAIN_TAG = "maze2d_umaze"  # owns metrics.json and RESULTS.md; the others are merged sections
+SECTIONS = {  # tag -> RESULTS.md section heading
+    "halfcheetah": "HalfCheetah-v5 ({profile} profile)",
+    "connect4": "Connect Four ({profile} profile)",
+    "maze2d_medium": "Maze2D-Medium ({profile} profile)",
+}
+SIDE_PREFIXES = tuple(f"{t}_" for t in SECTIONS)
+
+
+def markers(tag: str) -> tuple[str, str]:
+    return f"<!-- {tag}:start -->", f"<!-- {tag}:end -->"
 
 
 def _fmt(metrics: dict, key: str) -> str:
@@ -47,7 +88,8 @@ def claims(metrics: dict, tag: str) -> list[Claim]:
     s = {k: _fmt(metrics, f"{tag}_{k}_score") for k in ("lpt", "lpt_ei", "dt", "bc", "lpt_no_unet")}
     rows = [
         Claim(
-            "(a) LPT's normalized score beats DT-final-return and BC",
+            f"(a) LPT's {'win-rate' if tag == 'connect4' else 'normalized'} score beats "
+            "DT-final-return and BC",
             f"{tag}_lpt_score",
             f"LPT {PAPER['lpt']} vs DT {PAPER['dt']} ({PAPER['where']})",
             s["lpt"],
@@ -57,7 +99,7 @@ def claims(metrics: dict, tag: str) -> list[Claim]:
         Claim(
             "(b) the no-UNet ablation (z = z0) scores at most LPT",
             f"{tag}_lpt_no_unet_score",
-            "Table 9: w/o UNet below LPT on all 4 tasks (umaze not reported)",
+            PAPER.get("no_unet", NO_UNET_DEFAULT),
             s["lpt"],
             f"no-UNet {s['lpt_no_unet']}",
             bool(nou <= lpt),
@@ -96,11 +138,13 @@ def write_report(
     """Figures (``out/<prefix>*.png``) and the markdown report ``results_md``."""
     figs = {}
     if steps:
-        figs["Training action MSE (mean ± std over seeds)"] = plots.learning_curves(
+        loss = "action cross-entropy" if tag == "connect4" else "action MSE"
+        name = "action_ce" if tag == "connect4" else "action_mse"
+        figs[f"Training {loss} (mean ± std over seeds)"] = plots.learning_curves(
             {k: (steps, np.array(v)) for k, v in curves.items()},
-            out / f"{prefix}action_mse.png",
+            out / f"{prefix}{name}.png",
             xlabel="iteration",
-            ylabel="action MSE",
+            ylabel=loss,
             logy=True,
         )
     sweep = metrics["target_sweep"]
@@ -111,27 +155,8 @@ def write_report(
             xlabel="requested return y*",
             ylabel="achieved return",
         )
-    d = metrics["data"]
-    if tag == "halfcheetah":
-        source = (
-            "HalfCheetah-v5, open-loop CPG gaits from every CEM round plus action noise "
-            f"{list(cfg.data.noise_levels)}"
-        )
-        expert = "best generator gait"
-    else:
-        source = "gymnasium-robotics PointMaze, D4RL waypoint-controller recipe"
-        expert = "controller"
-    notes = (
-        f"- Data: {d['n_trajectories']} trajectories / {d['n_transitions']} transitions generated "
-        f"locally ({source}); final returns "
-        f"mean {d['return_mean']:.2f}, max {d['return_max']:.0f}"
-        + ("" if tag == "halfcheetah" else f", {100 * d['frac_nonzero_return']:.0f}% non-zero")
-        + ". Scores are **not comparable** with "
-        f"the paper's D4RL tables.\n"
-        f"- Normalized score = 100·(R − R_random)/(R_{expert.split()[-1]} − R_random) over "
-        f"{cfg.eval.horizon}-step episodes, references measured on our environment: random "
-        f"{metrics['ref_min_random']:.1f}, {expert} {metrics['ref_max_controller']:.1f}.\n"
-        f"- y* = {metrics['y_star']:.1f} (best return in the data); LPT-EI uses "
+    notes = _data_notes(metrics, tag, cfg) + (
+        f"- y* = {metrics['y_star']:.1f}; LPT-EI uses "
         f"ω = {cfg.langevin.omega_ei}; mean |ŷ(z*) − y*| after planning: "
         f"{metrics['plan_abs_error'] or float('nan'):.2f}.\n"
         f"- Speed: LPT training {metrics.get('lpt_train_iters_per_s', float('nan')):.2f} it/s, "
@@ -155,6 +180,49 @@ def write_report(
     )
 
 
+def _data_notes(metrics: dict, tag: str, cfg: Config) -> str:
+    """Where the data came from and how the score is normalised, for the report."""
+    d = metrics["data"]
+    head = f"- Data: {d['n_trajectories']} trajectories / {d['n_transitions']} transitions"
+    if cfg.data.path is not None:
+        return f"{head} read from `{d['path']}`.\n" + (
+            f"- Normalized score with references {metrics['ref_min_random']:.2f} / "
+            f"{metrics['ref_max_controller']:.2f}.\n"
+            if metrics["ref_min_random"] is not None
+            else ""
+        )
+    if tag == "connect4":
+        pol = d.get("policy_mean_return", {})
+        return (
+            f"{head} generated locally (ESPER recipe: 50/50 specialised / ε-greedy strong policy, "
+            f"ε = {cfg.data.eps}, strong = depth-{cfg.data.strong_depth} alpha-beta; opponent "
+            f"depth-{cfg.data.opp_depth} alpha-beta that plays a random column 0-5 instead of "
+            f"column 6 with probability 0.2); mean game result per data policy: "
+            + ", ".join(f"{k} {v:.2f}" for k, v in pol.items())
+            + ". Scores are **not comparable** with the paper's Table 4 (perfect-solver "
+            "opponent).\n- Score = mean game result against the opponent over "
+            f"{cfg.eval.n_episodes} games per method and seed (win +1, draw 0, loss −1).\n"
+        )
+    if tag == "halfcheetah":
+        source = (
+            "HalfCheetah-v5, open-loop CPG gaits from every CEM round plus action noise "
+            f"{list(cfg.data.noise_levels)}"
+        )
+        expert = "best generator gait"
+    else:
+        source = "gymnasium-robotics PointMaze, D4RL waypoint-controller recipe"
+        expert = "controller"
+    return (
+        f"{head} generated locally ({source}); final returns "
+        f"mean {d['return_mean']:.2f}, max {d['return_max']:.0f}"
+        + ("" if tag == "halfcheetah" else f", {100 * d['frac_nonzero_return']:.0f}% non-zero")
+        + ". Scores are **not comparable** with the paper's D4RL tables.\n"
+        f"- Normalized score = 100·(R − R_random)/(R_{expert.split()[-1]} − R_random) over "
+        f"{cfg.eval.horizon}-step episodes, references measured on our environment: random "
+        f"{metrics['ref_min_random']:.1f}, {expert} {metrics['ref_max_controller']:.1f}.\n"
+    )
+
+
 def merge_metrics(path: Path, new: dict, tag: str) -> None:
     """Write the ``<tag>_*`` keys of ``new`` into an existing metrics.json.
 
@@ -167,12 +235,13 @@ def merge_metrics(path: Path, new: dict, tag: str) -> None:
     path.write_text(json.dumps(kept | ours, indent=2, sort_keys=True) + "\n")
 
 
-def marked_section(results_md: Path) -> str | None:
-    """The marked HalfCheetah section of ``results_md`` (markers included), if it has one."""
+def marked_section(results_md: Path, tag: str) -> str | None:
+    """The marked ``tag`` section of ``results_md`` (markers included), if it has one."""
+    start, end = markers(tag)
     text = results_md.read_text() if results_md.exists() else ""
-    if SECTION_START not in text or SECTION_END not in text:
+    if start not in text or end not in text:
         return None
-    return SECTION_START + text.split(SECTION_START, 1)[1].split(SECTION_END, 1)[0] + SECTION_END
+    return start + text.split(start, 1)[1].split(end, 1)[0] + end
 
 
 def append_section(results_md: Path, section: str | None) -> None:
@@ -181,14 +250,15 @@ def append_section(results_md: Path, section: str | None) -> None:
         results_md.write_text(results_md.read_text().rstrip() + f"\n\n{section}\n")
 
 
-def merge_section(results_md: Path, section_md: Path, heading: str) -> None:
+def merge_section(results_md: Path, section_md: Path, heading: str, tag: str) -> None:
     """Move ``section_md`` (a report written next to ``results_md``, so its links already resolve)
-    into ``results_md`` as a marked ``## heading`` section, replacing an earlier one."""
+    into ``results_md`` as a marked ``## heading`` section, replacing an earlier one of ``tag``."""
+    start, end = markers(tag)
     text = results_md.read_text() if results_md.exists() else ""
-    if SECTION_START in text:
-        head, tail = text.split(SECTION_START, 1)
-        text = head.rstrip() + "\n" + tail.split(SECTION_END, 1)[1].lstrip("\n")
+    if start in text:
+        head, tail = text.split(start, 1)
+        text = head.rstrip() + "\n" + tail.split(end, 1)[1].lstrip("\n")
     body = section_md.read_text().split("\n", 1)[1].replace("\n## ", "\n### ")
-    text = text.rstrip() + f"\n\n{SECTION_START}\n## {heading}\n{body.rstrip()}\n{SECTION_END}\n"
+    text = text.rstrip() + f"\n\n{start}\n## {heading}\n{body.rstrip()}\n{end}\n"
     results_md.write_text(text)
     section_md.unlink()

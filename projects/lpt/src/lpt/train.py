@@ -14,6 +14,7 @@ same batches and Langevin noise as an uninterrupted one.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from lpt.configs import Config, ModelCfg
+from lpt.configs import Config, ModelCfg, TrainCfg
 from lpt.data import Trajectories
 from lpt.langevin import LatentBuffer, posterior_langevin
 from lpt.model import LPT, BehaviourCloning, DecisionTransformer, SequencePolicy
@@ -37,7 +38,9 @@ from reprokit.torch_utils import (
 )
 
 
-def build_model(method: str, m: ModelCfg, obs_dim: int, act_dim: int) -> SequencePolicy:
+def build_model(
+    method: str, m: ModelCfg, obs_dim: int, act_dim: int, discrete: bool = False
+) -> SequencePolicy:
     """The four methods on one backbone (DT's window holds the same number of env steps)."""
     common = dict(
         obs_dim=obs_dim,
@@ -46,6 +49,7 @@ def build_model(method: str, m: ModelCfg, obs_dim: int, act_dim: int) -> Sequenc
         n_layer=m.n_layer,
         n_head=m.n_head,
         dropout=m.dropout,
+        discrete=discrete,
     )
     if method in ("lpt", "lpt_no_unet"):
         if (m.n_latent * m.h) % 2 ** (len(m.unet_mults) - 1):
@@ -67,9 +71,19 @@ def build_model(method: str, m: ModelCfg, obs_dim: int, act_dim: int) -> Sequenc
     raise ValueError(f"unknown method {method!r}")
 
 
+def total_steps(t: TrainCfg, n_traj: int, info: DistInfo | None = None) -> int:
+    """``t.steps``, or the official epochs: one epoch = ceil(n_traj / global batch) steps."""
+    if t.epochs is None:
+        return t.steps
+    world = info.world_size if info is not None else 1
+    return t.epochs * math.ceil(n_traj / (t.batch_size * world))
+
+
 def lpt_loss(losses: dict[str, torch.Tensor], reward_weight: float) -> torch.Tensor:
-    """The learning step as a loss: action MSE + λ return MSE (baselines: action MSE only)."""
-    return losses["action_mse"] + reward_weight * losses.get("return_mse", 0.0)
+    """The learning step as a loss: action loss (MSE or CE) + λ return MSE (baselines: action
+    loss only)."""
+    action = sum(v for k, v in losses.items() if k.startswith("action_"))
+    return action + reward_weight * losses.get("return_mse", 0.0)
 
 
 def lr_lambda(steps: int, warmup_frac: float):
@@ -112,11 +126,12 @@ def train(
     """Train one method for cfg.train.steps; resume from ``ckpt`` when cfg.train.resume."""
     t = cfg.train
     torch.manual_seed(seed)
-    model = build_model(method, cfg.model, data.obs_dim, data.act_dim).to(device)
+    model = build_model(method, cfg.model, data.obs_dim, data.act_dim, data.discrete).to(device)
+    n_steps = total_steps(t, data.n, info)
     is_lpt = isinstance(model, LPT)
     buffer = LatentBuffer(data.n, cfg.model.n_latent, cfg.model.h, seed, device) if is_lpt else None
     opt = torch.optim.AdamW(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(t.steps, t.warmup_frac))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(n_steps, t.warmup_frac))
     history: dict[str, list[float]] = {"step": []}
     start = 0
     if t.resume and ckpt is not None and ckpt.exists():
@@ -153,7 +168,7 @@ def train(
 
     model.train()
     t0 = time.perf_counter()
-    for step in range(start, t.steps):
+    for step in range(start, n_steps):
         rng = np.random.default_rng([seed, rank, step])
         batch = data.batch(data.sample(rng, t.batch_size), device)
         z0 = None
@@ -178,7 +193,7 @@ def train(
         nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
         opt.step()
         sched.step()
-        if step % t.log_every == 0 or step == t.steps - 1:
+        if step % t.log_every == 0 or step == n_steps - 1:
             vals = {k: float(v.detach()) for k, v in losses.items()} | {
                 "loss": float(loss.detach())
             }
@@ -190,7 +205,7 @@ def train(
         if t.ckpt_every and (step + 1) % t.ckpt_every == 0:
             save(step + 1)
     elapsed = time.perf_counter() - t0
-    save(t.steps)
+    save(n_steps)
     model.eval()
-    done = t.steps - start
+    done = n_steps - start
     return TrainResult(model, buffer, history, done / elapsed if done else 0.0)

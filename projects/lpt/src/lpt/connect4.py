@@ -1,0 +1,427 @@
+"""Connect Four against an exploitable opponent, with ESPER's offline data recipe.
+
+LPT (Table 4) reuses the Connect-4 task of ESPER (Paster et al. 2022,
+``keirp/stochastic_offline_envs``): the agent is ``player_0`` and moves first; the opponent's
+reply is part of the environment step. Reward from the agent's view at the end of a game:
+win +1, loss -1, draw 0 (0 at every other step).
+
+* Opponent (``C4MarkovExploitable``): plays the optimal move, except when that move is column 6
+  (right-most, 0-based); then with probability 0.2 it plays a uniformly random column in 0..5.
+* Data policy, an episodic 50/50 mixture of
+  (a) specialised (``C4Specialized``): column 6 at agent step t < 5 or with probability 0.1,
+      otherwise a uniformly random column in 0..5;
+  (b) epsilon-greedy strong player: with probability eps = 0.01 a uniformly random column,
+      otherwise the optimal move.
+
+Deviations from ESPER (all documented in the README's Deviations table):
+
+* "Optimal" is a depth-limited negamax alpha-beta search (:func:`best_move`) instead of Pascal
+  Pons' perfect solver: exact win/loss scores (faster wins and slower losses preferred), a
+  window-count heuristic at the depth limit, centre-first move ordering (3, 2, 4, 1, 5, 0, 6) and
+  deterministic tie-breaking (first best in that order), so the choice is a function of the
+  position like a solver's. Opponent and strong data policy have separate depths.
+* No policy ever plays a full column: a random pick from a set of columns (0..5, or 0..6) that
+  lands on a full column is redrawn uniformly among the legal columns of the same set, and if
+  none is legal, uniformly among all legal columns.
+* The rule engine is pettingzoo's ``connect_four_v3`` (AEC): legality (action mask), game end
+  and rewards come from it; the search runs on a Python-int bitboard (Pons layout: 7 bits per
+  column, bit ``7 * col + row``, row 0 at the bottom) played in lock-step with it.
+* Observation: pettingzoo's ``observe("player_0")["observation"]`` (6, 7, 2) (channel 0 = the
+  agent's pieces, 1 = the opponent's) flattened to 84 floats.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+OBS_DIM, N_ACTIONS = 84, 7
+ROWS, COLS = 6, 7
+ORDER = (3, 2, 4, 1, 5, 0, 6)  # centre-first move ordering = tie-breaking order
+EXPLOIT_COL = 6  # the column the opponent mishandles and the specialised policy plays
+P_EXPLOIT = 0.2  # opponent deviation probability when its best move is EXPLOIT_COL
+SPECIAL_STEPS, SPECIAL_P = 5, 0.1  # specialised policy: column 6 for t < 5, else w.p. 0.1
+DEFAULT_OPP_DEPTH, DEFAULT_STRONG_DEPTH = 4, 6  # ~0.7 and ~3 ms/move, one core
+
+_H1 = ROWS + 1
+_BOTTOM = [1 << (_H1 * c) for c in range(COLS)]
+_COLUMN = [((1 << ROWS) - 1) << (_H1 * c) for c in range(COLS)]
+_BOTTOM_ALL = sum(_BOTTOM)
+_BOARD = sum(_COLUMN)
+_WIN = 1_000_000  # exact result scores: ±(_WIN - moves at the end of the game)
+_INF = 10 * _WIN
+_CENTRE = _COLUMN[3]
+_WEIGHT = (0, 0, 2, 5)  # heuristic weight of a window by its number of own pieces
+
+
+def _windows() -> list[int]:
+    """Bit masks of the 69 lines of four cells."""
+    out = []
+    for c in range(COLS):
+        for r in range(ROWS):
+            for dc, dr in ((1, 0), (0, 1), (1, 1), (1, -1)):
+                cells = [(c + k * dc, r + k * dr) for k in range(4)]
+                if all(0 <= cc < COLS and 0 <= rr < ROWS for cc, rr in cells):
+                    out.append(sum(1 << (_H1 * cc + rr) for cc, rr in cells))
+    return out
+
+
+_WINDOWS = _windows()
+
+
+def _aligned(pos: int) -> bool:
+    """Four in a row in bitboard ``pos`` (horizontal, two diagonals, vertical)."""
+    for s in (_H1, ROWS, _H1 + 1, 1):
+        m = pos & (pos >> s)
+        if m & (m >> (2 * s)):
+            return True
+    return False
+
+
+def _winning_cells(pos: int, mask: int) -> int:
+    """Empty cells that would complete four for ``pos`` (Pons' winning-position bit trick)."""
+    r = (pos << 1) & (pos << 2) & (pos << 3)  # vertical
+    for s in (_H1, ROWS, _H1 + 1):
+        p = (pos << s) & (pos << 2 * s)
+        r |= p & (pos << 3 * s)
+        r |= p & (pos >> s)
+        p = (pos >> s) & (pos >> 2 * s)
+        r |= p & (pos << s)
+        r |= p & (pos >> 3 * s)
+    return r & (_BOARD ^ mask)
+
+
+def _heuristic(cur: int, opp: int) -> int:
+    """Side to move's score: Σ weight(#own) over lines free of opponent pieces, minus theirs."""
+    s = 3 * ((cur & _CENTRE).bit_count() - (opp & _CENTRE).bit_count())
+    for w in _WINDOWS:
+        a, b = w & cur, w & opp
+        if a and not b:
+            s += _WEIGHT[a.bit_count()]
+        elif b and not a:
+            s -= _WEIGHT[b.bit_count()]
+    return s
+
+
+def _negamax(
+    cur: int, mask: int, moves: int, depth: int, alpha: int, beta: int, tt: dict[int, tuple]
+) -> int:
+    """Value for the side to move (stones ``cur``): fail-hard alpha-beta with a bound table.
+
+    ``tt`` maps a position to (lower, upper) bounds of its value; within one root search the
+    remaining depth is a function of the position, so entries are never mixed across depths.
+    """
+    if moves == ROWS * COLS:
+        return 0
+    possible = (mask + _BOTTOM_ALL) & _BOARD
+    if _winning_cells(cur, mask) & possible:
+        return _WIN - (moves + 1)
+    if depth == 0:
+        return _heuristic(cur, cur ^ mask)
+    key = cur + mask  # unique per position (Pons' key)
+    lo, hi = tt.get(key, (-_INF, _INF))
+    if lo >= beta:
+        return lo
+    if hi <= alpha:
+        return hi
+    alpha0 = alpha = max(alpha, lo)
+    beta = min(beta, hi)
+    v = _search_children(cur, mask, moves, depth, alpha, beta, tt)
+    if v <= alpha0:
+        tt[key] = (lo, v)
+    elif v >= beta:
+        tt[key] = (v, hi)
+    else:
+        tt[key] = (v, v)
+    return v
+
+
+def _search_children(
+    cur: int, mask: int, moves: int, depth: int, alpha: int, beta: int, tt: dict[int, tuple]
+) -> int:
+    """Max over the non-losing children (forced block first; never under an opponent threat)."""
+    possible = (mask + _BOTTOM_ALL) & _BOARD
+    opp_wins = _winning_cells(cur ^ mask, mask)
+    forced = possible & opp_wins
+    if forced:
+        if forced & (forced - 1):  # two threats: only one can be blocked
+            return -(_WIN - (moves + 2))
+        possible = forced
+    possible &= ~(opp_wins >> 1)  # never play right below an opponent's winning cell
+    if not possible:
+        return -(_WIN - (moves + 2))
+    for c in ORDER:
+        move = possible & _COLUMN[c]
+        if move:
+            v = -_negamax(cur ^ mask, mask | move, moves + 1, depth - 1, -beta, -alpha, tt)
+            if v >= beta:
+                return v
+            if v > alpha:
+                alpha = v
+    return alpha
+
+
+class Board:
+    """Bitboard position: ``cur`` = stones of the side to move, ``mask`` = all stones."""
+
+    __slots__ = ("cur", "mask", "moves")
+
+    def __init__(self, cur: int = 0, mask: int = 0, moves: int = 0) -> None:
+        self.cur, self.mask, self.moves = cur, mask, moves
+
+    @classmethod
+    def from_columns(cls, cols: list[int]) -> Board:
+        b = cls()
+        for c in cols:
+            b.play(c)
+        return b
+
+    def copy(self) -> Board:
+        return Board(self.cur, self.mask, self.moves)
+
+    def can_play(self, col: int) -> bool:
+        return 0 <= col < COLS and not self.mask & (_BOTTOM[col] << (ROWS - 1))
+
+    def legal(self) -> list[int]:
+        return [c for c in range(COLS) if self.can_play(c)]
+
+    def play(self, col: int) -> None:
+        """Drop a stone of the side to move into ``col`` (must be legal)."""
+        if not self.can_play(col):
+            raise ValueError(f"column {col} is not playable (full or out of 0..6)")
+        self.cur ^= self.mask
+        self.mask |= self.mask + _BOTTOM[col]
+        self.moves += 1
+
+    def stones(self, player: int) -> int:
+        """Bitboard of player 0 (first mover) or player 1."""
+        return self.cur if self.moves % 2 == player else self.cur ^ self.mask
+
+    def winner(self) -> int | None:
+        """0 or 1 if that player has four in a row, else None."""
+        for p in (0, 1):
+            if _aligned(self.stones(p)):
+                return p
+        return None
+
+    def is_draw(self) -> bool:
+        return self.moves == ROWS * COLS and self.winner() is None
+
+
+def best_move(board: Board, depth: int) -> int:
+    """Deterministic negamax choice at ``depth`` plies (first best column in ``ORDER``)."""
+    if depth < 1:
+        raise ValueError(f"search depth must be >= 1, got {depth}")
+    legal = [c for c in ORDER if board.can_play(c)]
+    if not legal or board.winner() is not None:
+        raise ValueError("best_move called on a finished game")
+    cur, mask, moves = board.cur, board.mask, board.moves
+    wins = _winning_cells(cur, mask)
+    for c in legal:
+        if wins & _COLUMN[c] & (mask + _BOTTOM[c]):
+            return c
+    best, best_v, tt = legal[0], -_INF, {}
+    for c in legal:
+        move = (mask + _BOTTOM[c]) & _COLUMN[c]
+        v = -_negamax(cur ^ mask, mask | move, moves + 1, depth - 1, -_INF, -best_v, tt)
+        if v > best_v:
+            best, best_v = c, v
+    return best
+
+
+def random_legal(board: Board, cols: range, rng: np.random.Generator) -> int:
+    """Uniform column of ``cols``; if full, uniform over the legal ``cols``, else any legal."""
+    c = int(cols[rng.integers(len(cols))])
+    if board.can_play(c):
+        return c
+    pool = [k for k in cols if board.can_play(k)] or board.legal()
+    return int(pool[rng.integers(len(pool))])
+
+
+class Opponent:
+    """``C4MarkovExploitable`` stand-in: best move, but w.p. p_exploit random 0..5 instead of 6."""
+
+    def __init__(
+        self, depth: int, p_exploit: float = P_EXPLOIT, rng: np.random.Generator | None = None
+    ) -> None:
+        self.depth, self.p_exploit = depth, p_exploit
+        self.rng = rng if rng is not None else np.random.default_rng(0)
+        self.n_exploitable = 0  # positions where the best move was EXPLOIT_COL
+        self.n_deviations = 0  # ... and the opponent played a random 0..5 instead
+
+    def act(self, board: Board) -> int:
+        c = best_move(board, self.depth)
+        if c == EXPLOIT_COL:
+            self.n_exploitable += 1
+            if self.rng.random() < self.p_exploit:
+                self.n_deviations += 1
+                return random_legal(board, range(EXPLOIT_COL), self.rng)
+        return c
+
+
+def specialised_action(board: Board, t: int, rng: np.random.Generator) -> int:
+    """``C4Specialized``: column 6 at agent step t < 5 or w.p. 0.1, else uniform 0..5."""
+    if (t < SPECIAL_STEPS or rng.random() < SPECIAL_P) and board.can_play(EXPLOIT_COL):
+        return EXPLOIT_COL
+    return random_legal(board, range(EXPLOIT_COL), rng)
+
+
+def strong_action(board: Board, depth: int, eps: float, rng: np.random.Generator) -> int:
+    """Epsilon-greedy strong player: w.p. eps a uniform column, else :func:`best_move`."""
+    if rng.random() < eps:
+        return random_legal(board, range(COLS), rng)
+    return best_move(board, depth)
+
+
+class Game:
+    """One pettingzoo ``connect_four_v3`` game (the rule engine) with a bitboard in lock-step."""
+
+    def __init__(self) -> None:
+        with warnings.catch_warnings():  # pettingzoo flags its own versioned-module API
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import pettingzoo.classic.connect_four_v3 as connect_four_v3
+
+        self.env = connect_four_v3.env()
+        self.reset()
+
+    def reset(self) -> np.ndarray:
+        self.env.reset()
+        self.board = Board()
+        self.done, self.reward = False, 0.0
+        return self.obs()
+
+    def obs(self) -> np.ndarray:
+        """(84,) float32: (6, 7, 2) board from player_0's view, flattened."""
+        return self.env.observe("player_0")["observation"].reshape(-1).astype(np.float32)
+
+    def legal_mask(self) -> np.ndarray:
+        """(7,) bool from pettingzoo's action mask of the side to move."""
+        side = self.env.agent_selection
+        return self.env.observe(side)["action_mask"].astype(bool)
+
+    def play(self, col: int) -> None:
+        """Play ``col`` for the side to move; at the end set ``done`` and the agent's ``reward``."""
+        if not self.legal_mask()[col]:
+            raise ValueError(f"illegal column {col}: legal columns are {self.board.legal()}")
+        self.env.step(col)
+        self.board.play(col)
+        if self.env.terminations["player_0"] or self.env.truncations["player_0"]:
+            self.done, self.reward = True, float(self.env.rewards["player_0"])
+
+
+def game_seeds(seed: int, n_games: int) -> list[int]:
+    """Opponent seed of every game of ``generate_dataset(..., seed)`` (for replays)."""
+    return [int(s) for s in np.random.SeedSequence(seed).generate_state(n_games)]
+
+
+def generate_dataset(
+    n_games: int,
+    opp_depth: int = DEFAULT_OPP_DEPTH,
+    strong_depth: int = DEFAULT_STRONG_DEPTH,
+    eps: float = 0.01,
+    p_specialised: float = 0.5,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """D4RL-format arrays over the agent's moves (the opponent's reply is inside a transition).
+
+    Game i's data policy is specialised w.p. ``p_specialised`` (``policy`` 0) else strong (1);
+    its opponent uses ``np.random.default_rng(game_seeds(seed, n_games)[i])``.
+    """
+    rng = np.random.default_rng(seed)
+    keys = ("observations", "actions", "next_observations", "rewards", "terminals")
+    buf: dict[str, list] = {k: [] for k in (*keys, "policy", "action_mask")}
+    game = Game()
+    for gs in game_seeds(seed, n_games):
+        opp = Opponent(opp_depth, rng=np.random.default_rng(gs))
+        policy = int(rng.random() >= p_specialised)
+        obs, t = game.reset(), 0
+        while not game.done:
+            legal = game.legal_mask()
+            if policy == 0:
+                a = specialised_action(game.board, t, rng)
+            else:
+                a = strong_action(game.board, strong_depth, eps, rng)
+            game.play(a)
+            if not game.done:
+                game.play(opp.act(game.board))
+            nxt = game.obs()
+            for k, v in zip(
+                (*keys, "policy", "action_mask"),
+                (obs, np.eye(N_ACTIONS)[a], nxt, game.reward, game.done, policy, legal),
+                strict=True,
+            ):
+                buf[k].append(v)
+            obs, t = nxt, t + 1
+    out = {k: np.asarray(buf[k], dtype=np.float32) for k in keys[:4]}
+    out["terminals"] = np.asarray(buf["terminals"], dtype=bool)
+    out["timeouts"] = np.zeros(len(out["terminals"]), dtype=bool)
+    out["policy"] = np.asarray(buf["policy"], dtype=np.int64)
+    out["action_mask"] = np.asarray(buf["action_mask"], dtype=bool)
+    return out
+
+
+@dataclass
+class Connect4Spec:
+    """Evaluation games against the exploitable opponent."""
+
+    horizon: int = 21  # max agent moves in a game (42 cells / 2)
+    opp_depth: int = DEFAULT_OPP_DEPTH
+    p_exploit: float = P_EXPLOIT
+
+
+class Connect4Batch:
+    """B games stepped in lock-step (same interface as ``maze2d.MazeBatch``)."""
+
+    def __init__(self, spec: Connect4Spec, seeds: list[int]) -> None:
+        self.spec, self.seeds = spec, list(seeds)
+        self.games = [Game() for _ in self.seeds]
+        self.reset()
+
+    def reset(self) -> np.ndarray:
+        """(B, 84) float32 initial observations; opponents re-seeded from ``seeds``."""
+        self.opps = [
+            Opponent(self.spec.opp_depth, self.spec.p_exploit, np.random.default_rng(s))
+            for s in self.seeds
+        ]
+        self.done = np.zeros(len(self.seeds), dtype=bool)
+        return np.stack([g.reset() for g in self.games])
+
+    def legal_mask(self) -> np.ndarray:
+        """(B, 7) bool legal columns for the agent; all True once a game is over."""
+        return np.stack(
+            [
+                np.ones(N_ACTIONS, bool) if d else g.legal_mask()
+                for g, d in zip(self.games, self.done)
+            ]
+        )
+
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """actions (B, 7) scores/one-hot -> (next obs (B, 84) float32, rewards (B,) float64)."""
+        cols = np.asarray(actions).reshape(len(self.games), N_ACTIONS).argmax(1)
+        mask = self.legal_mask()
+        bad = [b for b, c in enumerate(cols) if not mask[b, c]]
+        if bad:
+            raise ValueError(f"illegal column {int(cols[bad[0]])} in game {bad[0]}")
+        rewards = np.zeros(len(self.games), dtype=np.float64)
+        for b, (g, opp, c) in enumerate(zip(self.games, self.opps, cols, strict=True)):
+            if self.done[b]:
+                continue
+            g.play(int(c))
+            if not g.done:
+                g.play(opp.act(g.board))
+            if g.done:
+                self.done[b], rewards[b] = True, g.reward
+        return np.stack([g.obs() for g in self.games]), rewards
+
+
+def data_policy_win_rates(arrays: dict[str, np.ndarray]) -> dict[str, float]:
+    """Mean game return per data policy (``policy`` or ``infos/policy``) and overall."""
+    policy = np.asarray(arrays["policy"] if "policy" in arrays else arrays["infos/policy"])
+    ends = np.flatnonzero(np.asarray(arrays["terminals"], dtype=bool))
+    R, pol = np.asarray(arrays["rewards"], dtype=np.float64)[ends], policy[ends]
+    out = {"all": float(R.mean())}
+    for name, k in (("specialised", 0), ("strong", 1)):
+        out[name] = float(R[pol == k].mean()) if (pol == k).any() else float("nan")
+    return out
