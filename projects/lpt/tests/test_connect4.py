@@ -263,12 +263,12 @@ def test_cpu_connect4_profile_smoke_sized(tmp_path, monkeypatch):
     cfg.out = tmp_path / "out"
     metrics = main(cfg, "cpu-connect4")
     own = json.loads((cfg.out / "connect4_metrics.json").read_text())
-    for k in ("lpt", "lpt_ei", "dt", "bc", "lpt_no_unet"):
+    for k in ("lpt", "lpt_ei", "dt", "bc", "lpt_no_unet", "lpt_greedy", "dt_greedy"):
         assert -1.0 <= own[f"connect4_{k}_score"] <= 1.0, k  # mean game result, not normalised
     assert set(own["data"]["policy_mean_return"]) >= {"specialised", "strong"}
     assert metrics["rollout_speedup"] > 0 and (cfg.out / "connect4_action_ce.png").exists()
     report = (cfg.out / "connect4_RESULTS.md").read_text()
-    assert "win-rate" in report and "0.99 ± 0.01" in report
+    assert "win-rate" in report and "0.99 ± 0.01" in report and "greedy" in report
 
 
 def test_cached_rollout_equals_naive_rollout_discrete():
@@ -287,7 +287,10 @@ def test_cached_rollout_equals_naive_rollout_discrete():
     model = build_model("lpt", m, OBS_DIM, N_ACTIONS, discrete=True).eval()
     z = torch.randn(6, m.n_latent, m.h)
     spec = Connect4Spec(opp_depth=2)
-    cached, _ = rollout(model, spec, data, list(range(6)), z=z)
-    naive, _ = rollout(model, spec, data, list(range(6)), z=z, cached=False)
-    np.testing.assert_array_equal(cached, naive)
-    assert set(np.unique(cached)) <= {-1.0, 0.0, 1.0}
+    for decode_seed in (None, 7):  # greedy and sampled moves
+        cached, _ = rollout(model, spec, data, list(range(6)), z=z, decode_seed=decode_seed)
+        naive = rollout(
+            model, spec, data, list(range(6)), z=z, cached=False, decode_seed=decode_seed
+        )
+        np.testing.assert_array_equal(cached, naive[0])
+        assert set(np.unique(cached)) <= {-1.0, 0.0, 1.0}

@@ -145,3 +145,14 @@ def test_decide_plays_most_likely_legal_action():
     a = model.decide(pred, legal)
     assert a.argmax(-1).tolist() == [1, 6] and torch.equal(a.sum(-1), torch.ones(2))
     assert torch.equal(tiny_lpt().decide(pred[:, :2]), pred[:, :2])  # Gaussian: the mean
+
+
+def test_sampled_moves_are_legal_and_follow_pi():
+    """With a generator, actions are drawn from π restricted to the legal columns."""
+    model = tiny_lpt(discrete=True, act_dim=7)
+    pred = torch.log(torch.tensor([[0.5, 0.3, 0.2, 0, 0, 0, 0]]) + 1e-9).expand(4000, 7)
+    legal = torch.ones(4000, 7, dtype=torch.bool)
+    legal[:, 0] = False  # the most likely column is full
+    a = model.decide(pred, legal, torch.Generator().manual_seed(0)).argmax(-1)
+    freq = torch.bincount(a, minlength=7).float() / 4000
+    assert freq[0] == 0 and abs(freq[1] - 0.6) < 0.03 and abs(freq[2] - 0.4) < 0.03

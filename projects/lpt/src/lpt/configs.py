@@ -112,6 +112,9 @@ class EvalCfg:
         (0.0, 0.33, 0.67, 1.0), "y*/max-return fractions of the target sweep", ge=-1
     )
     speed_steps: int = param(100, "env steps of the cached-vs-naive rollout timing", ge=0)
+    decoding: Literal["sample", "greedy"] = param(
+        "sample", "discrete actions: sample a_t ~ π (DT's Atari evaluation) or the most likely"
+    )
 
 
 @dataclass

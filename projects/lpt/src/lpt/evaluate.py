@@ -10,7 +10,8 @@ the whole episode. DT is conditioned on y* at every step (R_t ≡ y*), BC on not
 banded forward over the whole history; ``rollout(..., cached=False)`` is the naive version that
 recomputes that full forward at every step (kept for the equivalence test and the speed ratio).
 Action convention as in DT: the prediction at s_t is a_t (no off-by-one). Continuous actions
-play the Gaussian mean; discrete ones (Connect Four) the most likely legal action.
+play the Gaussian mean; discrete ones (Connect Four) a legal action sampled from π or the most
+likely legal one.
 """
 
 from __future__ import annotations
@@ -80,9 +81,15 @@ def rollout(
     y_star: float | None = None,
     cached: bool = True,
     horizon: int | None = None,
+    decode_seed: int | None = None,
 ) -> tuple[np.ndarray, float]:
-    """Run len(env_seeds) episodes -> (returns (B,), env steps per second)."""
+    """Run len(env_seeds) episodes -> (returns (B,), env steps per second).
+
+    Discrete actions are sampled from π (seeded by ``decode_seed``, as DT's Atari evaluation
+    does) or, when it is None, the most likely legal action is played.
+    """
     model.eval()
+    g = torch.Generator().manual_seed(decode_seed) if decode_seed is not None else None
     device = next(model.parameters()).device
     envs = make_envs(spec, env_seeds)
     legal_mask = getattr(envs, "legal_mask", None)  # discrete games: only legal moves
@@ -108,7 +115,7 @@ def rollout(
             A = torch.cat([*actions, torch.zeros(B, 1, data.act_dim, device=device)], 1)
             pred = model.predict_actions(S, A, y, z)[:, -1]
         legal = torch.from_numpy(legal_mask()).to(device) if legal_mask is not None else None
-        a_t = model.decide(pred, legal)
+        a_t = model.decide(pred, legal, g)
         obs, r = envs.step(a_t.cpu().numpy().astype(np.float64))
         R += r
         if cached and t < H - 1:

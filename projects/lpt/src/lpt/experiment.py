@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -81,6 +82,15 @@ def _spec_and_refs(cfg: Config) -> tuple[Spec, tuple[float, float] | None]:
     return spec, (float(refs[0]), float(refs[1]))
 
 
+def _plan(
+    model, buffer, data, y: float, cfg: Config, seed: int, omega: float = 1.0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``evaluate.plan`` for one plan per evaluation episode with the profile's Langevin."""
+    L = cfg.langevin
+    B = cfg.eval.n_episodes
+    return plan(model, buffer, data, y, B, L.n_test, L.step_size, omega, L.sigma_y2, seed)
+
+
 def run_experiment(cfg: Config, profile: str) -> dict:
     """Train every method for every seed, evaluate, write metrics (+ report); return metrics."""
     t_start = time.time()
@@ -124,58 +134,31 @@ def run_experiment(cfg: Config, profile: str) -> dict:
                 steps = res.history["step"]
                 if info.rank != 0:
                     continue
-                model, B = res.model, E.n_episodes
+                model = res.model
+                sampled = data.discrete and E.decoding == "sample"
+                play = partial(rollout, model, spec, data, env_seeds)
+                decode = {"decode_seed": seed} if sampled else {}
+
+                plan_for = partial(_plan, model, res.buffer, data, cfg=cfg, seed=seed)
                 if method == "dt":
-                    R, sps = rollout(model, spec, data, env_seeds, y_star=y_star)
+                    cond = {"y_star": y_star}
                 elif method == "bc":
-                    R, sps = rollout(model, spec, data, env_seeds)
+                    cond = {}
                 else:
-                    z, y_hat = plan(
-                        model,
-                        res.buffer,
-                        data,
-                        y_star,
-                        B,
-                        L.n_test,
-                        L.step_size,
-                        1.0,
-                        L.sigma_y2,
-                        seed,
-                    )
-                    R, sps = rollout(model, spec, data, env_seeds, z=z)
+                    z, y_hat = plan_for(y_star)
+                    cond = {"z": z}
+                R, sps = play(**cond, **decode)
+                if sampled:  # discrete actions: also the greedy (most likely legal move) policy
+                    scores.setdefault(f"{method}_greedy", []).append(score(play(**cond)[0]))
                 if method == "lpt":
                     plan_err.append(float((y_hat - y_star).abs().mean()))
                     fit.append(return_fit(model, res.buffer, data))
-                    z, _ = plan(
-                        model,
-                        res.buffer,
-                        data,
-                        y_star,
-                        B,
-                        L.n_test,
-                        L.step_size,
-                        L.omega_ei,
-                        L.sigma_y2,
-                        seed,
-                    )
-                    scores.setdefault("lpt_ei", []).append(
-                        score(rollout(model, spec, data, env_seeds, z=z)[0])
-                    )
+                    z, _ = plan_for(y_star, omega=L.omega_ei)
+                    scores.setdefault("lpt_ei", []).append(score(play(z=z, **decode)[0]))
                     pairs, means = [], []
                     for frac in E.sweep_fracs:
-                        z, _ = plan(
-                            model,
-                            res.buffer,
-                            data,
-                            frac * y_max,
-                            B,
-                            L.n_test,
-                            L.step_size,
-                            1.0,
-                            L.sigma_y2,
-                            seed,
-                        )
-                        Rf = rollout(model, spec, data, env_seeds, z=z)[0]
+                        z, _ = plan_for(frac * y_max)
+                        Rf = play(z=z, **decode)[0]
                         pairs += [(frac * y_max, r) for r in Rf]
                         means.append(float(Rf.mean()))
                     sweep.append(means)
@@ -183,13 +166,9 @@ def run_experiment(cfg: Config, profile: str) -> dict:
                     constant = np.ptp(achieved) == 0  # ρ undefined: report no association
                     spearman.append(0.0 if constant else float(spearmanr(targets, achieved)[0]))
                     if E.speed_steps and seed == cfg.seeds[0]:
-                        rollout(model, spec, data, env_seeds, z=z, horizon=5)  # warm-up
-                        sps_naive = rollout(
-                            model, spec, data, env_seeds, z=z, cached=False, horizon=E.speed_steps
-                        )[1]
-                        sps_cached = rollout(
-                            model, spec, data, env_seeds, z=z, horizon=E.speed_steps
-                        )[1]
+                        play(z=z, horizon=5)  # warm-up
+                        sps_naive = play(z=z, cached=False, horizon=E.speed_steps)[1]
+                        sps_cached = play(z=z, horizon=E.speed_steps)[1]
                         speed["rollout_naive_env_steps_per_s"] = [sps_naive]
                         speed["rollout_cached_env_steps_per_s"] = [sps_cached]
                 scores.setdefault(method, []).append(score(R))

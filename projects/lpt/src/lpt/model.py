@@ -226,14 +226,25 @@ class SequencePolicy(nn.Module):
         per = batch["mask"].sum() * (1 if self.discrete else batch["actions"].shape[-1])
         return {self.action_loss_name: err.sum() / per}
 
-    def decide(self, pred: torch.Tensor, legal: torch.Tensor | None = None) -> torch.Tensor:
-        """The action played and fed back: the mean (Gaussian), or the one-hot of the most likely
-        legal action (categorical, greedy). pred (B, act), legal (B, act) bool | None."""
+    def decide(
+        self,
+        pred: torch.Tensor,
+        legal: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """The action played and fed back: the mean (Gaussian); for a categorical π the one-hot
+        of a legal action drawn from π restricted to the legal ones (with ``generator``) or of
+        the most likely legal action (without). pred (B, act), legal (B, act) bool | None."""
         if not self.discrete:
             return pred
         if legal is not None:
             pred = pred.masked_fill(~legal, float("-inf"))
-        return F.one_hot(pred.argmax(-1), pred.shape[-1]).to(pred.dtype)
+        if generator is None:
+            choice = pred.argmax(-1)
+        else:
+            probs = torch.softmax(pred, -1).cpu()
+            choice = torch.multinomial(probs, 1, generator=generator)[:, 0].to(pred.device)
+        return F.one_hot(choice, pred.shape[-1]).to(pred.dtype)
 
 
 class LPT(SequencePolicy):

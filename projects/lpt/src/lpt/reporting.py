@@ -155,7 +155,16 @@ def write_report(
             xlabel="requested return y*",
             ylabel="achieved return",
         )
-    notes = _data_notes(metrics, tag, cfg) + (
+    greedy = [m for m in ("lpt", "lpt_no_unet", "dt", "bc") if f"{tag}_{m}_greedy_score" in metrics]
+    notes = _data_notes(metrics, tag, cfg)
+    if greedy:
+        notes += (
+            "- Actions are sampled from π in the claims above (DT's Atari evaluation); playing the "
+            "most likely legal move instead (greedy) scores: "
+            + ", ".join(f"{m} {_fmt(metrics, f'{tag}_{m}_greedy_score')}" for m in greedy)
+            + ".\n"
+        )
+    notes += (
         f"- y* = {metrics['y_star']:.1f}; LPT-EI uses "
         f"ω = {cfg.langevin.omega_ei}; mean |ŷ(z*) − y*| after planning: "
         f"{metrics['plan_abs_error'] or float('nan'):.2f}.\n"
