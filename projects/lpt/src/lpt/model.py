@@ -304,8 +304,8 @@ class LPT(SequencePolicy):
     def forward(self, batch: dict[str, torch.Tensor], z0: torch.Tensor) -> dict[str, torch.Tensor]:
         """Training losses at the sampled z0: masked action loss and return MSE (learning step)."""
         z = self.prior(z0)
-        ret_mse = (self.predict_return(z) - batch["y"]).pow(2).mean()
-        return self.action_loss(batch, z=z) | {"return_mse": ret_mse}
+        losses = self.action_loss(batch, z=z)  # before r_γ: dropout draws in a fixed order
+        return losses | {"return_mse": (self.predict_return(z) - batch["y"]).pow(2).mean()}
 
 
 class DecisionTransformer(SequencePolicy):
