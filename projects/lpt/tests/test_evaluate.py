@@ -43,3 +43,19 @@ def test_plan_returns_fixed_batch_of_latents():
         model, buf, data, y_star=5.0, B=4, n_steps=3, s=0.3, omega=1.0, sigma_y2=0.5, seed=0
     )
     assert torch.equal(z, z2)  # seeded
+
+
+def test_policy_shift_measures_how_much_conditioning_moves_the_policy():
+    from lpt.evaluate import policy_shift
+
+    data = synthetic()
+    model = tiny_lpt().eval()
+    idx = np.arange(3)
+    z = torch.randn(3, 4, 16)
+    assert policy_shift(model, data, idx, {"z": z}, {"z": z}) == 0.0
+    other = torch.randn(3, 4, 16)  # (a constant shift of z would vanish in the LayerNorm ln_z)
+    assert policy_shift(model, data, idx, {"z": z}, {"z": other}) > 1e-3
+    torch.manual_seed(0)
+    dt = DecisionTransformer(4, 2, 16, 2, 2, 9, 0.0).eval()
+    y = torch.zeros(3)
+    assert policy_shift(dt, data, idx, {"y": y}, {"y": y + 5.0}) > 1e-3

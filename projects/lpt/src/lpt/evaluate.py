@@ -72,6 +72,27 @@ def return_fit(model: LPT, buffer: LatentBuffer, data: Trajectories) -> float:
 
 
 @torch.no_grad()
+def policy_shift(
+    model: SequencePolicy, data: Trajectories, idx: np.ndarray, cond_lo: dict, cond_hi: dict
+) -> float:
+    """How much the conditioning moves the policy on data trajectories ``idx`` (teacher forcing).
+
+    Mean over unmasked steps of the distance between π(·|…, cond_lo) and π(·|…, cond_hi):
+    total variation ½‖p_lo − p_hi‖₁ for categorical actions, ‖â_lo − â_hi‖₂ for Gaussian means.
+    ``cond_*`` are ``{"z": (B, n_latent, h)}`` (LPT) or ``{"y": (B,)}`` (DT).
+    """
+    model.eval()
+    batch = data.batch(idx, next(model.parameters()).device)
+    S, A, M = batch["states"], batch["actions"], batch["mask"]
+    lo, hi = (model.predict_actions(S, A, **c) for c in (cond_lo, cond_hi))
+    if model.discrete:
+        dist = 0.5 * (lo.softmax(-1) - hi.softmax(-1)).abs().sum(-1)
+    else:
+        dist = (lo - hi).norm(dim=-1)
+    return float((dist * M).sum() / M.sum())
+
+
+@torch.no_grad()
 def rollout(
     model: SequencePolicy,
     spec: Spec,

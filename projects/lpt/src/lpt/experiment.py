@@ -20,7 +20,7 @@ from scipy.stats import spearmanr
 from lpt import connect4, halfcheetah
 from lpt.configs import Config
 from lpt.data import GYM_MUJOCO, best_generator_theta, is_connect4, load_trajectories, maze_of
-from lpt.evaluate import Spec, plan, return_fit, rollout
+from lpt.evaluate import Spec, plan, policy_shift, return_fit, rollout
 from lpt.gym_mujoco import D4RL_REF, MujocoSpec
 from lpt.maze2d import eval_spec, reference_returns
 from lpt.reporting import (
@@ -110,6 +110,7 @@ def run_experiment(cfg: Config, profile: str) -> dict:
     speed: dict[str, list[float]] = {}
     sweep: list[list[float]] = []
     spearman, plan_err, fit = [], [], []
+    shift: dict[str, list[float]] = {"lpt": [], "dt": []}  # policy_shift, y* sweep ends
     steps: list[int] = []
 
     def score(R: np.ndarray) -> float:
@@ -125,6 +126,9 @@ def run_experiment(cfg: Config, profile: str) -> dict:
             if info.rank == 0
             else contextlib.nullcontext()
         )
+        # policy_shift: data trajectories and the two ends of the y* sweep, shared by LPT and DT
+        y_ends = (min(E.sweep_fracs) * y_max, max(E.sweep_fracs) * y_max)
+        shift_idx = np.random.default_rng(seed).choice(data.n, E.n_episodes)
         with run_ctx as run:
             for method in cfg.methods:
                 ckpt = ckpt_dir / f"{method}-seed{seed}.pt"
@@ -148,6 +152,12 @@ def run_experiment(cfg: Config, profile: str) -> dict:
                     z, y_hat = plan_for(y_star)
                     cond = {"z": z}
                 R, sps = play(**cond, **decode)
+                if method == "dt":  # how much the requested return moves DT's policy
+                    ends = [
+                        {"y": torch.full((E.n_episodes,), y / data.scale, device=device)}
+                        for y in y_ends
+                    ]
+                    shift["dt"].append(policy_shift(model, data, shift_idx, *ends))
                 if sampled:  # discrete actions: also the greedy (most likely legal move) policy
                     scores.setdefault(f"{method}_greedy", []).append(score(play(**cond)[0]))
                 if method == "lpt":
@@ -162,6 +172,8 @@ def run_experiment(cfg: Config, profile: str) -> dict:
                         pairs += [(frac * y_max, r) for r in Rf]
                         means.append(float(Rf.mean()))
                     sweep.append(means)
+                    ends = [{"z": plan_for(y)[0]} for y in y_ends]
+                    shift["lpt"].append(policy_shift(model, data, shift_idx, *ends))
                     targets, achieved = np.array(pairs).T
                     constant = np.ptp(achieved) == 0  # ρ undefined: report no association
                     spearman.append(0.0 if constant else float(spearmanr(targets, achieved)[0]))
@@ -183,6 +195,7 @@ def run_experiment(cfg: Config, profile: str) -> dict:
     metrics |= {f"{tag}_{k}_score_stats": summarize(v) for k, v in scores.items()}
     metrics[f"{tag}_target_spearman"] = float(np.mean(spearman)) if spearman else float("nan")
     metrics[f"{tag}_target_spearman_stats"] = summarize(spearman)
+    metrics |= {f"{tag}_{k}_policy_shift_stats": summarize(v) for k, v in shift.items() if v}
     metrics |= {k: float(np.mean(v)) for k, v in speed.items()}
     if "rollout_naive_env_steps_per_s" in speed:
         metrics["rollout_speedup"] = (

@@ -164,6 +164,15 @@ def write_report(
             + ", ".join(f"{m} {_fmt(metrics, f'{tag}_{m}_greedy_score')}" for m in greedy)
             + ".\n"
         )
+    shifts = {m: metrics.get(f"{tag}_{m}_policy_shift_stats") for m in ("lpt", "dt")}
+    if all(shifts.values()):
+        dist = "total variation of π" if tag == "connect4" else "L2 distance of the mean actions"
+        notes += (
+            f"- Does the conditioning move the policy? {dist} between the ends of the y* sweep "
+            "(LPT: the plans z for the lowest and highest y*; DT: R ≡ lowest vs highest y*), "
+            f"teacher-forced on {cfg.eval.n_episodes} data trajectories per seed: LPT "
+            f"{format_mean_std(shifts['lpt'])}, DT {format_mean_std(shifts['dt'])}.\n"
+        )
     notes += (
         f"- y* = {metrics['y_star']:.1f}; LPT-EI uses "
         f"ω = {cfg.langevin.omega_ei}; mean |ŷ(z*) − y*| after planning: "
