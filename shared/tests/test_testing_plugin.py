@@ -1,4 +1,4 @@
-"""The reprokit pytest plugin blocks the network inside every test."""
+"""The reprokit pytest plugin blocks the network inside every test; run_python helper."""
 
 import socket
 
@@ -43,3 +43,14 @@ def test_fallback_guard_without_pytest_socket():
         testing._fallback_enable()
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # restored (no connection made)
     s.close()
+
+
+def test_run_python_puts_src_first_and_runs_single_threaded(tmp_path):
+    from reprokit.testing import run_python
+
+    (tmp_path / "probe_mod.py").write_text(
+        "import os, sys\nprint(os.environ['OMP_NUM_THREADS'], os.environ['EXTRA'], sys.argv[1:])\n"
+        "sys.exit(3)\n"
+    )
+    r = run_python("-m", "probe_mod", "--x", "1", src=tmp_path, env={"EXTRA": "yes"})
+    assert r.returncode == 3 and r.stdout.split() == ["1", "yes", "['--x',", "'1']"]

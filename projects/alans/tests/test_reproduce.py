@@ -1,9 +1,6 @@
 """The real entry point: smoke profile end to end, paper profile for two steps, bad input."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +9,7 @@ from alans.configs import paper, smoke
 from alans.reproduce import main
 
 from reprokit.config import ConfigError, override
+from reprokit.testing import run_python
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -99,14 +97,7 @@ def test_unknown_split_is_a_config_error(tmp_path):
     ],
 )
 def test_bad_input_gives_one_line_error(args, msg, tmp_path):
-    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    r = subprocess.run(
-        [sys.executable, "-m", "alans.reproduce", *args, "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    r = run_python("-m", "alans.reproduce", *args, "--out", str(tmp_path), src=SRC)
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and msg in lines[0] and "Traceback" not in r.stderr

@@ -1,7 +1,4 @@
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +7,8 @@ import torch
 from damc.configs import paper, smoke
 from damc.reproduce import main
 from damc.train import build_models, load_data, train_latent_ebm
+
+from reprokit.testing import run_python
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 ISSUE_KEYS = [
@@ -26,12 +25,6 @@ ISSUE_KEYS = [
 ]
 
 
-def _env():
-    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    env["OMP_NUM_THREADS"] = "1"
-    return env
-
-
 def test_smoke_profile_end_to_end(tmp_path):
     cfg = smoke()
     cfg.out = tmp_path
@@ -46,8 +39,8 @@ def test_smoke_profile_end_to_end(tmp_path):
 
 
 def test_bad_inputs_give_one_line_errors(tmp_path):
-    cmd = [sys.executable, "-m", "damc.reproduce"]
-    r = subprocess.run([*cmd, "--bogus", "1"], capture_output=True, text=True, env=_env())
+    cmd = ["-m", "damc.reproduce"]
+    r = run_python(*cmd, "--bogus", "1", src=SRC)
     assert r.returncode == 2 and "bogus" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     from damc.configs import PROFILES
 
@@ -57,23 +50,19 @@ def test_bad_inputs_give_one_line_errors(tmp_path):
         parse(PROFILES, ["--profile", "smoke", "--langevin.sigma", "-1"], prog="damc.reproduce")
     assert e.value.code == 2
     missing = tmp_path / "nope"
-    r = subprocess.run(
-        [
-            *cmd,
-            "--profile",
-            "smoke",
-            "--data.dataset",
-            "image_folder",
-            "--data.path",
-            str(missing),
-            "--toy.enabled",
-            "false",
-            "--out",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        env=_env(),
+    r = run_python(
+        *cmd,
+        "--profile",
+        "smoke",
+        "--data.dataset",
+        "image_folder",
+        "--data.path",
+        str(missing),
+        "--toy.enabled",
+        "false",
+        "--out",
+        str(tmp_path),
+        src=SRC,
     )
     assert r.returncode == 1 and "nope" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
@@ -121,8 +110,7 @@ def test_paper_profile_builds_and_runs_two_steps(tmp_path):
 
 
 def test_torchrun_ddp_two_processes(tmp_path):
-    cmd = [
-        sys.executable,
+    r = run_python(
         "-m",
         "torch.distributed.run",
         "--nproc_per_node",
@@ -137,8 +125,9 @@ def test_torchrun_ddp_two_processes(tmp_path):
         "damc",
         "--out",
         str(tmp_path),
-    ]
-    r = subprocess.run(cmd, capture_output=True, text=True, env=_env(), timeout=240)
+        src=SRC,
+        timeout=240,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     assert "test recon MSE" in r.stdout
     assert any((tmp_path / "damc-seed0").glob("ckpt_*.pt"))

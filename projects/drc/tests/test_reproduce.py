@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +11,8 @@ import pytest
 from drc.configs import smoke
 from drc.reproduce import cli, main
 from PIL import Image
+
+from reprokit.testing import run_python
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 KEYS = [
@@ -40,9 +40,7 @@ def test_smoke_end_to_end(tmp_path) -> None:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": SRC, "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "drc.reproduce", *args]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+    return run_python("-m", "drc.reproduce", *args, src=SRC, timeout=60)
 
 
 def test_unknown_key_is_a_one_line_error() -> None:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +10,8 @@ import torch
 from drc.configs import paper, smoke
 from drc.data import make_sprites
 from drc.train import PersistentChains, batch_indices, fit
+
+from reprokit.testing import run_python
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -63,9 +62,7 @@ def test_paper_profile_two_steps_on_cpu() -> None:
 
 
 def test_ddp_two_processes(tmp_path) -> None:
-    env = {**os.environ, "PYTHONPATH": SRC, "OMP_NUM_THREADS": "1"}
-    cmd = [
-        sys.executable,
+    p = run_python(
         "-m",
         "torch.distributed.run",
         "--standalone",
@@ -77,8 +74,8 @@ def test_ddp_two_processes(tmp_path) -> None:
         "smoke",
         "--out",
         str(tmp_path),
-    ]
-    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+        src=SRC,
+    )
     assert p.returncode == 0, p.stderr[-2000:]
     assert "held-out IoU" in p.stdout
     assert (tmp_path / "train_seed0.pt").exists()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import jax
@@ -18,6 +17,7 @@ from emd.reproduce import main
 from emd.train import build_net
 
 from reprokit.config import override
+from reprokit.testing import run_python
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 REQUIRED = (
@@ -35,14 +35,7 @@ REQUIRED = (
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run(
-        [sys.executable, "-m", "emd.reproduce", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    return run_python("-m", "emd.reproduce", *args, src=SRC)
 
 
 def test_smoke_profile_end_to_end(tmp_path):
@@ -134,12 +127,6 @@ print("OK")
 
 
 def test_batch_sharded_over_two_fake_devices():
-    env = dict(
-        os.environ,
-        PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
-        XLA_FLAGS="--xla_force_host_platform_device_count=2 " + os.environ.get("XLA_FLAGS", ""),
-    )
-    r = subprocess.run(
-        [sys.executable, "-c", SHARD_SCRIPT], capture_output=True, text=True, env=env, timeout=120
-    )
+    flags = "--xla_force_host_platform_device_count=2 " + os.environ.get("XLA_FLAGS", "")
+    r = run_python("-c", SHARD_SCRIPT, src=SRC, env={"XLA_FLAGS": flags})
     assert r.returncode == 0 and "OK" in r.stdout, r.stderr[-2000:]

@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import h5py
 import numpy as np
 
+from reprokit.testing import run_python
+
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 
 def _run(*args: str, tmp: Path) -> subprocess.CompletedProcess:
-    env = os.environ | {
-        "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-        "OMP_NUM_THREADS": "1",
-        "REPROKIT_DATA": str(tmp),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "lpt.reproduce", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    return run_python("-m", "lpt.reproduce", *args, src=SRC, env={"REPROKIT_DATA": str(tmp)})
 
 
 def test_unknown_key(tmp_path):

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +10,8 @@ import torch
 from lpt.configs import Config, paper, smoke
 from lpt.data import to_trajectories
 from lpt.train import build_model, train
+
+from reprokit.testing import run_python
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -100,23 +99,14 @@ cleanup()
 def test_ddp_two_gloo_processes(tmp_path):
     script = tmp_path / "ddp.py"
     script.write_text(DDP_SCRIPT.format(tests=str(Path(__file__).parent), out=str(tmp_path)))
-    env = os.environ | {
-        "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-        "OMP_NUM_THREADS": "1",
-    }
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--standalone",
-            "--nproc_per_node",
-            "2",
-            str(script),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
+    r = run_python(
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        str(script),
+        src=SRC,
         timeout=170,
     )
     assert r.returncode == 0, r.stderr[-2000:]

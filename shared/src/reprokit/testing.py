@@ -8,11 +8,20 @@ other than a unix socket raises ``pytest_socket.SocketBlockedError`` (a ``Runtim
 not affected. ``--force-enable-socket`` or the ``enable_socket`` marker still opt out.
 
 When pytest-socket is not installed a minimal guard with the same behaviour is used.
+
+:func:`run_python` runs an entry point (``-m <project>.reproduce``, ``torch.distributed.run``,
+``-c script``) in a subprocess the way a user would: the project's ``src`` first on PYTHONPATH,
+single-threaded OpenMP.
 """
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +80,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_teardown(item: pytest.Item) -> None:
     if _pytest_socket is None:
         _fallback_enable()
+
+
+def run_python(
+    *args: str,
+    src: str | Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess:
+    """``python *args`` in a subprocess with ``src`` first on PYTHONPATH and OMP_NUM_THREADS=1
+    (``env`` adds or overrides variables); stdout/stderr captured as text."""
+    path = os.pathsep.join(p for p in (str(src), os.environ.get("PYTHONPATH", "")) if p)
+    full = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": path, **(env or {})}
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, env=full, timeout=timeout
+    )
