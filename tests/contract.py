@@ -14,6 +14,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from reprokit.claims import validate
+from reprokit.report import claims_table
+
 README_SECTIONS = ("Method", "Quickstart", "Results", "Deviations", "Full scale")
 LOCK_NAME = "requirements.lock"
 TORCH_PIN = "torch==2.13.0"
@@ -96,19 +99,56 @@ def check_readme(folder: Path) -> list[str]:
 
 
 def check_results(folder: Path) -> list[str]:
+    """The committed evidence: a valid ``reprokit.metrics/1`` document and its generated table."""
     problems = []
-    if not (folder / "RESULTS.md").is_file():
+    results_md = folder / "RESULTS.md"
+    if not results_md.is_file():
         problems.append("no RESULTS.md (run `make reproduce PROJECT=<name>` and commit it)")
     metrics = folder / "results" / "cpu" / "metrics.json"
     if not metrics.is_file():
         return [*problems, "no results/cpu/metrics.json beside RESULTS.md"]
     try:
-        data = json.loads(metrics.read_text())
-    except json.JSONDecodeError as err:
-        return [*problems, f"results/cpu/metrics.json is not JSON: {err}"]
-    if not isinstance(data, dict) or "wall_time_s" not in data:
-        problems.append("results/cpu/metrics.json lacks 'wall_time_s'")
+        doc = json.loads(metrics.read_text(), parse_constant=_reject_constant)
+    except ValueError as err:
+        return [*problems, f"results/cpu/metrics.json is not strict JSON: {err}"]
+    invalid = validate(doc)
+    problems += [f"results/cpu/metrics.json: {p}" for p in invalid]
+    if invalid or not isinstance(doc, dict):
+        return problems
+    if doc["project"] != folder.name:
+        problems.append(f"results/cpu/metrics.json is for project {doc['project']!r}")
+    if doc["profile"] != "cpu":
+        problems.append(f"results/cpu/metrics.json comes from profile {doc['profile']!r}, not cpu")
+    if results_md.is_file() and claims_table(doc) not in results_md.read_text():
+        problems.append("RESULTS.md claims table does not match results/cpu/metrics.json")
     return problems
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"bare {name} (strict JSON has no NaN/Infinity)")
+
+
+def central_verdict(folder: Path) -> str | None:
+    """The committed verdict of a project's central claim (None without valid evidence)."""
+    metrics = folder / "results" / "cpu" / "metrics.json"
+    try:
+        doc = json.loads(metrics.read_text())
+        return next(c["verdict"] for c in doc["claims"] if c.get("central"))
+    except (OSError, ValueError, KeyError, TypeError, StopIteration):
+        return None
+
+
+def check_headline(readme: str, name: str, verdict: str | None) -> list[str]:
+    """The repo README's row for ``name`` shows its central claim's committed verdict."""
+    rows = [line for line in readme.splitlines() if line.startswith(f"| [`{name}`]")]
+    if len(rows) != 1:
+        return [f"README.md has {len(rows)} table rows for {name}, expected one"]
+    if verdict is None:
+        return [f"{name} has no committed central-claim verdict"]
+    row = rows[0].replace("**", "")
+    if not re.search(rf"central claim[^:|]*:\s*{re.escape(verdict)}\b", row):
+        return [f"README.md row for {name} does not show 'central claim …: {verdict}'"]
+    return []
 
 
 def check_tests(folder: Path) -> list[str]:

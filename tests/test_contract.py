@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from contract import RepoView, check_project
+from contract import RepoView, central_verdict, check_headline, check_project
 from repo_view import ROOT, repo_view
 
 FIXTURE = Path(__file__).parent / "fixtures" / "goodproject"
@@ -56,6 +57,16 @@ def _append(rel: str, text: str) -> Callable[[Path], None]:
     return apply
 
 
+def _json_edit(change: Callable[[dict], object]) -> Callable[[Path], None]:
+    def apply(p: Path) -> None:
+        path = p / "results/cpu/metrics.json"
+        doc = json.loads(path.read_text())
+        change(doc)
+        path.write_text(json.dumps(doc))
+
+    return apply
+
+
 MUTATIONS = {
     "no pyproject": (_delete("pyproject.toml"), "no pyproject.toml"),
     "no lockfile": (_delete("requirements.lock"), "no lockfile"),
@@ -81,6 +92,48 @@ MUTATIONS = {
         "imports another project",
     ),
     "no summary": (_edit("pyproject.toml", 'summary = "contract fixture"', ""), "summary"),
+    "metrics in an old layout": (
+        lambda p: (p / "results/cpu/metrics.json").write_text('{"wall_time_s": 1.0, "lpt": 2}'),
+        "lacks top-level key 'schema'",
+    ),
+    "bare NaN in metrics": (
+        _edit("results/cpu/metrics.json", '"wall_time_s": 0.0', '"wall_time_s": NaN'),
+        "strict JSON",
+    ),
+    "verdict typed by hand": (
+        _json_edit(lambda d: d["claims"][1].update(verdict="not held")),
+        "the rule gives 'held'",
+    ),
+    "differences edited": (
+        _json_edit(lambda d: d["claims"][0]["differences"].__setitem__(0, -5.0)),
+        "does not follow from its differences",
+    ),
+    "no central claim": (_json_edit(lambda d: d["claims"][0].update(central=False)), "central"),
+    "two central claims": (_json_edit(lambda d: d["claims"][1].update(central=True)), "2 central"),
+    "central claim on fewer than 3 seeds": (
+        _json_edit(
+            lambda d: d["metrics"]["score/method"].update(
+                values=[0.81, 0.84], n=2, mean=0.825, std=0.0212
+            )
+        ),
+        "not measured on >= 3 seeds",
+    ),
+    "central claim without a gate": (
+        _json_edit(lambda d: d["claims"][0].update(gates=[])),
+        "depends on no gate",
+    ),
+    "machine path in metrics": (
+        _json_edit(lambda d: d.update(info={"cache": "/home/me/.cache/reprokit/x.npz"})),
+        "machine-specific path",
+    ),
+    "RESULTS.md table edited by hand": (
+        _edit("RESULTS.md", "| **held** |", "| **not held** |"),
+        "does not match",
+    ),
+    "metrics of another profile": (
+        _json_edit(lambda d: d.update(profile="smoke")),
+        "profile 'smoke'",
+    ),
 }
 
 
@@ -114,3 +167,24 @@ PROJECTS = sorted((ROOT / "projects").glob("*/pyproject.toml"))
 @pytest.mark.parametrize("pyproject", PROJECTS, ids=[p.parent.name for p in PROJECTS])
 def test_project_honours_contract(pyproject: Path) -> None:
     assert check_project(pyproject.parent, repo_view()) == []
+
+
+def test_headline_check_reads_the_central_verdict() -> None:
+    row = (
+        "| [`drc`](projects/drc) | paper | PyTorch | done | central claim C1: **not held** (IoU) |"
+    )
+    assert check_headline(row, "drc", "not held") == []
+    assert check_headline(row, "drc", "held")
+    assert check_headline(
+        row.replace("central claim C1: **not held**", "IoU 0.19"), "drc", "not held"
+    )
+    assert check_headline("", "drc", "held")
+
+
+@pytest.mark.parametrize("pyproject", PROJECTS, ids=[p.parent.name for p in PROJECTS])
+def test_readme_headline_shows_the_central_verdict(pyproject: Path) -> None:
+    folder = pyproject.parent
+    if 'status = "wip"' in pyproject.read_text():
+        pytest.skip("work in progress: no committed verdict yet")
+    readme = (ROOT / "README.md").read_text()
+    assert check_headline(readme, folder.name, central_verdict(folder)) == []

@@ -10,8 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from reprokit.claims import Claim, Constant, Evidence, Gate
 from reprokit.report import (
-    Claim,
+    claims_table,
+    console_summary,
     format_mean_std,
     results_dir,
     summarize,
@@ -34,6 +36,8 @@ def test_format_mean_std():
     assert format_mean_std({"mean": 0.81234, "std": 0.0123, "n": 5}) == "0.812 ± 0.012 (n=5)"
     assert format_mean_std([1.0, 2.0, 3.0], digits=2) == "2.00 ± 1.00 (n=3)"
     assert format_mean_std({"mean": 1234.5, "std": 56.0, "n": 2}) == "1234 ± 56 (n=2)"
+    assert format_mean_std({"value": 0.30512}) == "0.3051"
+    assert format_mean_std({"values": [None], "mean": None, "std": None, "n": 0}) == "— (n=0)"
 
 
 def test_write_metrics_converts_and_is_atomic(tmp_path):
@@ -58,39 +62,52 @@ def test_write_results(tmp_path, monkeypatch):
     fig = tmp_path / "results" / "cpu" / "curves.png"
     fig.parent.mkdir(parents=True)
     fig.write_bytes(b"png")
-    ours = summarize([0.61, 0.58, 0.64])
-    claims = [
-        Claim("LPT beats DT", "maze2d_score", "65 vs 31 (D4RL)", ours, "DT 0.30 ± 0.02", True),
-        Claim("a | b", "m2", "1.0", "0.5 ± 0.1 (n=3)", held=False),
-        Claim("undecided", "m3", "—", "n/a"),
+    ev = Evidence("lpt", "cpu", seeds=[0, 1, 2])
+    ev.add("score/lpt", [0.61, 0.58, 0.64])
+    ev.add("score/dt", [0.30, 0.31, 0.29])
+    ev.add("goal_rate/controller", [1.0, 1.0, 0.9])
+    gates = [
+        Gate("G1", "the controller reaches the goal", "goal_rate/controller", Constant(0.5, "half"))
     ]
+    claims = [
+        Claim(
+            "C1",
+            "LPT beats DT",
+            "score/lpt",
+            "score/dt",
+            central=True,
+            gates=("G1",),
+            paper="65 vs 31 (D4RL)",
+        ),
+        Claim("C2", "a | b", "score/dt", Constant(0.5, "chance")),
+    ]
+    ev.judge(gates, claims)
+    doc = ev.to_dict(512.0)
     out = write_results(
         tmp_path / "RESULTS.md",
+        doc,
         title="LPT (CPU profile)",
-        claims=claims,
         figures={"Learning curves": fig},
-        wall_time_s=512.0,
         command="make reproduce PROJECT=lpt",
-        profile="cpu",
-        seeds=[0, 1, 2],
         notes="Scores on generated data are not comparable.",
         metrics_path=tmp_path / "results" / "cpu" / "metrics.json",
     )
     text = out.read_text()
     assert text.startswith("# LPT (CPU profile)\n")
-    header = (
-        "| Claim | Metric | Paper (its own setting) | Ours (CPU profile, mean ± std, n) "
-        "| Baseline / ablation | Held? |"
+    assert claims_table(doc) in text  # the table is the generated one, verbatim
+    assert (
+        "| C1 (central): LPT beats DT | `score/lpt` | 65 vs 31 (D4RL) | 0.610 ± 0.030 (n=3) |"
+        in text
     )
-    assert header in text
-    assert "| LPT beats DT | `maze2d_score` | 65 vs 31 (D4RL) | 0.610 ± 0.030 (n=3) |" in text
-    assert "| yes |" in text and "| **no** |" in text and "| — |" in text
+    assert "| **held** |" in text and "| **not held** |" in text
     assert "a \\| b" in text
+    assert "chance = 0.5 (constant)" in text
     assert "![Learning curves](results/cpu/curves.png)" in text
     assert "8.5 min" in text and "make reproduce PROJECT=lpt" in text
     assert "Seeds: 0, 1, 2 (n=3)" in text
     assert "OMP_NUM_THREADS=1" in text and "Python " in text and "cores" in text
     assert "not comparable" in text
+    assert "C1" in console_summary(doc) and "held" in console_summary(doc)
 
 
 def test_results_dir(tmp_path, monkeypatch):

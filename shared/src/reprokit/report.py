@@ -1,13 +1,14 @@
-"""From a run's numbers to ``metrics.json`` and a RESULTS.md a reader can trust.
+"""From a judged :class:`reprokit.claims.Evidence` to a RESULTS.md a reader can trust.
 
-stats = summarize([0.61, 0.58, 0.64])            # {"mean", "std", "n", "values"}
-write_metrics(out / "metrics.json", {"lpt": stats, "dt": summarize(dt)})
-claim = Claim(text="LPT beats DT", metric="maze2d_umaze_score", paper="65 vs 31 (D4RL)",
-              ours=format_mean_std(stats), baseline="DT " + format_mean_std(dt_stats),
-              held=stats["mean"] > dt_stats["mean"])
-write_results(project_root / "RESULTS.md", title="LPT (CPU profile)", claims=[claim],
-              figures={"Learning curves": out / "curves.png"}, wall_time_s=512.0,
-              command="make reproduce PROJECT=lpt", profile="cpu", seeds=[0, 1, 2])
+ev.judge(GATES, CLAIMS)
+ev.write(out / "metrics.json", wall_time_s=512.0)
+write_results(project_root / "RESULTS.md", ev.to_dict(512.0), title="LPT (CPU profile)",
+              figures={"Learning curves": out / "curves.png"},
+              command="make reproduce PROJECT=lpt", metrics_path=out / "metrics.json")
+
+The gates and claims tables are generated from the metrics document by :func:`claims_table`
+(the repo's contract tests regenerate it from the committed metrics.json and compare); prose in
+``notes`` may interpret a verdict but cannot change it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from reprokit.atomic import atomic_path
 from reprokit.provenance import git_info, machine_info
 
 __all__ = [
-    "Claim",
+    "claims_table",
+    "console_summary",
     "format_mean_std",
     "jsonable",
     "results_dir",
@@ -56,7 +58,11 @@ def format_mean_std(d: Mapping[str, Any] | Sequence[float], digits: int | None =
     """
     if not isinstance(d, Mapping):
         d = summarize(d)
-    mean, std, n = float(d["mean"]), float(d.get("std", 0.0)), int(d.get("n", 1))
+    if "value" in d and "mean" not in d:
+        return "—" if d["value"] is None else f"{float(d['value']):.4g}"
+    if d.get("mean") is None:
+        return f"— (n={int(d.get('n', 0))})"
+    mean, std, n = float(d["mean"]), float(d.get("std") or 0.0), int(d.get("n", 1))
     if digits is None:
         if math.isfinite(std) and std > 0:
             digits = int(min(6, max(0, 1 - math.floor(math.log10(std)))))
@@ -65,27 +71,6 @@ def format_mean_std(d: Mapping[str, Any] | Sequence[float], digits: int | None =
         else:
             digits = 2
     return f"{mean:.{digits}f} ± {std:.{digits}f} (n={n})"
-
-
-@dataclasses.dataclass
-class Claim:
-    """One row of the claim table.
-
-    Attributes:
-        text: the paper's claim in words ("LPT beats DT on maze2d-umaze").
-        metric: the metrics.json key(s) the row is read from.
-        paper: the paper's number, in the paper's own setting ("65 vs 31 (D4RL)").
-        ours: our number, e.g. ``format_mean_std(stats)``; a summarize dict is formatted.
-        baseline: the baseline / ablation under the same budget.
-        held: whether the claim held at this scale (None: not decidable).
-    """
-
-    text: str
-    metric: str
-    paper: str
-    ours: str | Mapping[str, Any]
-    baseline: str = ""
-    held: bool | None = None
 
 
 def jsonable(obj: Any) -> Any:
@@ -158,38 +143,105 @@ def _cell(x: Any) -> str:
     return text.replace("|", "\\|").replace("\n", "<br>") or "—"
 
 
-def _held(h: bool | None) -> str:
-    return "—" if h is None else ("yes" if h else "**no**")
-
-
 def _fmt_time(s: float) -> str:
     return f"{s:.0f} s ({s / 60:.1f} min)" if s >= 60 else f"{s:.1f} s"
 
 
+def _versus_cell(v: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
+    if "metric" in v and v.get("label") != "measured once":
+        return f"`{v['metric']}` {format_mean_std(metrics[v['metric']])}"
+    if "metric" in v:
+        return f"`{v['metric']}` {v['constant']:.4g} (measured once: a constant)"
+    return f"{v['label']} = {v['constant']:.4g} (constant)"
+
+
+def _interval_cell(rec: Mapping[str, Any]) -> str:
+    iv = rec["interval"]
+    sign = "+" if rec["direction"] == "higher" else "−"
+    if iv is None:
+        return "—"
+    return f"[{iv[0]:.3g}, {iv[1]:.3g}] vs δ = {rec['margin']:.3g} ({sign})"
+
+
+def _verdict_cell(rec: Mapping[str, Any]) -> str:
+    v = rec["verdict"]
+    text = {"held": "**held**", "not held": "**not held**"}.get(v, v)
+    return f"{text}: {rec['reason']}" if rec.get("reason") else text
+
+
+CLAIMS_BEGIN, CLAIMS_END = "<!-- claims table: generated from metrics.json -->", "<!-- end -->"
+
+
+def claims_table(doc: Mapping[str, Any]) -> str:
+    """The gates and claims tables of a ``reprokit.metrics/1`` document, as markdown.
+
+    Columns follow the rule in :mod:`reprokit.claims`: the interval is the 90% Student-t
+    interval of the signed per-seed differences (``+``: metric − versus, ``−``: versus −
+    metric), compared with the pre-registered margin δ.
+    """
+    metrics = doc["metrics"]
+    lines = [CLAIMS_BEGIN, "", "### Gates (preconditions)", ""]
+    lines.append(
+        "| Gate | Metric | Ours, mean ± std (n) | Compared with | 90% interval of d | Passed? |"
+    )
+    lines.append("| --- | --- | --- | --- | --- | --- |")
+    for g in doc["gates"]:
+        passed = "yes" if g["passed"] else f"**no** ({_verdict_cell(g)})"
+        cells = [
+            f"{g['id']}: {g['text']}",
+            f"`{g['metric']}`",
+            format_mean_std(metrics[g["metric"]]),
+        ]
+        cells += [_versus_cell(g["versus"], metrics), _interval_cell(g), passed]
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    label = "CPU" if doc["profile"] == "cpu" else doc["profile"]
+    lines += ["", "### Claims", ""]
+    lines.append(
+        f"| Claim | Metric | Paper (its own setting) | Ours ({label} profile), mean ± std (n) "
+        "| Compared with | 90% interval of d | Verdict |"
+    )
+    lines.append("| --- | --- | --- | --- | --- | --- | --- |")
+    for c in doc["claims"]:
+        name = f"{c['id']}{' (central)' if c['central'] else ''}: {c['text']}"
+        cells = [name, f"`{c['metric']}`", c.get("paper") or "—"]
+        cells += [format_mean_std(metrics[c["metric"]]), _versus_cell(c["versus"], metrics)]
+        cells += [_interval_cell(c), _verdict_cell(c)]
+        lines.append("| " + " | ".join(_cell(x) for x in cells) + " |")
+    lines += ["", CLAIMS_END]
+    return "\n".join(lines)
+
+
+def console_summary(doc: Mapping[str, Any]) -> str:
+    """A few plain lines for the end of a run: each gate and claim with its verdict."""
+    out = []
+    for g in doc["gates"]:
+        out.append(
+            f"  gate  {g['id']:<4} {'passed' if g['passed'] else 'NOT passed':<11} {g['text']}"
+        )
+    for c in doc["claims"]:
+        star = "*" if c["central"] else " "
+        out.append(f"  claim {c['id']:<4}{star}{c['verdict']:<12} {c['text']}")
+    return "\n".join(out)
+
+
 def write_results(
     path: str | Path,
+    doc: Mapping[str, Any],
     title: str,
-    claims: Sequence[Claim],
     figures: Mapping[str, str | Path] | None = None,
-    wall_time_s: float | None = None,
     command: str | None = None,
-    profile: str = "cpu",
-    seeds: Sequence[int] | None = None,
     notes: str | None = None,
     metrics_path: str | Path | None = None,
 ) -> Path:
-    """Write RESULTS.md: claim table, figures (relative links), wall time, machine, command.
+    """Write RESULTS.md: the generated gates/claims tables, figures, run facts, notes.
 
     Args:
         path: the markdown file (usually ``<project>/RESULTS.md``).
+        doc: the ``reprokit.metrics/1`` document (``Evidence.to_dict``) the tables come from.
         title: first heading.
-        claims: rows of the claim table.
         figures: caption -> image path; links are made relative to ``path``'s folder.
-        wall_time_s: wall time of the whole command.
         command: the command that produced the numbers.
-        profile: the profile name (the "Ours" column says which).
-        seeds: the seeds the numbers average over.
-        notes: free markdown appended under "Notes".
+        notes: free markdown appended under "Notes" (it may interpret, not overrule, a verdict).
         metrics_path: the metrics.json the numbers come from (linked).
     """
     path = Path(path)
@@ -200,22 +252,17 @@ def write_results(
 
     m = machine_info()
     git = git_info(base)
+    profile, seeds = doc["profile"], doc["seeds"]
     lines = [f"# {title}", ""]
     lines.append(
         f"Numbers in the *Ours* column come from the `{profile}` profile (small scale, "
         "run by the command below) and are **not** comparable with the paper's tables; the "
-        "*Paper* column quotes the paper in its own setting."
+        "*Paper* column quotes the paper in its own setting. Verdicts follow the one rule of "
+        "`reprokit.claims`: paired per-seed differences d (signed so that d > 0 favours the "
+        "claim), 90% Student-t interval, **held** if it lies above the margin δ, **not held** if "
+        "below, inconclusive otherwise; untestable when a gate did not pass."
     )
-    lines += ["", "## Claims", ""]
-    label = "CPU" if profile == "cpu" else profile
-    lines.append(
-        f"| Claim | Metric | Paper (its own setting) | Ours ({label} profile, mean ± std, n) "
-        "| Baseline / ablation | Held? |"
-    )
-    lines.append("| --- | --- | --- | --- | --- | --- |")
-    for c in claims:
-        cells = [_cell(c.text), f"`{c.metric}`", _cell(c.paper), _cell(c.ours), _cell(c.baseline)]
-        lines.append("| " + " | ".join([*cells, _held(c.held)]) + " |")
+    lines += ["", "## Gates and claims", "", claims_table(doc)]
     if figures:
         lines += ["", "## Figures", ""]
         for caption, fig in figures.items():
@@ -224,10 +271,9 @@ def write_results(
     if command:
         lines.append(f"- Command: `{command}`")
     lines.append(f"- Profile: `{profile}`")
-    if seeds is not None:
-        lines.append(f"- Seeds: {', '.join(str(s) for s in seeds)} (n={len(seeds)})")
-    if wall_time_s is not None:
-        lines.append(f"- Wall time: {_fmt_time(float(wall_time_s))}")
+    lines.append(f"- Seeds: {', '.join(str(s) for s in seeds)} (n={len(seeds)})")
+    if doc.get("wall_time_s") is not None:
+        lines.append(f"- Wall time: {_fmt_time(float(doc['wall_time_s']))}")
     if metrics_path is not None:
         lines.append(f"- Metrics: [`{rel(metrics_path)}`]({rel(metrics_path)})")
     cores = f"{m['cpu_available']} available of {m['cpu_count']}"
