@@ -2,6 +2,9 @@
 
 Posterior Langevin from z ~ N(0, I) for `infer_test` steps; predicted mask = pi_f > 0.5;
 per-image IoU = |P ∩ G| / |P ∪ G| and Dice = 2|P ∩ G| / (|P| + |G|), averaged over images.
+Fit diagnostics (the gates of `drc.claims`): L1 in [-1, 1] units of the composite x^, of each
+expert (x_f and the re-assigned background x~_b) on object / background pixels, of the per-image
+mean colour, and the warp's mean displacement |g - g_id| in pixels.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import torch
 from drc.configs import LangevinConfig, LossConfig
 from drc.ebm import LatentEBM
 from drc.langevin import sample_posterior
-from drc.model import DRC
+from drc.model import DRC, identity_grid
 
 
 def iou_dice(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -30,14 +33,66 @@ def iou_dice(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 @torch.no_grad()
 def render_batches(model: DRC, z: torch.Tensor, batch: int) -> dict[str, np.ndarray]:
     """Run the generator on z in batches -> numpy pi_f (N,H,W), x_f, x_bw, composite (N,3,H,W)."""
-    outs: dict[str, list[np.ndarray]] = {"pi_f": [], "x_f": [], "x_bw": [], "x_hat": []}
+    outs: dict[str, list[np.ndarray]] = {
+        "pi_f": [],
+        "x_f": [],
+        "x_bw": [],
+        "x_hat": [],
+        "disp_px": [],
+    }
     for i in range(0, len(z), batch):
         r = model.render(z[i : i + batch])
         outs["pi_f"].append(r.pi_f[:, 0].cpu().numpy())
         outs["x_f"].append(r.x_f.cpu().numpy())
         outs["x_bw"].append(r.x_bw.cpu().numpy())
         outs["x_hat"].append(r.composite.cpu().numpy())
+        outs["disp_px"].append(displacement_px(r.grid, r.x_f.shape).cpu().numpy())
     return {k: np.concatenate(v) for k, v in outs.items()}
+
+
+def displacement_px(grid: torch.Tensor | None, shape: torch.Size) -> torch.Tensor:
+    """Per-pixel length of g - g_id in pixels, (B, H, W); zeros without re-assignment.
+
+    With `align_corners=False` the normalised span [-1, 1] covers W (resp. H) pixels, so one
+    normalised unit is W / 2 (H / 2) pixels.
+    """
+    B, _, H, W = shape
+    if grid is None:
+        return torch.zeros(B, H, W)
+    d = grid - identity_grid(B, H, W, grid.device)  # (B, H, W, 2) as (x, y)
+    scale = torch.tensor([W / 2, H / 2], device=grid.device)
+    return (d * scale).norm(dim=-1)
+
+
+def l1_on(a: np.ndarray, x: np.ndarray, where: np.ndarray) -> float | None:
+    """Mean |a - x| (over channels and the pixels where `where` (N, H, W) is True); None if none."""
+    if not where.any():
+        return None
+    return float(np.abs(a - x).mean(axis=1)[where].mean())
+
+
+def fit_diagnostics(rend: dict[str, np.ndarray], x: np.ndarray, m: np.ndarray) -> dict:
+    """How well the experts explain held-out images x (N,3,H,W) with object masks m (N,H,W).
+
+    Keys: `recon` (composite x^ on every pixel), `fg_object` / `fg_background` (x_f on object /
+    background pixels), `bg_object` / `bg_background` (x~_b likewise), `disp_px` (mean warp
+    displacement in pixels).
+    """
+    m = m.astype(bool)
+    every = np.ones_like(m)
+    return {
+        "recon": l1_on(rend["x_hat"], x, every),
+        "fg_object": l1_on(rend["x_f"], x, m),
+        "fg_background": l1_on(rend["x_f"], x, ~m),
+        "bg_object": l1_on(rend["x_bw"], x, m),
+        "bg_background": l1_on(rend["x_bw"], x, ~m),
+        "disp_px": float(rend["disp_px"].mean()),
+    }
+
+
+def mean_colour_l1(x: np.ndarray) -> float:
+    """L1 of the trivial predictor that paints each image (N,3,H,W) its own mean colour."""
+    return float(np.abs(x - x.mean(axis=(2, 3), keepdims=True)).mean())
 
 
 def infer_test(

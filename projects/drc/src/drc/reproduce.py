@@ -1,8 +1,9 @@
 """Reproduce DRC's claims: `python -m drc.reproduce --profile {smoke,cpu,paper} [--key value]`.
 
 For every seed: train DRC and the no-pixel-re-assignment ablation, infer held-out masks by posterior
-Langevin from noise, and score IoU / Dice; evaluate the label-free baselines on the same images;
-write metrics.json, a figure and (cpu profile) RESULTS.md.
+Langevin from noise, score IoU / Dice and the fit diagnostics the gates read; evaluate the
+label-free baselines on the same images; judge the gates and claims of `drc.claims` by the shared
+rule and write metrics.json (reprokit.metrics/1), figures and RESULTS.md (committed: cpu profile).
 """
 
 from __future__ import annotations
@@ -14,21 +15,16 @@ from pathlib import Path
 import numpy as np
 import torch
 from drc import baselines
+from drc.claims import build_evidence
 from drc.clevr import load_clevr
 from drc.configs import PROFILES, DRCConfig
 from drc.data import load_folder, load_sprites
-from drc.evaluate import infer_test, iou_dice, render_batches
+from drc.evaluate import fit_diagnostics, infer_test, iou_dice, mean_colour_l1, render_batches
 from drc.train import fit, resolve_device
 
-from reprokit.config import override, parse
-from reprokit.report import (
-    Claim,
-    format_mean_std,
-    results_dir,
-    summarize,
-    write_metrics,
-    write_results,
-)
+from reprokit.claims import MIN_SEEDS, Evidence
+from reprokit.config import override, parse, to_dict
+from reprokit.report import console_summary, format_mean_std, results_dir, write_results
 from reprokit.runlog import Run
 from reprokit.seeding import seed_everything
 
@@ -100,9 +96,28 @@ def run_variant(
             "iou_train": float(iou_tr.mean()),
             "iters_per_s": tr.iters_per_s,
             "infer_s_per_image": infer_s,
+            **fit_diagnostics(rend, data["x_test"], data["m_test"]),
         }
         run.finish(res)
     return {**res, "render": rend, "history": tr.history}
+
+
+# run_variant key -> metric name (suffixed with /<variant>), all on the held-out images except
+# iou_train (the transductive protocol) and the speeds.
+PER_SEED = {
+    "iou": "iou",
+    "dice": "dice",
+    "iou_train": "iou_train",
+    "pred_fg": "pred_fg_fraction",
+    "recon": "recon_l1",
+    "fg_object": "l1_object/fg_expert",
+    "bg_object": "l1_object/bg_expert",
+    "fg_background": "l1_background/fg_expert",
+    "bg_background": "l1_background/bg_expert",
+    "disp_px": "warp_displacement_px",
+    "iters_per_s": "iters_per_s",
+    "infer_s_per_image": "infer_s_per_image",
+}
 
 
 def figure(
@@ -126,57 +141,23 @@ def figure(
     return plots.image_rows(rows, path, title="DRC on held-out images (posterior from noise)")
 
 
-def main(cfg: DRCConfig, profile: str) -> dict:
-    """Run the whole comparison for `profile` and write metrics (+ RESULTS.md for cpu)."""
-    t_start = time.perf_counter()
-    out = output_dir(cfg, profile)
-    device = resolve_device(cfg.device)
-    data = load_data(cfg)
-    prefix = cfg.data.source  # metric keys: sprites_* / clevr_* / folder_*
-    variants = [True, False] if cfg.ablation else [True]
-    per: dict[str, dict[str, list[float]]] = {}
-    best_render = None
-    curves: dict[str, dict[str, tuple[list[int], list[list[float]]]]] = {"Q": {}, "iou": {}}
-    for reassign in variants:
-        vcfg = override(cfg, {"model.reassign": reassign})
-        name = "drc" if reassign else "no_reassign"
-        for seed in cfg.seeds:
-            res = run_variant(vcfg, data, seed, out, profile, device)
-            for k in ("iou", "dice", "iou_train", "pred_fg", "iters_per_s", "infer_s_per_image"):
-                per.setdefault(name, {}).setdefault(k, []).append(res[k])
-            if reassign and best_render is None:
-                best_render = res["render"]
-            steps = [h["step"] for h in res["history"]]
-            curves["Q"].setdefault(name, (steps, []))[1].append([-h["Q"] for h in res["history"]])
-            curves["iou"].setdefault(name, (steps, []))[1].append(
-                [h["iou_chains"] for h in res["history"]]
-            )
-    metrics: dict = {}
-    for name, vals in per.items():
-        for k, v in vals.items():
-            s = summarize(v)
-            metrics[f"{prefix}_{name}_{k}"] = s["mean"]
-            metrics[f"{prefix}_{name}_{k}_std"] = s["std"]
-            metrics[f"{prefix}_{name}_{k}_values"] = s["values"]
-    if cfg.baselines:
-        x, m = data["x_test"], data["m_test"]
+def baseline_scores(data: dict[str, np.ndarray], with_baselines: bool) -> dict[str, float]:
+    """Deterministic numbers computed once on the held-out images: baselines and mean colour."""
+    x, m = data["x_test"], data["m_test"]
+    once = {"recon_l1/mean_colour": mean_colour_l1(x), "fg_fraction/test": float(m.mean())}
+    if with_baselines:
         for name, fn in (
             ("allfg", baselines.all_foreground),
             ("kmeans", baselines.kmeans),
             ("grabcut", baselines.grabcut),
         ):
             iou, dice = iou_dice(fn(x), m)
-            metrics[f"{prefix}_{name}_iou"], metrics[f"{prefix}_{name}_dice"] = (
-                float(iou.mean()),
-                float(dice.mean()),
-            )
-    metrics["fg_fraction_test"] = float(data["m_test"].mean())
-    metrics["seeds"] = list(cfg.seeds)
-    figs = {
-        f"Held-out masks and reconstructions (seed {cfg.seeds[0]})": figure(
-            out / "masks.png", data, best_render
-        )
-    }
+            once[f"iou/{name}"], once[f"dice/{name}"] = float(iou.mean()), float(dice.mean())
+    return once
+
+
+def curve_figures(out: Path, curves: dict, figs: dict[str, Path]) -> None:
+    """Transductive chain IoU and -Q during training, mean ± std over seeds."""
     from reprokit import plots
 
     lc = {k: (st, np.array(v)) for k, (st, v) in curves["iou"].items()}
@@ -187,84 +168,101 @@ def main(cfg: DRCConfig, profile: str) -> dict:
     figs["M-step loss -Q (mean ± std over seeds)"] = plots.learning_curves(
         lc, out / "loss.png", ylabel="-Q"
     )
-    metrics["wall_time_s"] = time.perf_counter() - t_start
-    write_metrics(out / "metrics.json", metrics)
+
+
+def main(cfg: DRCConfig, profile: str) -> dict:
+    """Run the whole comparison for `profile`; write metrics.json and RESULTS.md; the document."""
+    t_start = time.perf_counter()
+    if len(cfg.seeds) < MIN_SEEDS:
+        raise ValueError(f"seeds: the claims need at least {MIN_SEEDS} seeds, got {cfg.seeds}")
+    out = output_dir(cfg, profile)
+    device = resolve_device(cfg.device)
+    data = load_data(cfg)
+    variants = [True, False] if cfg.ablation else [True]
+    per_seed: dict[str, list[float | None]] = {}
+    best_render = None
+    curves: dict[str, dict[str, tuple[list[int], list[list[float]]]]] = {"Q": {}, "iou": {}}
+    for reassign in variants:
+        vcfg = override(cfg, {"model.reassign": reassign})
+        name = "drc" if reassign else "no_reassign"
+        for seed in cfg.seeds:
+            res = run_variant(vcfg, data, seed, out, profile, device)
+            for key, metric in PER_SEED.items():
+                if reassign or key != "disp_px":  # the ablation has no warp
+                    per_seed.setdefault(f"{metric}/{name}", []).append(res[key])
+            if reassign and best_render is None:
+                best_render = res["render"]
+            steps = [h["step"] for h in res["history"]]
+            curves["Q"].setdefault(name, (steps, []))[1].append([-h["Q"] for h in res["history"]])
+            curves["iou"].setdefault(name, (steps, []))[1].append(
+                [h["iou_chains"] for h in res["history"]]
+            )
+    ev = build_evidence(profile, cfg.seeds, per_seed, baseline_scores(data, cfg.baselines))
+    figs = {
+        f"Held-out masks and reconstructions (seed {cfg.seeds[0]})": figure(
+            out / "masks.png", data, best_render
+        )
+    }
+    curve_figures(out, curves, figs)
+    wall = time.perf_counter() - t_start
+    info = run_info(cfg)
+    metrics_path = ev.write(out / "metrics.json", wall, info=info)
+    doc = ev.to_dict(wall, info=info)
     # The cpu profile's report is the committed RESULTS.md; other profiles / --out write beside
     # their metrics.
-    report = (
-        PROJECT_DIR / "RESULTS.md" if profile == "cpu" and cfg.out is None else out / "RESULTS.md"
-    )
-    write_report(cfg, profile, metrics, per, figs, out, report, prefix)
-    return metrics
-
-
-def write_report(
-    cfg: DRCConfig,
-    profile: str,
-    metrics: dict,
-    per: dict,
-    figs: dict,
-    out: Path,
-    path: Path,
-    prefix: str,
-) -> Path:
-    """RESULTS.md with the two claims of the issue."""
-    drc = summarize(per["drc"]["iou"])
-    base = {
-        k: metrics.get(f"sprites_{k}_iou", float("nan")) for k in ("allfg", "kmeans", "grabcut")
-    }
-    base_txt = ", ".join(f"{k} {v:.3f}" for k, v in base.items())
-    claims = [
-        Claim(
-            text="(a) DRC's held-out foreground IoU beats every label-free baseline",
-            metric=f"{prefix}_drc_iou",
-            paper="DRC beats GrabCut/ReDO/OneGAN (IoU 56.4 Birds, 71.7 Dogs, 72.4 Cars)",
-            ours=format_mean_std(drc, 3),
-            baseline=base_txt,
-            held=bool(drc["mean"] > max(base.values())) if base else None,
-        )
-    ]
-    if "no_reassign" in per:
-        abl = summarize(per["no_reassign"]["iou"])
-        claims.append(
-            Claim(
-                text="(b) removing the pixel re-assignment lowers IoU",
-                metric=f"{prefix}_no_reassign_iou",
-                paper="ablation without re-assignment is worse (paper's ablation study)",
-                ours=format_mean_std(drc, 3),
-                baseline=f"no re-assignment {format_mean_std(abl, 3)}",
-                held=bool(drc["mean"] > abl["mean"]),
-            )
-        )
-    notes = (
-        f"- Transductive IoU (persistent chains of the training images): DRC "
-        f"{format_mean_std(per['drc']['iou_train'], 3)}"
-        + (
-            f", no re-assignment {format_mean_std(per['no_reassign']['iou_train'], 3)}"
-            if "no_reassign" in per
-            else ""
-        )
-        + f".\n- Dice: DRC {format_mean_std(per['drc']['dice'], 3)}; k-means "
-        f"{metrics.get(f'{prefix}_kmeans_dice', float('nan')):.3f}; "
-        f"GrabCut {metrics.get(f'{prefix}_grabcut_dice', float('nan')):.3f}.\n"
-        f"- Foreground fraction of the held-out images: {metrics['fg_fraction_test']:.3f}.\n"
-        f"- Speed: {format_mean_std(per['drc']['iters_per_s'], 3)} training iterations/s; "
-        f"{format_mean_std(per['drc']['infer_s_per_image'], 4)} s per held-out image for "
-        f"{cfg.langevin.infer_test} posterior steps from noise (batch {cfg.train.eval_batch}).\n"
-    )
-    return write_results(
-        path,
-        title=f"DRC: {profile}-profile results ({prefix}, {cfg.data.image_size}px)",
-        claims=claims,
+    committed = profile == "cpu" and cfg.out is None
+    write_results(
+        PROJECT_DIR / "RESULTS.md" if committed else out / "RESULTS.md",
+        doc,
+        title=f"DRC: {profile}-profile results ({cfg.data.source}, {cfg.data.image_size}px)",
         figures=figs,
-        wall_time_s=metrics["wall_time_s"],
-        command=f"python -m drc.reproduce --profile {profile}"
-        + ("  (make reproduce PROJECT=drc)" if profile == "cpu" else ""),
-        profile=profile,
-        seeds=list(cfg.seeds),
-        notes=notes,
-        metrics_path=out / "metrics.json",
+        command="make reproduce PROJECT=drc"
+        if committed
+        else f"python -m drc.reproduce --profile {profile}",
+        notes=notes(cfg, ev),
+        metrics_path=metrics_path,
     )
+    print(console_summary(doc))
+    return doc
+
+
+def run_info(cfg: DRCConfig) -> dict:
+    """Free-form extras for metrics.json: the resolved config without machine paths."""
+    c = to_dict(cfg)
+    c.pop("out", None)
+    c["data"] = {k: v for k, v in c["data"].items() if k not in ("image_dir", "mask_dir")}
+    return {
+        "config": c,
+        "protocol": "held-out images, posterior Langevin from noise for langevin.infer_test "
+        "steps, mask = pi_f > 0.5; iou_train/*: persistent chains of the training images",
+    }
+
+
+def notes(cfg: DRCConfig, ev: Evidence) -> str:
+    """Measured context for RESULTS.md, every number read from the evidence."""
+
+    def f(name: str) -> str:
+        return format_mean_std(ev.metrics[name]) if name in ev.metrics else "—"
+
+    abl = cfg.ablation
+    lines = [
+        f"- Transductive IoU (persistent chains of the training images): DRC {f('iou_train/drc')}"
+        + (f", no re-assignment {f('iou_train/no_reassign')}" if abl else "")
+        + ".",
+        f"- Held-out Dice: DRC {f('dice/drc')}; k-means {f('dice/kmeans')}; GrabCut "
+        f"{f('dice/grabcut')}; all-foreground {f('dice/allfg')}.",
+        f"- Foreground fraction of the held-out images {f('fg_fraction/test')}; predicted by DRC "
+        f"{f('pred_fg_fraction/drc')}.",
+        "- Held-out L1 ([-1, 1] units), object / background pixels: DRC foreground expert "
+        f"{f('l1_object/fg_expert/drc')} / {f('l1_background/fg_expert/drc')}; re-assigned "
+        f"background expert {f('l1_object/bg_expert/drc')} / {f('l1_background/bg_expert/drc')}.",
+        f"- Mean warp displacement on held-out images: {f('warp_displacement_px/drc')} px "
+        f"(canvas {cfg.data.image_size} px).",
+        f"- Speed: {f('iters_per_s/drc')} training iterations/s; {f('infer_s_per_image/drc')} s "
+        f"per held-out image for {cfg.langevin.infer_test} posterior steps from noise "
+        f"(batch {cfg.train.eval_batch}).",
+    ]
+    return "\n".join(lines)
 
 
 def cli(argv: list[str] | None = None) -> int:
@@ -273,12 +271,10 @@ def cli(argv: list[str] | None = None) -> int:
 
     profile, cfg = parse({k: f() for k, f in PROFILES.items()}, argv, prog="drc.reproduce")
     try:
-        metrics = main(cfg, profile)
+        main(cfg, profile)
     except (DatasetError, ValueError, FileNotFoundError) as e:
         print(f"drc.reproduce: error: {e}", file=sys.stderr)
         return 2
-    keys = [k for k in metrics if k.endswith(("_iou", "_dice")) or k == "wall_time_s"]
-    print("\n".join(f"{k}: {metrics[k]:.4f}" for k in keys))
     return 0
 
 
