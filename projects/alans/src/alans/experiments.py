@@ -111,11 +111,20 @@ def tier_a(cfg: Config, split: str, seed: int, log) -> dict:
 
 
 def answer_generation(ev: dict[str, np.ndarray], data: dict[str, np.ndarray]) -> dict:
-    """Decode the posterior-mixture prediction of the 9th panel; compare with the true answer."""
+    """Decode the posterior-mixture prediction of the 9th panel; compare with the true answer.
+
+    ``copy8_attr_acc`` is the trivial predictor that copies the 8th panel's attributes.
+    """
     answer = data["panels"][np.arange(len(data["target"])), 8 + data["target"]]  # (N, 4)
     hits = np.stack([ev[f"pred_{a}"].argmax(1) == answer[:, i] for i, a in enumerate(TSC, 1)], 1)
     pred = np.stack([ev[f"pred_{a}"].argmax(1) for a in TSC], 1)
-    return {"attr_acc": float(hits.mean()), "all_acc": float(hits.all(1).mean()), "pred": pred}
+    copy8 = data["panels"][:, 7, 1:4] == answer[:, 1:4]  # (N, 3)
+    return {
+        "attr_acc": float(hits.mean()),
+        "all_acc": float(hits.all(1).mean()),
+        "copy8_attr_acc": float(copy8.mean()),
+        "pred": pred,
+    }
 
 
 def tier_b(cfg: Config, seed: int, device: torch.device, log) -> dict:
