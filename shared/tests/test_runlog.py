@@ -117,3 +117,13 @@ def test_seed_everything_seeds_torch_when_imported():
     x = torch.rand(3)
     seed_everything(11)
     assert torch.equal(x, torch.rand(3))
+
+
+def test_run_in_a_fixed_folder_appends_and_counts_starts(tmp_path):
+    for expected in (1, 2):
+        with Run("p", "cpu", {"a": 1}, seed=0, folder=tmp_path / "unit") as run:
+            run.log(expected, loss=0.5)
+        info = json.loads((tmp_path / "unit" / "run.json").read_text())
+        assert info["starts"] == expected and info["status"] == "closed"
+    lines = (tmp_path / "unit" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(x)["step"] for x in lines] == [1, 2]

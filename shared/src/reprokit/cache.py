@@ -27,12 +27,13 @@ from typing import Any
 import numpy as np
 
 from reprokit.atomic import atomic_path
+from reprokit.errors import UserError
 
 ENV_VAR = "REPROKIT_DATA"
 _CHECKSUM_KEY = "__reprokit_sha256__"
 
 
-class CacheError(ValueError):
+class CacheError(UserError):
     """A cache file that cannot be read or fails its checksum (one-line message)."""
 
 

@@ -44,6 +44,7 @@ import numpy as np
 from scipy import stats
 
 from reprokit.atomic import atomic_path
+from reprokit.errors import UserError
 
 __all__ = [
     "HELD",
@@ -72,7 +73,7 @@ Direction = Literal["higher", "lower"]
 _MACHINE_PATH = re.compile(r"(^|[\s\"'(=:,])(/[\w.+-]+){2,}|(^|\s)~/|[A-Za-z]:\\")
 
 
-class EvidenceError(ValueError):
+class EvidenceError(UserError):
     """A claim, gate or metric that cannot be judged or written as declared (one line)."""
 
 

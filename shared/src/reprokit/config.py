@@ -42,6 +42,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from reprokit.errors import UserError
+
 __all__ = ["ConfigError", "field_info", "override", "param", "parse", "to_dict", "validate"]
 
 _META = "reprokit"
@@ -50,7 +52,7 @@ _FALSE = {"false", "0", "no", "off"}
 _NONE = {"none", "null"}
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError):
     """A configuration mistake, described in one line that names the key and the valid values."""
 
 
@@ -63,6 +65,7 @@ def param(
     gt: float | None = None,
     le: float | None = None,
     lt: float | None = None,
+    nonempty: bool = False,
 ) -> Any:
     """A documented dataclass field with optional validation.
 
@@ -71,9 +74,12 @@ def param(
         help: one line shown by ``--help``.
         choices: allowed values (``Literal[...]`` types get their choices automatically).
         ge, gt, le, lt: numeric bounds (for tuples, every element is checked).
+        nonempty: a tuple/list field must hold at least one element (seeds, methods, splits).
+
+    Every float must be finite (``nan``/``inf`` are refused), bounds or not.
     """
     meta = {
-        _META: {"help": help, "choices": tuple(choices) if choices else None}
+        _META: {"help": help, "choices": tuple(choices) if choices else None, "nonempty": nonempty}
         | {"ge": ge, "gt": gt, "le": le, "lt": lt}
     }
     if isinstance(default, list | dict | set):
@@ -93,6 +99,7 @@ class _Field:
     help: str
     choices: tuple[Any, ...] | None
     bounds: dict[str, float | None]
+    nonempty: bool = False
 
 
 def _hints(cls: type) -> dict[str, Any]:
@@ -119,7 +126,9 @@ def _fields(cfg: Any, prefix: str = "") -> dict[str, _Field]:
         if choices is None and typing.get_origin(base) is Literal:
             choices = typing.get_args(base)
         bounds = {k: meta.get(k) for k in ("ge", "gt", "le", "lt")}
-        out[key] = _Field(key, tp, meta.get("help", ""), choices, bounds)
+        out[key] = _Field(
+            key, tp, meta.get("help", ""), choices, bounds, meta.get("nonempty", False)
+        )
     return out
 
 
@@ -280,14 +289,16 @@ def _check(f: _Field, value: Any) -> None:
     if value is None:
         return
     elems = value if isinstance(value, tuple | list) else (value,)
+    if f.nonempty and not elems:
+        raise ConfigError(f"--{f.key}: must not be empty")
     for v in elems:
         if f.choices is not None and v not in f.choices:
             raise ConfigError(f"--{f.key}: invalid choice {v!r} (choose from {_fmt(f.choices)})")
         if isinstance(v, bool) or not isinstance(v, int | float):
             continue
         b = f.bounds
-        if isinstance(v, float) and math.isnan(v) and any(x is not None for x in b.values()):
-            raise ConfigError(f"--{f.key}: must be a number, got nan")
+        if isinstance(v, float) and not math.isfinite(v):
+            raise ConfigError(f"--{f.key}: must be a finite number, got {v!r}")
         for bound, ok in (
             (b["ge"], lambda x, y: x >= y),
             (b["gt"], lambda x, y: x > y),

@@ -23,13 +23,15 @@ from pathlib import Path
 
 import numpy as np
 
+from reprokit.errors import UserError
+
 DIGITS_SIZES = (8, 16, 32)
 DIGITS_SPLIT_SEED = 0
 DIGITS_TEST_FRACTION = 0.2
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm")
 
 
-class DatasetError(ValueError):
+class DatasetError(UserError):
     """A missing or malformed dataset file; the message is one line naming the file."""
 
 

@@ -29,13 +29,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from reprokit.errors import UserError
+
 FID_WEIGHTS_FILENAME = "pt_inception-2015-12-05-6726825d.pth"
 FID_WEIGHTS_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"
 ENV_WEIGHTS = "REPROKIT_INCEPTION_WEIGHTS"
 FEATURE_DIM = 2048
 
 
-class InceptionWeightsError(ValueError):
+class InceptionWeightsError(UserError):
     """Missing, wrong or unreadable Inception weights (one-line message naming the file)."""
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from reprokit.atomic import atomic_path
+from reprokit.errors import UserError
 
 REQUIRED_KEYS = ("observations", "actions", "next_observations", "rewards", "terminals", "timeouts")
 _RANK = {
@@ -44,7 +45,7 @@ _RANK = {
 }
 
 
-class D4RLFormatError(ValueError):
+class D4RLFormatError(UserError):
     """A malformed D4RL dataset; the one-line message names the file and the key."""
 
 

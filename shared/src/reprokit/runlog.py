@@ -106,6 +106,8 @@ class Run:
         wandb: also log to Weights & Biases (lazy import; skipped with a note if missing).
         name: optional suffix of the folder name.
         extra_packages: distribution names whose versions are recorded as well.
+        folder: use this folder instead of a new timestamped one (a lifecycle unit folder:
+            a resumed run appends to its metrics.jsonl and counts the restart in run.json).
     """
 
     def __init__(
@@ -120,21 +122,21 @@ class Run:
         wandb: bool = False,
         name: str | None = None,
         extra_packages: Iterable[str] = (),
+        folder: str | Path | None = None,
     ) -> None:
         self.project, self.profile, self.seed = project, profile, int(seed)
         self._t0 = time.time()
-        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(self._t0))
-        base = runs_root(root) / project / profile
-        stem = f"{stamp}-{self.seed}" + (f"-{name}" if name else "")
-        self.dir = base / stem
-        k = 1
-        while True:
-            try:
-                self.dir.mkdir(parents=True, exist_ok=False)
-                break
-            except FileExistsError:  # two runs in the same second with the same seed
-                self.dir = base / f"{stem}.{k}"
-                k += 1
+        starts = 1
+        if folder is not None:
+            self.dir = Path(folder)
+            self.dir.mkdir(parents=True, exist_ok=True)
+            if (self.dir / "run.json").exists():
+                try:
+                    starts = int(json.loads((self.dir / "run.json").read_text())["starts"]) + 1
+                except (ValueError, KeyError, TypeError):
+                    starts = 2
+        else:
+            self.dir = self._new_folder(runs_root(root) / project / profile, name)
         self.latest: dict[str, Any] = {}
         self._bar: Any = None
         self._finished = False
@@ -155,12 +157,24 @@ class Run:
             "end_time": None,
             "wall_time_s": None,
             "status": "running",
+            "starts": starts,
         }
         self._write_info()
         if wandb:
             self._init_wandb(cfg)
 
     # ------------------------------------------------------------------ internals
+
+    def _new_folder(self, base: Path, name: str | None) -> Path:
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(self._t0))
+        stem = f"{stamp}-{self.seed}" + (f"-{name}" if name else "")
+        folder, k = base / stem, 1
+        while True:
+            try:
+                folder.mkdir(parents=True, exist_ok=False)
+                return folder
+            except FileExistsError:  # two runs in the same second with the same seed
+                folder, k = base / f"{stem}.{k}", k + 1
 
     def _write_info(self) -> None:
         write_metrics(self.dir / "run.json", self.info)
@@ -251,9 +265,14 @@ class Run:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        from reprokit.errors import DivergenceError
+        from reprokit.lifecycle import Interrupted
+
         if exc_type is None:
             self._close("closed")
-        elif issubclass(exc_type, KeyboardInterrupt):
+        elif issubclass(exc_type, KeyboardInterrupt | Interrupted):
             self._close("interrupted")
+        elif issubclass(exc_type, DivergenceError):
+            self._close("diverged", f"{exc}")
         else:
             self._close("failed", f"{exc_type.__name__}: {exc}")

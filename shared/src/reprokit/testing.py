@@ -17,9 +17,11 @@ single-threaded OpenMP.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -95,3 +97,43 @@ def run_python(
     return subprocess.run(
         [sys.executable, *args], capture_output=True, text=True, env=full, timeout=timeout
     )
+
+
+def interrupt_python(
+    *args: str,
+    src: str | Path,
+    when: str,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 300,
+    sig: int = signal.SIGTERM,
+) -> subprocess.CompletedProcess:
+    """Like :func:`run_python`, but send ``sig`` as soon as a stdout line contains ``when``.
+
+    Used to test a clean stop and resume of a real entry point: wait for e.g. ``"-- unit
+    drc-seed0"`` (printed by ``reprokit.lifecycle.Session.unit``), SIGTERM, and collect the
+    exit status and output. If the line never comes the process runs to its end.
+    """
+    path = os.pathsep.join(p for p in (str(src), os.environ.get("PYTHONPATH", "")) if p)
+    full = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": path, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**full, **(env or {})},
+    )
+    out: list[str] = []
+    sent = False
+    deadline = time.monotonic() + timeout
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        out.append(line)
+        if not sent and when in line:
+            proc.send_signal(sig)
+            sent = True
+        if time.monotonic() > deadline:
+            proc.kill()
+            break
+    stderr = proc.stderr.read() if proc.stderr else ""
+    code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+    return subprocess.CompletedProcess(proc.args, code, "".join(out), stderr)

@@ -190,14 +190,28 @@ class Checkpointer:
         keep: how many checkpoints to keep (older ones are deleted after a successful save).
         enabled: False on non-zero ranks (``Checkpointer(..., enabled=is_main())``): ``save``
             is then a no-op while ``latest`` still reads.
+        config: the run's resolved config (a dataclass or ``to_dict(cfg)``): its hash
+            (``reprokit.lifecycle.config_hash``) and the dict are stored in every checkpoint; a
+            checkpoint of another config is refused with one line naming the keys that differ.
     """
 
     def __init__(
-        self, directory: str | Path, every: int = 1, keep: int = 2, enabled: bool = True
+        self,
+        directory: str | Path,
+        every: int = 1,
+        keep: int = 2,
+        enabled: bool = True,
+        config: Any = None,
     ) -> None:
         if every < 1 or keep < 1:
             raise ValueError("Checkpointer: every and keep must be >= 1")
         self.dir, self.every, self.keep, self.enabled = Path(directory), every, keep, enabled
+        self.config: dict[str, Any] | None = None
+        self.config_hash: str | None = None
+        if config is not None:
+            from reprokit.lifecycle import _identity, config_hash
+
+            self.config, self.config_hash = _identity(config), config_hash(config)
         self.state: dict[str, Any] | None = None  # the checkpoint last read by resume()
 
     def _files(self) -> list[tuple[int, Path]]:
@@ -222,7 +236,8 @@ class Checkpointer:
                 f"refusing to checkpoint non-finite state at step {step}; "
                 f"the last good checkpoint in {self.dir} is kept"
             )
-        out = save_checkpoint(self.path(step), {**state, "step": int(step)})
+        extra = {"config_hash": self.config_hash, "run_config": self.config} if self.config else {}
+        out = save_checkpoint(self.path(step), {**state, **extra, "step": int(step)})
         for _, old in self._files()[: -self.keep]:
             old.unlink(missing_ok=True)
         return out
@@ -232,12 +247,27 @@ class Checkpointer:
         errors = []
         for _, p in reversed(self._files()):
             try:
-                return load_checkpoint(p)
+                state = load_checkpoint(p)
             except CheckpointError as e:
                 errors.append(str(e))
+                continue
+            self._check_identity(p, state)
+            return state
         if errors:
             raise CheckpointError(f"no readable checkpoint in {self.dir}: {errors[0]}")
         return None
+
+    def _check_identity(self, path: Path, state: Mapping[str, Any]) -> None:
+        if self.config_hash is None or state.get("config_hash") == self.config_hash:
+            return
+        from reprokit.lifecycle import config_diff
+
+        theirs = state.get("run_config")
+        differs = config_diff(theirs, self.config) if isinstance(theirs, Mapping) else "unknown"
+        raise CheckpointError(
+            f"checkpoint {path} was written by another config (differs in {differs}); "
+            "rerun with --fresh or delete it"
+        )
 
     def resume(
         self,
@@ -252,11 +282,19 @@ class Checkpointer:
         state = self.latest()
         if state is None:
             return 0
-        if model is not None:
-            target = model.module if hasattr(model, "module") else model
-            target.load_state_dict(state["model"])
-        if optimizer is not None and "optimizer" in state:
-            optimizer.load_state_dict(state["optimizer"])
+        path = self.path(int(state["step"]))
+        try:
+            if model is not None:
+                target = model.module if hasattr(model, "module") else model
+                target.load_state_dict(state["model"])
+            if optimizer is not None and "optimizer" in state:
+                optimizer.load_state_dict(state["optimizer"])
+        except (RuntimeError, KeyError, ValueError) as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise CheckpointError(
+                f"checkpoint {path} does not fit this model ({first[:160]}); "
+                "rerun with --fresh or delete it"
+            ) from None
         if "rng" in state:
             restore_rng_state(state["rng"], np_rng)
         self.state = state
