@@ -113,6 +113,11 @@ def test_unknown_split_is_a_config_error(tmp_path):
         main(override(smoke(), {"tier_a.splits": ("bogus",), "out": str(tmp_path)}), "smoke")
 
 
+def test_fewer_than_three_seeds_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="at least 3 Tier A seeds"):
+        main(override(smoke(), {"seeds": (0,), "out": str(tmp_path)}), "smoke")
+
+
 @pytest.mark.parametrize(
     ("args", "msg"),
     [
@@ -124,7 +129,6 @@ def test_unknown_split_is_a_config_error(tmp_path):
             "compositionality",
         ),
         (["--tier_a.steps", "-3"], "tier_a.steps"),
-        (["--profile", "smoke", "--seeds", "0"], "at least 3"),
     ],
 )
 def test_bad_input_gives_one_line_error(args, msg, tmp_path):
