@@ -56,3 +56,38 @@ def test_amortized_initialisation_beats_noise_initialisation():
     z_q = model.chain(Q.sample(x), x, 5, tc.step_size)
     z_n = model.chain(torch.randn(1000, 2), x, 5, tc.step_size)
     assert mmd2(z_q, z_ref) < 0.5 * mmd2(z_n, z_ref)
+
+
+def test_grid_posterior_normalises_and_its_samples_match_it():
+    from damc.toy import _grid_samples, grid_posterior
+
+    model = ToyModel(0, 0.25)
+    gen = torch.Generator().manual_seed(0)
+    z_true, x = model.sample_joint(6, gen)
+    grid, post, h = grid_posterior(model, x)
+    assert torch.allclose(post.sum(1), torch.ones(6), atol=1e-5)
+    # the grid's MAP cell fits x at least as well as the z that generated x (up to a cell)
+    best = grid[post.argmax(1)]
+    assert float((model.G(best) - x).pow(2).sum(1).mean()) < float(
+        (model.G(z_true) - x).pow(2).sum(1).mean() + 0.5
+    )
+    w = post @ (model.prior.arm(grid) == 0).float()
+    z = _grid_samples(grid, post, h, 4000, gen)
+    w_hat = (model.prior.arm(z) == 0).float().view(6, 4000).mean(1)
+    assert float((w_hat - w).abs().max()) < 0.04
+
+
+def test_per_x_arm_error_exact_floor_is_below_a_wrong_sampler():
+    """The exact sampler scores the floor; a sampler pinned to one arm scores far worse."""
+    from damc.toy import build_toy_amortizer, grid_posterior, per_x_arm_errors
+
+    model = ToyModel(1, 0.25)
+    gen = torch.Generator().manual_seed(0)
+    _, x = model.sample_joint(16, gen)
+    grid, post, _ = grid_posterior(model, x)
+    w = post @ (model.prior.arm(grid) == 0).float()
+    tc = ToyConfig(per_x_obs=16, per_x_samples=64, diffusion_steps=4, hidden=8, longrun_steps=5)
+
+    errs = per_x_arm_errors(model, build_toy_amortizer(tc), tc, seed=0)
+    assert errs["exact"] < 0.1
+    assert float((1.0 - w).abs().mean()) > errs["exact"] + 0.1  # "always arm 0"

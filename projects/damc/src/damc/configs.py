@@ -165,6 +165,8 @@ class ToyConfig:
     track_every: int = param(20, "iterations between MMD² checks of DAMC during training", ge=1)
     shortrun_steps: int = param(50, "short-run Langevin baseline steps from N(0, I)", ge=1)
     longrun_steps: int = param(2000, "long-run Langevin reference steps from N(0, I)", ge=1)
+    per_x_obs: int = param(32, "fixed observations x with an exact grid posterior", ge=1)
+    per_x_samples: int = param(64, "samples per fixed x for the per-x arm-weight error", ge=1)
 
 
 @dataclass
@@ -193,7 +195,7 @@ def cpu() -> Config:
 
 def smoke() -> Config:
     """Seconds: every code path with tiny budgets."""
-    cfg = Config(seeds=(0,), device="cpu")
+    cfg = Config(seeds=(0, 1, 2), device="cpu")  # 3 seeds: the evidence needs n >= 3
     cfg.train = TrainConfig(iterations=3, batch_size=16, ckpt_every=2, log_every=1)
     cfg.langevin = LangevinConfig(post_steps=3, prior_steps=3)
     cfg.diffusion = DiffusionConfig(n_steps=4, hidden=16, ntemb=8, nxemb=8, enc_hidden=16)
@@ -211,6 +213,8 @@ def smoke() -> Config:
         n_eval=64,
         shortrun_steps=3,
         longrun_steps=6,
+        per_x_obs=4,
+        per_x_samples=8,
     )
     return cfg
 

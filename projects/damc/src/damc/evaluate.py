@@ -7,6 +7,8 @@
   both methods also get EBM samples: ``ebm_gen_steps`` prior Langevin steps from N(0, I).
   proxy-FID (reprokit.proxy) against training images of the normal classes (the code uses the
   training split as FID reference).
+* fit gate: the MSE of the trivial predictor that paints every test digit with the training-mean
+  image; the proxy-FID feature net's own accuracy on the test digits.
 * anomaly score S(x) = ‖x − G(z)‖² + E_α(z) + ½‖z‖² with z inferred as for the MSE; AUPRC with the
   held-out class as positive.
 """
@@ -45,6 +47,19 @@ def recon_mse(learner: Learner, x: torch.Tensor, cfg: Config) -> float:
             return (learner.ebm.G(z) - xb).pow(2).flatten(1).mean(dim=1)
 
     return float(_batched(per_sample, x).mean())
+
+
+def mean_image_mse(x_train: torch.Tensor, x_test: torch.Tensor) -> float:
+    """MSE per pixel of the trivial predictor x̂ = mean training image, for every test image."""
+    return float((x_train.mean(dim=0, keepdim=True) - x_test).pow(2).mean())
+
+
+def proxy_net_accuracy(x: torch.Tensor, y: np.ndarray) -> float:
+    """Accuracy of the proxy-FID feature net (reprokit.proxy) on labelled digits."""
+    from reprokit.proxy import ProxyFeatureNet
+
+    probs = ProxyFeatureNet.load_or_train().predict_proba(x.cpu().numpy())
+    return float((probs.argmax(axis=1) == y).mean())
 
 
 def anomaly_scores(learner: Learner, x: torch.Tensor, cfg: Config) -> np.ndarray:

@@ -1,9 +1,11 @@
 """Entry point: ``python -m damc.reproduce --profile {smoke,cpu,paper} [--key value ...]``.
 
-Runs (1) the pinwheel toy (DAMC vs short-run / long-run Langevin, pooled-posterior MMD²) and
-(2) DAMC vs LEBM on digits (recon MSE, proxy-FID, anomaly AUPRC) over ``cfg.seeds``, then
-writes ``metrics.json`` and figures to the output folder (``results/<profile>`` or ``--out``);
-the cpu profile also writes the project's RESULTS.md.
+Runs (1) the pinwheel toy (DAMC vs short-run / long-run Langevin: per-x arm-weight error against
+the exact grid posterior, pooled-posterior MMD²) and (2) DAMC vs LEBM on digits (recon MSE,
+proxy-FID, anomaly AUPRC) over ``cfg.seeds``; judges the gates and claims of ``damc.claims`` by
+the rule of ``reprokit.claims`` and writes ``metrics.json`` (``reprokit.metrics/1``), figures and
+RESULTS.md to the output folder (``results/<profile>`` or ``--out``); the unmodified cpu profile
+writes the project's RESULTS.md.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from damc.claims import build_evidence
 from damc.configs import PROFILES, Config
-
-TOY_SAMPLERS = ("damc", "damc_q", "shortrun", "shortrun_matched", "longrun")
+from damc.notes import results_notes
+from reprokit.claims import MIN_SEEDS, Evidence, EvidenceError
+from reprokit.report import console_summary, results_dir, write_metrics, write_results
 
 
 def _device(cfg: Config) -> torch.device:
@@ -68,17 +72,30 @@ def run_digits(cfg: Config, seed: int, method: str, device: torch.device, run) -
     return out
 
 
-def _summ(values: list[float]) -> dict:
-    from reprokit.report import summarize
+def digits_baselines(cfg: Config, seed: int) -> dict[str, float]:
+    """Per-seed references of the digits gates: the training-mean image's test MSE and the
+    proxy-FID feature net's accuracy on the normal test digits."""
+    from damc import evaluate as ev
+    from damc.train import load_data
 
-    return summarize(values)
+    data = load_data(cfg, seed)
+    out = {"recon_mse/train_mean": ev.mean_image_mse(data.x_train, data.x_test)}
+    if cfg.data.dataset == "digits":
+        out["proxy_net_acc"] = ev.proxy_net_accuracy(data.x_test, data.y_test)
+    return out
+
+
+def _digits_metrics(dm: dict, method: str) -> dict[str, float]:
+    """``digits/<metric>/<method>`` names of one (method, seed) run's numbers."""
+    keys = ("recon_mse", "proxy_fid", "proxy_fid_ebm", "fid", "fid_ebm", "auprc", "train_time_s")
+    return {f"{k}/{method}": dm[k] for k in keys if k in dm}
 
 
 def main(cfg: Config, profile: str) -> dict:
-    """Run every enabled experiment; returns the metrics dict that is written to metrics.json."""
+    """Run every enabled experiment, judge the gates and claims (``damc.claims``), write
+    metrics.json, figures and RESULTS.md; returns the ``reprokit.metrics/1`` document."""
     from damc.toy import run_toy
     from reprokit.config import to_dict
-    from reprokit.report import results_dir, write_metrics
     from reprokit.runlog import Run
     from reprokit.seeding import seed_everything
 
@@ -86,62 +103,91 @@ def main(cfg: Config, profile: str) -> dict:
     device = _device(cfg)
     out_dir = results_dir("damc", profile, anchor=__file__, out=cfg.out)
     runs_root = out_dir / "runs" if cfg.out is not None else None
-    metrics: dict = {"profile": profile, "seeds": list(cfg.seeds), "device": str(device)}
     per_seed: dict[str, list[float]] = {}
+    heldout: list[int | None] = []
     toy_samples, toy_curves, toy_tracks, digit_art = None, {}, {}, {}
 
-    def add(key: str, value: float) -> None:
-        per_seed.setdefault(key, []).append(float(value))
+    def add(prefix: str, values: dict[str, float]) -> None:
+        for k, v in values.items():
+            per_seed.setdefault(f"{prefix}/{k}", []).append(float(v))
 
     for seed in cfg.seeds:
         with Run("damc", profile, config=to_dict(cfg), seed=seed, root=runs_root) as run:
             if cfg.toy.enabled:
                 seed_everything(seed)
                 tm, samples, losses, curve = run_toy(cfg.toy, seed, lambda s, **kw: run.log(s, kw))
-                toy_tracks[seed] = curve
-                for k, v in tm.items():
-                    add(f"toy_{k}", v)
-                toy_curves[seed] = losses
+                tm["arm_err_excess/longrun"] = tm["arm_err/longrun"] - tm["arm_err/exact"]
+                add("toy", tm)
+                toy_tracks[seed], toy_curves[seed] = curve, losses
                 toy_samples = toy_samples or samples
+            if cfg.methods:
+                add("digits", digits_baselines(cfg, seed))
             for method in cfg.methods:
                 seed_everything(seed)
                 dm = run_digits(cfg, seed, method, device, run)
-                for k in ("recon_mse", "proxy_fid", "proxy_fid_ebm", "fid", "fid_ebm", "auprc"):
-                    if k in dm:
-                        add(f"digits_{method}_{k}", dm[k])
-                for k in ("train_time_s", "auprc_chance"):
-                    if k in dm:
-                        add(f"digits_{method}_{k}", dm[k])
-                if dm["heldout"] is not None:
-                    per_seed.setdefault("digits_heldout_class", []).append(dm["heldout"])
+                add("digits", _digits_metrics(dm, method))
+                if "auprc_chance" in dm and method == cfg.methods[0]:
+                    add("digits", {"auprc/chance": dm["auprc_chance"]})
+                if method == cfg.methods[0]:
+                    heldout.append(dm["heldout"])
                 if seed == cfg.seeds[0]:
                     digit_art[method] = dm
             run.finish({k: v[-1] for k, v in per_seed.items()})
 
-    for key, vals in per_seed.items():
-        if key == "digits_heldout_class":
-            metrics[key] = sorted(set(vals), key=vals.index)
-            continue
-        s = _summ(vals)
-        metrics[key], metrics[f"{key}_std"], metrics[f"{key}_values"] = s["mean"], s["std"], vals
-    metrics["wall_time_s"] = time.perf_counter() - t_start
-    figures = _figures(out_dir, toy_samples, toy_curves, toy_tracks, metrics, digit_art)
-    write_metrics(out_dir / "metrics.json", metrics)
-    if profile == "cpu" and cfg.out is None:
-        from damc.report import update_readme, write_report
+    ev = build_evidence(profile, cfg.seeds, per_seed)
+    figures = _figures(out_dir, toy_samples, toy_curves, toy_tracks, per_seed, digit_art)
+    wall = time.perf_counter() - t_start
+    info = _info(cfg, device, heldout)
+    doc = ev.to_dict(wall, info)
+    metrics_path = _write_evidence(ev, out_dir / "metrics.json", wall, info)
+    committed = profile == "cpu" and cfg.out is None
+    results_md = out_dir.parent.parent / "RESULTS.md" if committed else out_dir / "RESULTS.md"
+    write_results(
+        results_md,
+        doc,
+        title="damc: CPU-profile results" if profile == "cpu" else f"damc: {profile} profile",
+        figures=figures,
+        command="make reproduce PROJECT=damc" + ("" if profile == "cpu" else f" PROFILE={profile}"),
+        notes=results_notes(doc, cfg),
+        metrics_path=metrics_path,
+    )
+    print(console_summary(doc))
+    return doc
 
-        root = out_dir.parent.parent
-        write_report(root / "RESULTS.md", metrics, figures, out_dir, cfg)
-        update_readme(root / "README.md", root / "RESULTS.md")
-    elif profile in ("smoke", "cpu"):
-        from damc.report import write_report
 
-        write_report(out_dir / "RESULTS.md", metrics, figures, out_dir, cfg)
-    return metrics
+def _write_evidence(ev: Evidence, path: Path, wall: float, info: dict) -> Path:
+    """``ev.write`` (validated); a run with fewer than 3 seeds (the paper profile) cannot be
+    valid evidence, so its document is written unvalidated with a warning."""
+    try:
+        return ev.write(path, wall, info)
+    except EvidenceError as e:
+        if len(ev.seeds) >= MIN_SEEDS:
+            raise
+        print(f"damc.reproduce: warning: {path.name} is not valid evidence: {e}", file=sys.stderr)
+        return write_metrics(path, ev.to_dict(wall, info))
+
+
+def _info(cfg: Config, device: torch.device, heldout: list[int | None]) -> dict:
+    """Free-form extras of metrics.json: the budgets behind the numbers (no paths)."""
+    tc, tr = cfg.toy, cfg.train
+    return {
+        "device": device.type,
+        "digits_heldout_class_per_seed": heldout,
+        "digits": {"iterations": tr.iterations, "batch_size": tr.batch_size, "nz": cfg.model.nz},
+        "toy": {
+            "iterations": tc.iterations,
+            "shortrun_steps": tc.shortrun_steps,
+            "longrun_steps": tc.longrun_steps,
+            "diffusion_steps": tc.diffusion_steps,
+            "per_x_obs": tc.per_x_obs,
+            "per_x_samples": tc.per_x_samples,
+            "pooled_n_eval": tc.n_eval,
+        },
+    }
 
 
 def _figures(
-    out_dir: Path, toy_samples, toy_curves, toy_tracks, metrics, digit_art
+    out_dir: Path, toy_samples, toy_curves, toy_tracks, per_seed, digit_art
 ) -> dict[str, Path]:
     from reprokit import plots
 
@@ -164,7 +210,8 @@ def _figures(
             )
         }
         for ref in ("shortrun", "longrun"):
-            track[f"{ref} (final eval)"] = (its, np.full(len(its), metrics[f"toy_{ref}_mmd"]))
+            final = float(np.mean(per_seed[f"toy/pooled_mmd/{ref}"]))
+            track[f"{ref} (final eval)"] = (its, np.full(len(its), final))
         figs[
             "Toy: DAMC pooled-posterior MMD² during training (500 x's) vs final short/long-run"
         ] = plots.learning_curves(
@@ -192,18 +239,11 @@ def cli(argv: list[str] | None = None) -> int:
 
     profile, cfg = parse(PROFILES, argv, prog="damc.reproduce")
     try:
-        metrics = main(cfg, profile)
+        doc = main(cfg, profile)
     except (DatasetError, CheckpointError, DivergenceError, FileNotFoundError) as e:
         print(f"damc.reproduce: error: {' '.join(str(e).split())}", file=sys.stderr)
         return 1
-    keys = [
-        k
-        for k in metrics
-        if k.startswith(("toy_", "digits_")) and k.endswith(("mmd", "fid", "mse", "auprc"))
-    ]
-    for k in keys:
-        print(f"{k}: {metrics[k]:.5g} ± {metrics[k + '_std']:.2g}")
-    print(f"wall_time_s: {metrics['wall_time_s']:.1f}")
+    print(f"wall_time_s: {doc['wall_time_s']:.1f}")
     return 0
 
 

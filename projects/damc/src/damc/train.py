@@ -33,6 +33,7 @@ class Data:
     x_anomaly_test: torch.Tensor | None = None  # every test image
     is_anomaly: np.ndarray | None = None  # (N_test,) bool, held-out class
     heldout: int | None = None
+    y_test: np.ndarray | None = None  # (digits) labels of x_test
 
 
 def load_data(cfg: Config, seed: int) -> Data:
@@ -52,6 +53,7 @@ def load_data(cfg: Config, seed: int) -> Data:
             x_anomaly_test=torch.from_numpy(x_te) if held is not None else None,
             is_anomaly=is_anom if held is not None else None,
             heldout=held,
+            y_test=y_te[~is_anom],
         )
     from reprokit.datasets import DatasetError, load_image_folder
 
