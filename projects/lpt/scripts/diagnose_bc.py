@@ -37,8 +37,8 @@ def main() -> None:
     cfg = cpu()
     data, path = load_trajectories(cfg.data)
     spec = eval_spec("umaze", cfg.eval.horizon)
-    metrics = json.loads((OUT / "metrics.json").read_text())
-    refs = (metrics["ref_min_random"], metrics["ref_max_controller"])
+    info = json.loads((OUT / "metrics.json").read_text())["info"]
+    refs = (info["refs"]["random"], info["refs"]["oracle"])
     env_seeds = [100_000 + i for i in range(cfg.eval.n_episodes)]  # profile's seed-0 episodes
 
     arrays = load_d4rl(path, derive_next_observations=True)

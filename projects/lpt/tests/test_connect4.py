@@ -251,6 +251,9 @@ def test_cpu_connect4_profile_smoke_sized(tmp_path, monkeypatch):
     from lpt.configs import PROFILES
     from lpt.reproduce import main
 
+    from reprokit.claims import validate
+    from reprokit.report import claims_table
+
     monkeypatch.setenv("REPROKIT_DATA", str(tmp_path / "data"))
     cfg = PROFILES["cpu-connect4"]()
     assert cfg.data.env == "connect4" and cfg.model.window == 4 and cfg.data.strong_depth == 6
@@ -259,16 +262,19 @@ def test_cpu_connect4_profile_smoke_sized(tmp_path, monkeypatch):
     cfg.langevin.n_train, cfg.langevin.n_test = 1, 2
     cfg.train.steps, cfg.train.batch_size, cfg.train.log_every = 3, 4, 1
     cfg.eval.n_episodes, cfg.eval.speed_steps = 3, 4
-    cfg.seeds = (0,)
+    cfg.seeds = (0, 1, 2)
     cfg.out = tmp_path / "out"
-    metrics = main(cfg, "cpu-connect4")
+    main(cfg, "cpu-connect4")
     own = json.loads((cfg.out / "connect4_metrics.json").read_text())
-    for k in ("lpt", "lpt_ei", "dt", "bc", "lpt_no_unet", "lpt_greedy", "dt_greedy"):
-        assert -1.0 <= own[f"connect4_{k}_score"] <= 1.0, k  # mean game result, not normalised
-    assert set(own["data"]["policy_mean_return"]) >= {"specialised", "strong"}
-    assert metrics["rollout_speedup"] > 0 and (cfg.out / "connect4_action_ce.png").exists()
+    assert validate(own) == [] and own["profile"] == "cpu-connect4"
+    for k in ("lpt", "lpt_ei", "dt", "bc", "lpt_no_unet", "oracle", "random"):
+        assert all(-1.0 <= v <= 1.0 for v in own["metrics"][f"score/{k}"]["values"]), k
+    assert {"score_greedy/lpt", "score_greedy/dt"} <= own["metrics"].keys()
+    assert set(own["info"]["data"]["policy_mean_return"]) >= {"specialised", "strong"}
+    assert own["metrics"]["speed/rollout_speedup"]["value"] > 0
+    assert (cfg.out / "connect4_action_ce.png").exists()
     report = (cfg.out / "connect4_RESULTS.md").read_text()
-    assert "win-rate" in report and "0.99 ± 0.01" in report and "greedy" in report
+    assert claims_table(own) in report and "0.99 ± 0.01" in report and "greedy" in report
 
 
 def test_cached_rollout_equals_naive_rollout_discrete():

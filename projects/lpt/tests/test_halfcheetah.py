@@ -9,15 +9,11 @@ import pytest
 from lpt.configs import PROFILES, DataCfg
 from lpt.data import best_generator_theta, load_trajectories
 from lpt.halfcheetah import cpg_actions, generate_dataset
-from lpt.reporting import (
-    append_section,
-    marked_section,
-    markers,
-    merge_metrics,
-    merge_section,
-)
+from lpt.reporting import append_section, marked_section, markers, merge_section
 
+from reprokit.claims import validate
 from reprokit.offline_rl import load_d4rl
+from reprokit.report import claims_table
 
 H = 40
 SECTION_START, SECTION_END = markers("halfcheetah")
@@ -73,31 +69,21 @@ def test_cpu_halfcheetah_profile_smoke_sized(tmp_path, monkeypatch):
     cfg.train.steps, cfg.train.batch_size, cfg.train.log_every = 2, 4, 1
     cfg.eval.n_episodes, cfg.eval.horizon, cfg.eval.speed_steps = 2, 20, 0
     cfg.eval.sweep_fracs = (0.0, 1.0)
-    cfg.seeds = (0,)
+    cfg.seeds = (0, 1, 2)
     cfg.out = tmp_path / "out"
     (cfg.out).mkdir()
-    (cfg.out / "metrics.json").write_text(json.dumps({"maze2d_umaze_lpt_score": 1.5}))
+    (cfg.out / "metrics.json").write_text('{"maze": "the cpu run\'s document"}')
     main(cfg, "cpu-halfcheetah")
     own = json.loads((cfg.out / "halfcheetah_metrics.json").read_text())
-    merged = json.loads((cfg.out / "metrics.json").read_text())
-    for k in ("halfcheetah_lpt_score", "halfcheetah_dt_score", "halfcheetah_bc_score"):
-        assert own[k] == own[k] and merged[k] == own[k], k
-    assert merged["maze2d_umaze_lpt_score"] == 1.5 and "wall_time_s" not in merged
-    assert (cfg.out / "halfcheetah_RESULTS.md").exists()
+    assert validate(own) == [] and own["profile"] == "cpu-halfcheetah"
+    assert {c["id"] for c in own["claims"]} == {"C1", "C2", "C3", "C5"}  # no no-UNet ablation
+    assert own["metrics"]["score/oracle"]["n"] == 3 and own["gates"][0]["id"] == "G_oracle"
+    maze = json.loads((cfg.out / "metrics.json").read_text())
+    assert maze == {"maze": "the cpu run's document"}  # its own document, nothing merged
+    assert claims_table(own) in (cfg.out / "halfcheetah_RESULTS.md").read_text()
 
 
-def test_merge_replaces_own_keys_keeps_others_and_replaces_section(tmp_path):
-    m = tmp_path / "metrics.json"
-    old = {"halfcheetah_lpt_score": 1.0, "halfcheetah_old": 4, "wall_time_s": 5.0}
-    m.write_text(json.dumps(old))
-    merge_metrics(
-        m, {"halfcheetah_lpt_score": 9.0, "halfcheetah_bc_score": 2.0, "x": 3}, "halfcheetah"
-    )
-    assert json.loads(m.read_text()) == {  # a rerun replaces its own keys, keeps the others
-        "halfcheetah_lpt_score": 9.0,
-        "halfcheetah_bc_score": 2.0,
-        "wall_time_s": 5.0,
-    }
+def test_a_side_run_replaces_its_own_section(tmp_path):
     md = tmp_path / "RESULTS.md"
     md.write_text("# Maze\n\n## Claims\nmaze table\n")
     for n in (1, 2):

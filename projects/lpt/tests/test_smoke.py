@@ -1,31 +1,78 @@
-"""The real entry point on the smoke profile, in a tmp dir."""
+"""The real entry point on the smoke profile, in a tmp dir; the evidence it writes; the gates."""
 
 from __future__ import annotations
 
 import json
 
-from lpt.reproduce import main
+from lpt.claims import claims, gates, judge
 
-KEYS = (
-    "maze2d_umaze_lpt_score",
-    "maze2d_umaze_lpt_ei_score",
-    "maze2d_umaze_dt_score",
-    "maze2d_umaze_bc_score",
-    "maze2d_umaze_lpt_no_unet_score",
-    "maze2d_umaze_target_spearman",
-    "wall_time_s",
-)
+from reprokit.claims import HELD, UNTESTABLE, validate
+from reprokit.report import claims_table
+
+CLAIM_IDS = {"C1", "C2", "C3", "C4", "C5"}
+METHODS = ("lpt", "lpt_no_unet", "dt", "bc")
 
 
 def test_smoke_profile_end_to_end(tmp_path, monkeypatch):
     from lpt.configs import smoke
+    from lpt.reproduce import main
 
     monkeypatch.setenv("REPROKIT_DATA", str(tmp_path / "data"))
     cfg = smoke()
     cfg.out = tmp_path / "out"
-    metrics = main(cfg, "smoke")
+    doc = main(cfg, "smoke")
     saved = json.loads((cfg.out / "metrics.json").read_text())
-    for k in KEYS:
-        assert k in saved and saved[k] == saved[k], k  # present and not NaN
-    assert metrics["rollout_speedup"] > 0
-    assert (cfg.out / "RESULTS.md").exists() and (cfg.out / "target_sweep.png").exists()
+    assert validate(saved) == [] and saved["profile"] == "smoke"
+    assert {c["id"] for c in saved["claims"]} == CLAIM_IDS
+    assert [c["id"] for c in saved["claims"] if c["central"]] == ["C1"]
+    assert {g["id"] for g in saved["gates"]} >= {"G_oracle", "G_fit_dt", "G_fit_bc", "G_reach"}
+    assert saved["metrics"]["speed/rollout_speedup"]["value"] > 0
+    assert doc["claims"] == saved["claims"]
+    assert claims_table(saved) in (cfg.out / "RESULTS.md").read_text()
+    assert (cfg.out / "target_sweep.png").exists()
+    assert str(tmp_path) not in (cfg.out / "metrics.json").read_text()  # no machine paths
+
+
+def _numbers(dt_fit: float) -> dict[str, list[float]]:
+    """Per-seed numbers (3 seeds) where LPT clearly beats every baseline and all gates pass,
+    except that DT's action loss is ``dt_fit``, against 0.5 for the mean action."""
+    fit = {f"action_fit/{m}": [0.1, 0.12, 0.11] for m in METHODS} | {"action_fit/dt": [dt_fit] * 3}
+    return fit | {
+        "action_fit/mean_action": [0.5, 0.5, 0.5],
+        "score/oracle": [100.0, 98.0, 101.0],
+        "score/random": [0.0, 1.0, -1.0],
+        "reach/best": [0.5, 0.6, 0.4],
+        "score/lpt": [60.0, 62.0, 61.0],
+        "score/lpt_ei": [70.0, 71.0, 73.0],
+        "score/lpt_no_unet": [30.0, 35.0, 31.0],
+        "score/dt": [20.0, 25.0, 21.0],
+        "score/bc": [10.0, 12.0, 11.0],
+        "spearman/lpt": [0.5, 0.6, 0.55],
+    }
+
+
+def test_claims_are_held_when_every_gate_passes():
+    ev = judge("maze2d_umaze", "cpu", [0, 1, 2], METHODS, _numbers(dt_fit=0.1))
+    assert all(g["passed"] for g in ev.gates)
+    assert {c["id"]: c["verdict"] for c in ev.claims} == dict.fromkeys(CLAIM_IDS, HELD)
+
+
+def test_a_failed_gate_makes_its_claims_untestable():
+    """DT never beats the mean action: C1 (LPT vs DT) is untestable, the others are still judged."""
+    ev = judge("maze2d_umaze", "cpu", [0, 1, 2], METHODS, _numbers(dt_fit=0.9))
+    verdicts = {c["id"]: c["verdict"] for c in ev.claims}
+    assert verdicts.pop("C1") == UNTESTABLE and set(verdicts.values()) == {HELD}
+    assert "G_fit_dt" in ev.central["reason"]
+    assert validate(ev.to_dict(1.0)) == []
+
+
+def test_declarations_follow_the_trained_methods():
+    """HalfCheetah trains no no-UNet ablation: no C4, no G_fit_lpt_no_unet, no maze G_reach."""
+    ids = {c.id for c in claims("halfcheetah", ("lpt", "dt", "bc"))}
+    assert ids == CLAIM_IDS - {"C4"}
+    assert {g.id for g in gates("halfcheetah", ("lpt", "dt", "bc"))} == {
+        "G_oracle",
+        "G_fit_lpt",
+        "G_fit_dt",
+        "G_fit_bc",
+    }

@@ -425,3 +425,26 @@ def data_policy_win_rates(arrays: dict[str, np.ndarray]) -> dict[str, float]:
     for name, k in (("specialised", 0), ("strong", 1)):
         out[name] = float(R[pol == k].mean()) if (pol == k).any() else float("nan")
     return out
+
+
+def reference_results(
+    spec: Connect4Spec, n_games: int, seed: int, strong_depth: int, eps: float
+) -> tuple[float, float]:
+    """(uniform random legal player, ε-greedy strong data policy): mean game result against the
+    evaluation opponent over ``n_games`` games (the oracle reference of the Connect Four gate)."""
+    rng, game, totals = np.random.default_rng(seed), Game(), []
+    for policy in ("random", "strong"):
+        results = []
+        for gs in game_seeds(seed, n_games):
+            opp = Opponent(spec.opp_depth, spec.p_exploit, np.random.default_rng(gs))
+            game.reset()
+            while not game.done:
+                if policy == "random":
+                    game.play(random_legal(game.board, range(COLS), rng))
+                else:
+                    game.play(strong_action(game.board, strong_depth, eps, rng))
+                if not game.done:
+                    game.play(opp.act(game.board))
+            results.append(game.reward)
+        totals.append(float(np.mean(results)))
+    return totals[0], totals[1]

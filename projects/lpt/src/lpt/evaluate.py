@@ -72,6 +72,34 @@ def return_fit(model: LPT, buffer: LatentBuffer, data: Trajectories) -> float:
 
 
 @torch.no_grad()
+def action_fit(
+    model: SequencePolicy, buffer: LatentBuffer | None, data: Trajectories, idx: np.ndarray
+) -> float:
+    """Teacher-forced action loss of the learning step on data trajectories ``idx`` (eval mode).
+
+    Masked per-dimension MSE (or mean CE) as in training; LPT reads its persistent posterior
+    chains z = U(z0_i), DT is conditioned on each trajectory's own return, BC on nothing.
+    """
+    model.eval()
+    batch = data.batch(idx, next(model.parameters()).device)
+    losses = model(batch, buffer.get(batch["idx"])) if isinstance(model, LPT) else model(batch)
+    return float(losses[model.action_loss_name])
+
+
+def mean_action_fit(data: Trajectories, idx: np.ndarray) -> float:
+    """The same loss for a trivial predictor that ignores the history: the data's mean action
+    (continuous) or the data's marginal action frequencies (discrete)."""
+    A_all = np.concatenate(data.actions).astype(np.float64)
+    batch = data.batch(idx)
+    A, M = batch["actions"].double().numpy(), batch["mask"].double().numpy()
+    if data.discrete:
+        logp = np.log(np.clip(A_all.mean(0), 1e-12, None))
+        return float((-(A * logp).sum(-1) * M).sum() / M.sum())
+    err = ((A - A_all.mean(0)) ** 2).sum(-1)
+    return float((err * M).sum() / (M.sum() * A.shape[-1]))
+
+
+@torch.no_grad()
 def policy_shift(
     model: SequencePolicy, data: Trajectories, idx: np.ndarray, cond_lo: dict, cond_hi: dict
 ) -> float:

@@ -1,15 +1,17 @@
 """The experiment behind ``python -m lpt.reproduce``.
 
-Trains LPT, LPT without the UNet prior, DT-final-return and BC on the same Maze2D data and
-backbone for every seed, evaluates LPT (ω = 1), LPT-EI (ω > 1), a sweep over requested returns
-y*, and writes metrics.json (+ figures, + RESULTS.md for the cpu profile).
+Trains LPT, LPT without the UNet prior, DT-final-return and BC on the same data and backbone for
+every seed, evaluates LPT (ω = 1), LPT-EI (ω > 1), a sweep over requested returns y*, measures
+what the gates need (the data-generating policy vs a random one on fresh evaluation episodes,
+every method's action loss vs the mean action), judges the gates and claims of ``lpt.claims``,
+and writes the ``reprokit.metrics/1`` document metrics.json (+ figures, + RESULTS.md).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -18,30 +20,34 @@ import torch
 from scipy.stats import spearmanr
 
 from lpt import connect4, halfcheetah
+from lpt.claims import judge
 from lpt.configs import Config
 from lpt.data import GYM_MUJOCO, best_generator_theta, is_connect4, load_trajectories, maze_of
-from lpt.evaluate import Spec, plan, policy_shift, return_fit, rollout
+from lpt.evaluate import (
+    Spec,
+    action_fit,
+    mean_action_fit,
+    plan,
+    policy_shift,
+    return_fit,
+    rollout,
+)
 from lpt.gym_mujoco import D4RL_REF, MujocoSpec
 from lpt.maze2d import eval_spec, reference_returns
-from lpt.reporting import (
-    MAIN_TAG,
-    SECTIONS,
-    SIDE_PREFIXES,
-    append_section,
-    marked_section,
-    merge_metrics,
-    merge_section,
-    write_report,
-)
+from lpt.reporting import SECTIONS, append_section, marked_section, merge_section, write_report
 from lpt.train import train
-from reprokit.cache import cached_npz
+from reprokit.cache import cached_npz, data_dir
+from reprokit.claims import Evidence
 from reprokit.distributed import cleanup, init_distributed
 from reprokit.offline_rl import load_d4rl, normalized_score
-from reprokit.report import results_dir, summarize, write_metrics
+from reprokit.report import console_summary, jsonable, results_dir
 from reprokit.runlog import Run, runs_root
 from reprokit.seeding import seed_everything
 
+MAIN_TAG = "maze2d_umaze"  # owns metrics.json and RESULTS.md; the others are sections
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+FIT_TRAJECTORIES = 64  # training trajectories per seed for the G_fit_* gates
+UNDEFINED = {"return_fit_corr/lpt": "Pearson r is undefined: r_γ(U(z0)) is constant"}
 
 
 def pick_device(name: str, dist_device: torch.device | None = None) -> torch.device:
@@ -91,9 +97,34 @@ def _plan(
     return plan(model, buffer, data, y, B, L.n_test, L.step_size, omega, L.sigma_y2, seed)
 
 
+def _oracle_fn(cfg: Config, spec: Spec) -> Callable[[int], tuple[float, float]] | None:
+    """``seed -> (random, data-generating policy)`` mean returns on fresh evaluation episodes (the
+    G_oracle gate): Maze2D controller, best HalfCheetah generator gait, strong Connect Four data
+    policy. ``None`` for data read from a D4RL file (no data-generating policy here)."""
+    n, env = cfg.eval.n_episodes, cfg.data.env
+    if cfg.data.path is not None:
+        return None
+    if is_connect4(env):
+        d = cfg.data
+        return lambda s: connect4.reference_results(spec, n, s, d.strong_depth, d.eps)
+    if env in GYM_MUJOCO:
+        theta = best_generator_theta(cfg.data)
+        return lambda s: halfcheetah.reference_returns(spec, theta, n, s)
+    return lambda s: reference_returns(spec, n, s)
+
+
+def check_methods(cfg: Config) -> None:
+    """The central claim compares LPT with DT: both must be trained (checked before training)."""
+    missing = [m for m in ("lpt", "dt") if m not in cfg.methods]
+    if missing:
+        raise ValueError(f"methods must include {' and '.join(missing)} (claim C1: LPT vs DT)")
+
+
 def run_experiment(cfg: Config, profile: str) -> dict:
-    """Train every method for every seed, evaluate, write metrics (+ report); return metrics."""
+    """Train every method for every seed, evaluate, judge, write metrics + report; return the
+    ``reprokit.metrics/1`` document (empty on ranks other than 0)."""
     t_start = time.time()
+    check_methods(cfg)
     info = init_distributed(device="cpu" if cfg.device == "cpu" else None)
     device = pick_device(cfg.device, info.device)
     # cpu-<env> profiles write results/cpu/<env>_* beside the Maze2D-UMaze cpu results.
@@ -101,20 +132,22 @@ def run_experiment(cfg: Config, profile: str) -> dict:
     out = results_dir("lpt", "cpu" if side_run else profile, anchor=__file__, out=cfg.out)
     data, data_path = load_trajectories(cfg.data)
     spec, refs = _spec_and_refs(cfg)
+    oracle = _oracle_fn(cfg, spec)
     tag = cfg.data.env.replace("-", "_")
     E, L = cfg.eval, cfg.langevin
     y_max = float(data.returns.max())
     y_star = E.target if E.target is not None else E.target_frac * y_max
-    scores: dict[str, list[float]] = {}
+    per_seed: dict[str, list[float]] = {}  # metric -> one value per seed, in seed order
+    once: dict[str, float] = {}  # numbers measured once (rollout timing)
     curves: dict[str, list[list[float]]] = {}
-    speed: dict[str, list[float]] = {}
     sweep: list[list[float]] = []
-    spearman, plan_err, fit = [], [], []
-    shift: dict[str, list[float]] = {"lpt": [], "dt": []}  # policy_shift, y* sweep ends
     steps: list[int] = []
 
     def score(R: np.ndarray) -> float:
         return float(np.mean(R if refs is None else normalized_score(refs, R)))
+
+    def put(name: str, value: float) -> None:
+        per_seed.setdefault(name, []).append(float(value))
 
     ckpt_dir = (cfg.out if cfg.out is not None else runs_root() / "lpt" / profile) / "checkpoints"
     for seed in cfg.seeds:
@@ -129,16 +162,22 @@ def run_experiment(cfg: Config, profile: str) -> dict:
         # policy_shift: data trajectories and the two ends of the y* sweep, shared by LPT and DT
         y_ends = (min(E.sweep_fracs) * y_max, max(E.sweep_fracs) * y_max)
         shift_idx = np.random.default_rng(seed).choice(data.n, E.n_episodes)
+        # G_fit_*: the same training trajectories for every method and the mean-action predictor
+        fit_idx = np.random.default_rng([seed, 1]).choice(
+            data.n, min(data.n, FIT_TRAJECTORIES), replace=False
+        )
+        reach: list[float] = []  # share of episodes with a non-zero return, per method
         with run_ctx as run:
             for method in cfg.methods:
                 ckpt = ckpt_dir / f"{method}-seed{seed}.pt"
                 res = train(method, cfg, data, seed, device, run, ckpt, info)
-                speed.setdefault(f"{method}_train_iters_per_s", []).append(res.iters_per_s)
+                put(f"speed/train_iters_per_s/{method}", res.iters_per_s)
                 curves.setdefault(method, []).append(res.history[res.model.action_loss_name])
                 steps = res.history["step"]
                 if info.rank != 0:
                     continue
                 model = res.model
+                put(f"action_fit/{method}", action_fit(model, res.buffer, data, fit_idx))
                 sampled = data.discrete and E.decoding == "sample"
                 play = partial(rollout, model, spec, data, env_seeds)
                 decode = {"decode_seed": seed} if sampled else {}
@@ -152,19 +191,22 @@ def run_experiment(cfg: Config, profile: str) -> dict:
                     z, y_hat = plan_for(y_star)
                     cond = {"z": z}
                 R, sps = play(**cond, **decode)
+                reach.append(float((R != 0).mean()))
                 if method == "dt":  # how much the requested return moves DT's policy
                     ends = [
                         {"y": torch.full((E.n_episodes,), y / data.scale, device=device)}
                         for y in y_ends
                     ]
-                    shift["dt"].append(policy_shift(model, data, shift_idx, *ends))
+                    put("policy_shift/dt", policy_shift(model, data, shift_idx, *ends))
                 if sampled:  # discrete actions: also the greedy (most likely legal move) policy
-                    scores.setdefault(f"{method}_greedy", []).append(score(play(**cond)[0]))
+                    put(f"score_greedy/{method}", score(play(**cond)[0]))
                 if method == "lpt":
-                    plan_err.append(float((y_hat - y_star).abs().mean()))
-                    fit.append(return_fit(model, res.buffer, data))
+                    put("plan_abs_error/lpt", float((y_hat - y_star).abs().mean()))
+                    put("return_fit_corr/lpt", return_fit(model, res.buffer, data))
                     z, _ = plan_for(y_star, omega=L.omega_ei)
-                    scores.setdefault("lpt_ei", []).append(score(play(z=z, **decode)[0]))
+                    R_ei = play(z=z, **decode)[0]
+                    reach.append(float((R_ei != 0).mean()))
+                    put("score/lpt_ei", score(R_ei))
                     pairs, means = [], []
                     for frac in E.sweep_fracs:
                         z, _ = plan_for(frac * y_max)
@@ -173,96 +215,125 @@ def run_experiment(cfg: Config, profile: str) -> dict:
                         means.append(float(Rf.mean()))
                     sweep.append(means)
                     ends = [{"z": plan_for(y)[0]} for y in y_ends]
-                    shift["lpt"].append(policy_shift(model, data, shift_idx, *ends))
+                    put("policy_shift/lpt", policy_shift(model, data, shift_idx, *ends))
                     targets, achieved = np.array(pairs).T
                     constant = np.ptp(achieved) == 0  # ρ undefined: report no association
-                    spearman.append(0.0 if constant else float(spearmanr(targets, achieved)[0]))
+                    put("spearman/lpt", 0.0 if constant else spearmanr(targets, achieved)[0])
                     if E.speed_steps and seed == cfg.seeds[0]:
-                        play(z=z, horizon=5)  # warm-up
-                        sps_naive = play(z=z, cached=False, horizon=E.speed_steps)[1]
-                        sps_cached = play(z=z, horizon=E.speed_steps)[1]
-                        speed["rollout_naive_env_steps_per_s"] = [sps_naive]
-                        speed["rollout_cached_env_steps_per_s"] = [sps_cached]
-                scores.setdefault(method, []).append(score(R))
-                speed.setdefault("eval_env_steps_per_s", []).append(sps)
-                run.log(0, {f"{method}/score": scores[method][-1]})
+                        once |= _rollout_speed(play, z, E.speed_steps)
+                put(f"score/{method}", score(R))
+                put(f"speed/eval_env_steps_per_s/{method}", sps)
+                run.log(0, {f"{method}/score": per_seed[f"score/{method}"][-1]})
             if run is not None:
-                run.finish({k: v[-1] for k, v in scores.items()})
+                run.finish({k: v[-1] for k, v in per_seed.items() if k.startswith("score")})
+        if info.rank == 0:
+            put("action_fit/mean_action", mean_action_fit(data, fit_idx))
+            put("reach/best", max(reach))
+            if oracle is not None:
+                r_random, r_oracle = oracle(100_000 * (seed + 1) + 50_000)
+                put("score/random", score(np.array([r_random])))
+                put("score/oracle", score(np.array([r_oracle])))
     cleanup()
     if info.rank != 0:
         return {}
-    metrics: dict = {f"{tag}_{k}_score": float(np.mean(v)) for k, v in scores.items()}
-    metrics |= {f"{tag}_{k}_score_stats": summarize(v) for k, v in scores.items()}
-    metrics[f"{tag}_target_spearman"] = float(np.mean(spearman)) if spearman else float("nan")
-    metrics[f"{tag}_target_spearman_stats"] = summarize(spearman)
-    metrics |= {f"{tag}_{k}_policy_shift_stats": summarize(v) for k, v in shift.items() if v}
-    metrics |= {k: float(np.mean(v)) for k, v in speed.items()}
-    if "rollout_naive_env_steps_per_s" in speed:
-        metrics["rollout_speedup"] = (
-            metrics["rollout_cached_env_steps_per_s"] / metrics["rollout_naive_env_steps_per_s"]
-        )
-    metrics |= {
-        "target_sweep": {"targets": [f * y_max for f in E.sweep_fracs], "mean_returns": sweep},
+    if oracle is None:  # a D4RL file: its best trajectories stand in for the data policy
+        best = np.sort(data.returns)[-E.n_episodes :]
+        per_seed["score/oracle"] = [score(best)] * len(cfg.seeds)
+        once["score/random"] = 0.0  # D4RL's random reference: score 0 by definition
+    ev = _judge(tag, profile, cfg, per_seed, once)
+    extras = {
+        "env": cfg.data.env,
         "y_star": y_star,
-        "lpt_return_fit_corr": float(np.mean(fit)) if fit else None,
-        "plan_abs_error": float(np.mean(plan_err)) if plan_err else None,
-        "ref_min_random": refs[0] if refs else None,
-        "ref_max_controller": refs[1] if refs else None,
-        "data": {
-            "path": str(data_path),
-            "n_trajectories": data.n,
-            "n_transitions": int(data.lengths.sum()),
-            "return_mean": float(data.returns.mean()),
-            "return_max": y_max,
-            "frac_nonzero_return": float((data.returns > 0).mean()),
-        }
-        | data_policy_stats(cfg, data_path),
-        "seeds": list(cfg.seeds),
-        "profile": profile,
+        "refs": {"random": refs[0], "oracle": refs[1]} if refs else None,
+        "target_sweep": {"targets": [f * y_max for f in E.sweep_fracs], "mean_returns": sweep},
+        "fit_trajectories": min(data.n, FIT_TRAJECTORIES),
+        "data": data_stats(cfg, data, data_path),
         "device": str(device),
+        "config": config_summary(cfg),
     }
-    metrics["wall_time_s"] = time.time() - t_start
-    _write_outputs(metrics, curves, steps, tag, out, profile, cfg, side_run)
-    return metrics
+    wall = time.time() - t_start
+    doc = ev.to_dict(wall, extras)
+    _write_outputs(ev, doc, curves, steps, tag, out, cfg, side_run)
+    print(console_summary(doc))
+    return doc
 
 
-def data_policy_stats(cfg: Config, path: Path) -> dict:
-    """Connect Four: mean game result of each data policy (specialised, strong)."""
-    if not is_connect4(cfg.data.env):
-        return {}
-    return {"policy_mean_return": connect4.data_policy_win_rates(load_d4rl(path))}
+def _rollout_speed(play: Callable, z: torch.Tensor, n_steps: int) -> dict[str, float]:
+    """Env steps per second of the cached and the naive rollout, side by side (after warm-up)."""
+    play(z=z, horizon=5)  # warm-up
+    naive = play(z=z, cached=False, horizon=n_steps)[1]
+    cached = play(z=z, horizon=n_steps)[1]
+    return {
+        "speed/rollout_naive_env_steps_per_s": naive,
+        "speed/rollout_cached_env_steps_per_s": cached,
+        "speed/rollout_speedup": cached / naive,
+    }
+
+
+def _judge(
+    tag: str, profile: str, cfg: Config, per_seed: dict[str, list[float]], once: dict
+) -> Evidence:
+    """``lpt.claims.judge``, with the reason of every non-finite value this run can produce."""
+    missing = {
+        k: UNDEFINED.get(k, "non-finite value")
+        for k, v in per_seed.items()
+        if not np.all(np.isfinite(v))
+    }
+    return judge(tag, profile, cfg.seeds, cfg.methods, per_seed, once, missing)
+
+
+def data_stats(cfg: Config, data, path: Path) -> dict:
+    """Size and returns of the data; its file relative to $REPROKIT_DATA (or its name)."""
+    try:
+        file = path.resolve().relative_to(data_dir().resolve()).as_posix()
+    except ValueError:
+        file = path.name
+    out = {
+        "file": file,
+        "n_trajectories": data.n,
+        "n_transitions": int(data.lengths.sum()),
+        "return_mean": float(data.returns.mean()),
+        "return_max": float(data.returns.max()),
+        "frac_nonzero_return": float((data.returns > 0).mean()),
+    }
+    if is_connect4(cfg.data.env):  # mean game result of each data policy
+        out["policy_mean_return"] = connect4.data_policy_win_rates(load_d4rl(path))
+    return out
+
+
+def config_summary(cfg: Config) -> dict:
+    """The resolved config without machine paths (``out`` left out, the data file by name)."""
+    d = jsonable(cfg)
+    d.pop("out", None)
+    if cfg.data.path is not None:
+        d["data"]["path"] = Path(cfg.data.path).name
+    return d
 
 
 def _write_outputs(
-    metrics: dict,
+    ev: Evidence,
+    doc: dict,
     curves: dict,
     steps: list[int],
     tag: str,
     out: Path,
-    profile: str,
     cfg: Config,
     side_run: bool,
 ) -> None:
-    """metrics.json, figures and the report. Maze2D-UMaze owns metrics.json and RESULTS.md; every
-    other environment writes ``<tag>_*`` files, merges its ``<tag>_*`` keys into metrics.json and
-    (for the committed cpu-<env> runs) its section into RESULTS.md."""
+    """metrics.json, figures and the report. Maze2D-UMaze owns ``metrics.json`` and RESULTS.md;
+    every other environment writes its own ``<tag>_metrics.json`` document and (for the committed
+    cpu-<env> runs) a marked section of RESULTS.md; a cpu run keeps those sections."""
     prefix = "" if tag == MAIN_TAG else f"{tag}_"
-    if not prefix and (out / "metrics.json").exists():  # keep the other environments' keys
-        old = json.loads((out / "metrics.json").read_text())
-        metrics.update({k: v for k, v in old.items() if k.startswith(SIDE_PREFIXES)})
-    write_metrics(out / f"{prefix}metrics.json", metrics)
-    if prefix:
-        merge_metrics(out / "metrics.json", metrics, tag)
+    ev.write(out / f"{prefix}metrics.json", doc["wall_time_s"], info=doc["info"])
     report = out / f"{prefix}RESULTS.md"
-    if profile == "cpu" and cfg.out is None:
+    if doc["profile"] == "cpu" and cfg.out is None:
         report = PROJECT_ROOT / "RESULTS.md"
     elif side_run:
         report = PROJECT_ROOT / f".{tag}_section.md"
     kept = [] if prefix else [marked_section(report, t) for t in SECTIONS]  # survive a cpu run
-    write_report(metrics, curves, steps, tag, out, profile, cfg, results_md=report, prefix=prefix)
+    write_report(doc, curves, steps, tag, out, cfg, results_md=report, prefix=prefix)
     for section in kept:
         append_section(report, section)
     if side_run:
-        merge_section(
-            PROJECT_ROOT / "RESULTS.md", report, SECTIONS[tag].format(profile=profile), tag
-        )
+        heading = SECTIONS[tag].format(profile=doc["profile"])
+        merge_section(PROJECT_ROOT / "RESULTS.md", report, heading, tag)
