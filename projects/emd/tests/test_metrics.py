@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 from emd.data import MODES, mixture_sample
-from emd.metrics import mmd_rbf, mode_stats, sliced_wasserstein
+from emd.metrics import gaussian_fit_sample, mmd_rbf, mode_stats, sliced_wasserstein
 
 
 def test_mode_stats_on_data_and_collapse():
@@ -24,3 +24,11 @@ def test_mmd_and_sliced_wasserstein_detect_shift():
     assert abs(mmd_rbf(x, x)) < 1e-9
     assert mmd_rbf(x, y) < 0.1 * mmd_rbf(x, y + 0.3)
     assert sliced_wasserstein(x, y) < 0.5 * sliced_wasserstein(x, y + 0.3)
+
+
+def test_gaussian_fit_matches_mean_and_covariance_but_not_the_modes():
+    x = np.asarray(mixture_sample(jax.random.key(3), 5000))
+    g = gaussian_fit_sample(x, 5000, seed=0)
+    np.testing.assert_allclose(g.mean(0), x.mean(0), atol=0.05)
+    np.testing.assert_allclose(np.cov(g, rowvar=False), np.cov(x, rowvar=False), atol=0.05)
+    assert mode_stats(g)["on_mode"] < 0.5 < mode_stats(x)["on_mode"]

@@ -82,3 +82,11 @@ def digits_metrics(x: np.ndarray, ref: np.ndarray, mmd_samples: int) -> dict[str
         "class_kl": float(np.sum(0.1 * np.log(0.1 / hist))),
         "mmd": mmd_rbf(x[:mmd_samples], ref[:mmd_samples], bandwidths=(2.0, 4.0, 8.0)),
     }
+
+
+def gaussian_fit_sample(data: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """``n`` samples of the single Gaussian fitted (mean, covariance) to ``data (N, D)``: a
+    deliberately wrong reference model (gate ``G_teacher``)."""
+    x = np.asarray(data, np.float64).reshape(len(data), -1)
+    rng = np.random.default_rng(seed)
+    return rng.multivariate_normal(x.mean(0), np.cov(x, rowvar=False), size=n)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from emd.configs import METHODS, PROFILES, Config, DistillConfig
+from reprokit.claims import MIN_SEEDS
 
 
 def method_config(d: DistillConfig, method: str) -> DistillConfig:
@@ -49,6 +50,11 @@ def check_config(cfg: Config) -> None:
         raise ValueError("distill.u_min must be smaller than distill.u_max")
     if cfg.teacher.lambda_min >= cfg.teacher.lambda_max:
         raise ValueError("teacher.lambda_min must be smaller than teacher.lambda_max")
+    if len(cfg.seeds) < MIN_SEEDS:
+        raise ValueError(
+            f"seeds: the claims need >= {MIN_SEEDS} distillation seeds (reprokit.claims), "
+            f"got {len(cfg.seeds)}"
+        )
     if cfg.data.dataset == "images" and cfg.teacher.arch != "unet":
         raise ValueError("data.dataset=images needs teacher.arch=unet")
 
@@ -66,19 +72,50 @@ def _time_sampler(fn: Any, repeats: int = 3) -> float:
     return float(np.median(times))
 
 
+def _references(
+    cfg: Config,
+    apply: Any,
+    psi: Any,
+    sample_data: Any,
+    x_shape: tuple[int, ...],
+    score: Any,
+    key: Any,
+) -> tuple[dict[str, dict[int, dict[str, float]]], np.ndarray]:
+    """Per-seed sample metrics of the teacher and of a Gaussian fitted to the data (the gates'
+    references); returns them and the first seed's teacher samples (for the figure)."""
+    import jax
+
+    from emd import train
+    from emd.metrics import gaussian_fit_sample
+
+    n = cfg.eval.n_samples
+    refs: dict[str, dict[int, dict[str, float]]] = {"teacher": {}, "gaussian_fit": {}}
+    k_teacher, k_fit = jax.random.split(key)
+    fit_data = np.asarray(sample_data(k_fit, n)) if len(x_shape) == 1 else None
+    sample = train.make_teacher_sampler(apply, cfg.teacher, n, x_shape)
+    x0 = None
+    for seed in cfg.seeds:
+        x = np.asarray(sample(psi, jax.random.fold_in(k_teacher, seed)))
+        x0 = x if x0 is None else x0
+        refs["teacher"][seed] = score(x)
+        # images: no metric to score a Gaussian with (and a full covariance would be huge)
+        gauss = gaussian_fit_sample(fit_data, n, seed) if fit_data is not None else None
+        refs["gaussian_fit"][seed] = score(gauss) if gauss is not None else {}
+    return refs, x0
+
+
 def main(cfg: Config, profile: str) -> dict[str, Any]:
-    """Run the whole experiment for ``profile``; returns the metrics written to metrics.json."""
+    """Run the whole experiment for ``profile``; returns the metrics document (metrics.json)."""
     import jax
 
     from emd import data as data_mod
-    from emd import train
-    from emd.diffusion import ancestral_sample
+    from emd import report, train
+    from emd.claims import evidence
     from emd.distill import c1_gradients
     from emd.metrics import digits_metrics, mixture_metrics
     from emd.model import make_apply
-    from emd.report import write_report
     from reprokit.jax_utils import data_mesh
-    from reprokit.report import results_dir
+    from reprokit.report import console_summary, results_dir
     from reprokit.runlog import Run
 
     check_config(cfg)
@@ -111,24 +148,25 @@ def main(cfg: Config, profile: str) -> dict[str, Any]:
         teacher_s = time.perf_counter() - t0
         train.save_params(run.dir / "teacher.npz", psi)
         run.log(tcfg.steps, teacher_dsm_loss=t_losses[-1])
-        x_teacher = train.sample_teacher(apply, psi, tcfg, k_tsample, ev.n_samples, x_shape)
-        teacher_metrics = score(x_teacher)
+        refs, x_teacher = _references(cfg, apply, psi, sample_data, x_shape, score, k_tsample)
 
-        # C5: sampling cost of the one-step generator vs the teacher sampler (same network).
+        # Sampling cost of the one-step generator vs the teacher sampler (same network).
         gen = train.make_generator_sampler(apply, cfg.distill.lambda_star, x_shape)
         n_t = ev.timing_samples
         t_gen = _time_sampler(lambda: gen(psi, k_tsample, n_t))
-        tsamp = jax.jit(
-            lambda k: ancestral_sample(
-                apply, psi, k, (n_t, *x_shape), tcfg.sample_steps, *lam_range
-            )
-        )
-        t_teach = _time_sampler(lambda: tsamp(k_tsample))
+        tsamp = train.make_teacher_sampler(apply, tcfg, n_t, x_shape)
+        t_teach = _time_sampler(lambda: tsamp(psi, k_tsample))
 
-        # C1 at the trained teacher: EMD-1 (ε only, cancelled) vs the Diff-Instruct gradient.
-        c1 = c1_gradients(apply, psi, cfg.distill, x_shape, lam_range, jax.random.fold_in(key, 1))
+        # C1 at the trained teacher, one draw per seed: EMD-1 (ε only, cancelled) vs DI.
+        k_c1 = jax.random.fold_in(key, 1)
+        c1 = [
+            c1_gradients(apply, psi, cfg.distill, x_shape, lam_range, jax.random.fold_in(k_c1, s))[
+                "rel_diff"
+            ]
+            for s in cfg.seeds
+        ]
 
-        results: dict[str, dict[str, Any]] = {m: {} for m in cfg.methods}
+        results: dict[str, dict[int, Any]] = {m: {} for m in cfg.methods}
         for seed in cfg.seeds:
             for method in cfg.methods:
                 dcfg = method_config(cfg.distill, method)
@@ -146,21 +184,31 @@ def main(cfg: Config, profile: str) -> dict[str, Any]:
                 samples = np.asarray(gen(state.theta, k_eval, ev.n_samples))
                 results[method][seed] = {"hist": hist, "final": hist["evals"][-1], "x": samples}
 
-        metrics, _ = write_report(
-            cfg=cfg,
-            profile=profile,
-            out=out,
-            results=results,
-            teacher_metrics=teacher_metrics,
-            x_teacher=x_teacher,
-            ref=ref,
-            timing={"generator_s": t_gen, "teacher_s": t_teach, "n": n_t},
-            c1=c1,
-            teacher_s=teacher_s,
-            t_start=t_start,
-        )
-        run.finish(metrics)
-    return metrics
+        per_seed = report.collect(list(cfg.seeds), results, refs)
+        per_seed["c1/rel_grad_diff"] = c1
+        once = {
+            "sampling_s_per_1000/generator": 1000 * t_gen / n_t,
+            "sampling_s_per_1000/teacher": 1000 * t_teach / n_t,
+        }
+        evid = evidence(profile, cfg.seeds, cfg.distill.K, per_seed, once)
+        figs = report.figures(cfg, out, results, x_teacher, ref)
+        info = {
+            "teacher_train_s": teacher_s,
+            "nfe": {"generator": 1, "teacher": tcfg.sample_steps},
+            "config": {
+                "dataset": cfg.data.dataset,
+                "methods": list(cfg.methods),
+                "K": cfg.distill.K,
+                "distill_steps": cfg.distill.steps,
+                "batch": cfg.distill.batch,
+                "weighting": cfg.distill.weighting,
+                "teacher_seed": cfg.teacher_seed,
+            },
+        }
+        doc = report.write(cfg, profile, out, evid, figs, time.perf_counter() - t_start, info)
+        print(console_summary(doc))
+        run.finish(doc)
+    return doc
 
 
 def cli(argv: Sequence[str] | None = None) -> int:

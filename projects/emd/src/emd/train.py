@@ -114,21 +114,19 @@ def train_teacher(
     return params, losses
 
 
-def sample_teacher(
-    apply: ApplyFn,
-    psi: Params,
-    tcfg: TeacherConfig,
-    key: jax.Array,
-    n: int,
-    x_shape: tuple[int, ...],
-) -> np.ndarray:
-    """``n`` samples from the teacher's ancestral sampler (``tcfg.sample_steps`` NFE)."""
-    fn = jax.jit(
-        lambda k: ancestral_sample(
-            apply, psi, k, (n, *x_shape), tcfg.sample_steps, tcfg.lambda_min, tcfg.lambda_max
+def make_teacher_sampler(
+    apply: ApplyFn, tcfg: TeacherConfig, n: int, x_shape: tuple[int, ...]
+) -> Callable[[Params, jax.Array], jax.Array]:
+    """Jitted ``(ψ, key) -> n`` samples of the teacher's ancestral sampler (``tcfg.sample_steps``
+    NFE); one compilation serves every key."""
+
+    def sample(psi: Params, key: jax.Array) -> jax.Array:
+        shape = (n, *x_shape)
+        return ancestral_sample(
+            apply, psi, key, shape, tcfg.sample_steps, tcfg.lambda_min, tcfg.lambda_max
         )
-    )
-    return np.asarray(fn(key))
+
+    return jax.jit(sample)
 
 
 def make_generator_sampler(
