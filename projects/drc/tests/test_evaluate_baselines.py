@@ -40,3 +40,31 @@ def test_grabcut_and_allfg() -> None:
     assert gc.shape == (1, 24, 24) and gc.dtype == bool
     assert iou_dice(gc, m)[0][0] > 0.8
     np.testing.assert_allclose(iou_dice(baselines.all_foreground(x), m)[0], m.mean())
+
+
+def test_displacement_is_in_pixels() -> None:
+    import torch
+    from drc.evaluate import displacement_px
+    from drc.model import identity_grid
+
+    g = identity_grid(2, 8, 16)
+    assert displacement_px(g, torch.Size((2, 3, 8, 16))).abs().max() < 1e-6
+    shifted = g + torch.tensor([2 / 16, 0.0])  # one pixel to the right on a 16 px wide canvas
+    assert torch.allclose(displacement_px(shifted, torch.Size((2, 3, 8, 16))), torch.ones(2, 8, 16))
+    assert displacement_px(None, torch.Size((2, 3, 8, 16))).sum() == 0
+
+
+def test_fit_diagnostics_separate_object_and_background_pixels() -> None:
+    from drc.evaluate import fit_diagnostics, mean_colour_l1
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (4, 3, 8, 8))
+    m = np.zeros((4, 8, 8), bool)
+    m[:, 2:5, 2:5] = True
+    x_f = np.where(m[:, None], x, x + 0.5)  # right on objects, 0.5 off on the background
+    rend = {"x_hat": x, "x_f": x_f, "x_bw": x - 0.25, "disp_px": np.full((4, 8, 8), 2.0)}
+    d = fit_diagnostics(rend, x, m)
+    assert d["recon"] == 0 and d["fg_object"] == 0
+    assert np.isclose(d["fg_background"], 0.5) and np.isclose(d["bg_object"], 0.25)
+    assert d["disp_px"] == 2.0
+    assert mean_colour_l1(np.ones((2, 3, 4, 4))) == 0 and mean_colour_l1(x) > 0.4

@@ -8,35 +8,56 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from drc.claims import CLAIMS, GATES
 from drc.configs import smoke
 from drc.reproduce import cli, main
 from PIL import Image
 
+from reprokit.claims import validate
+from reprokit.report import claims_table
 from reprokit.testing import run_python
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
-KEYS = [
-    "sprites_drc_iou",
-    "sprites_drc_dice",
-    "sprites_kmeans_iou",
-    "sprites_grabcut_iou",
-    "sprites_allfg_iou",
-    "sprites_no_reassign_iou",
-    "wall_time_s",
+MEASURED = [
+    "iou/drc",
+    "iou/no_reassign",
+    "iou/kmeans",
+    "iou/grabcut",
+    "iou/allfg",
+    "recon_l1/drc",
+    "recon_l1/mean_colour",
+    "l1_object/fg_expert/drc",
+    "l1_object/bg_expert/drc",
+    "l1_background/fg_expert/drc",
+    "l1_background/bg_expert/drc",
+    "warp_displacement_px/drc",
+    "iou_train/drc",
 ]
 
 
 def test_smoke_end_to_end(tmp_path) -> None:
+    """The real entry writes a valid reprokit.metrics/1 document with the declared evidence."""
     cfg = smoke()
     cfg.out = str(tmp_path)
-    metrics = main(cfg, "smoke")
+    doc = main(cfg, "smoke")
     saved = json.loads((tmp_path / "metrics.json").read_text())
-    for k in KEYS:
-        assert k in saved and np.isfinite(saved[k]), k
-        assert saved[k] == metrics[k]
-    assert 0 <= saved["sprites_drc_iou"] <= 1
-    assert len(saved["sprites_drc_iou_values"]) == len(cfg.seeds)
+    assert validate(saved) == []
+    assert [c["id"] for c in saved["claims"]] == [c.id for c in CLAIMS]
+    assert [g["id"] for g in saved["gates"]] == [g.id for g in GATES]
+    assert saved["seeds"] == list(cfg.seeds) and saved["claims"] == doc["claims"]
+    for k in MEASURED:
+        m = saved["metrics"][k]
+        vals = m["values"] if "values" in m else [m["value"]]
+        assert all(v is not None and np.isfinite(v) for v in vals), k
+    assert all(0 <= v <= 1 for v in saved["metrics"]["iou/drc"]["values"])
+    assert claims_table(saved) in (tmp_path / "RESULTS.md").read_text()
     assert (tmp_path / "masks.png").exists()
+
+
+def test_too_few_seeds_fail_before_training(capsys) -> None:
+    assert cli(["--profile", "smoke", "--seeds", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "at least 3 seeds" in err and len(err.strip().splitlines()) == 1
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
@@ -91,9 +112,14 @@ def test_wrong_image_size(tmp_path, capsys) -> None:
 def test_smoke_clevr_source(tmp_path) -> None:
     cfg = smoke()
     cfg.out, cfg.data.source, cfg.data.max_objects = str(tmp_path), "clevr", 4
-    cfg.seeds, cfg.ablation, cfg.baselines = (0,), False, False
-    metrics = main(cfg, "smoke")
-    assert 0 <= metrics["clevr_drc_iou"] <= 1 and "sprites_drc_iou" not in metrics
+    cfg.ablation, cfg.baselines = False, False
+    doc = main(cfg, "smoke")
+    assert doc["info"]["config"]["data"]["source"] == "clevr"
+    assert all(0 <= v <= 1 for v in doc["metrics"]["iou/drc"]["values"])
+    # Nothing to compare with: the claims that need the baselines or the ablation are untestable.
+    verdicts = {c["id"]: c for c in doc["claims"]}
+    assert all(verdicts[i]["verdict"] == "untestable" for i in ("C1", "C2", "C3", "C4"))
+    assert doc["metrics"]["iou/best_baseline"]["missing"]
     assert (tmp_path / "RESULTS.md").exists()
 
 
