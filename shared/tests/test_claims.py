@@ -202,3 +202,28 @@ def test_relative_paths_and_urls_are_not_machine_paths():
     doc = _doc()
     doc["info"] = {"a": "runs/drc/cpu", "b": "https://arxiv.org/abs/2306.00001", "c": "1/3 seeds"}
     assert validate(doc) == []
+
+
+def test_a_missing_constant_makes_the_claim_untestable_and_the_table_renders():
+    from reprokit.report import claims_table
+
+    ev = _evidence()
+    ev.add("iou/grabcut", None, missing="GrabCut not run (--baselines false)")
+    claims = [*CLAIMS, Claim("C5", "beats GrabCut", "iou/drc", "iou/grabcut")]
+    ev.judge(GATES, claims)
+    c5 = ev.claims[-1]
+    assert c5["verdict"] == UNTESTABLE and "GrabCut not run" in c5["reason"]
+    assert "`iou/grabcut` — (measured once: a constant)" in claims_table(ev.to_dict(1.0))
+
+
+def test_one_seed_runs_write_but_are_not_committable(tmp_path):
+    ev = Evidence("drc", "paper", seeds=[0])
+    ev.add("iou/drc", [0.4])
+    ev.add("l1/model", [0.1])
+    ev.add("l1/mean_colour", [0.2])
+    ev.add("iou/kmeans", 0.3)
+    ev.judge(GATES, CLAIMS[:1])
+    doc = json.loads(ev.write(tmp_path / "m.json", 1.0).read_text())
+    assert ev.gates[0]["verdict"] == INCONCLUSIVE and ev.central["verdict"] == UNTESTABLE
+    assert validate(doc, committed=False) == []
+    assert any("seeds" in p for p in validate(doc))

@@ -147,12 +147,16 @@ def _fmt_time(s: float) -> str:
     return f"{s:.0f} s ({s / 60:.1f} min)" if s >= 60 else f"{s:.1f} s"
 
 
+def _number(x: float | None) -> str:
+    return "—" if x is None else f"{x:.4g}"
+
+
 def _versus_cell(v: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
     if "metric" in v and v.get("label") != "measured once":
         return f"`{v['metric']}` {format_mean_std(metrics[v['metric']])}"
     if "metric" in v:
-        return f"`{v['metric']}` {v['constant']:.4g} (measured once: a constant)"
-    return f"{v['label']} = {v['constant']:.4g} (constant)"
+        return f"`{v['metric']}` {_number(v['constant'])} (measured once: a constant)"
+    return f"{v['label']} = {_number(v['constant'])} (constant)"
 
 
 def _interval_cell(rec: Mapping[str, Any]) -> str:
