@@ -1,0 +1,1 @@
+"""HALMA-inspired benchmark: rules reconstructed from the public pilot (see README)."""
