@@ -1,0 +1,59 @@
+"""Typed configuration and the profiles of ``python -m halma.reproduce``.
+
+- ``smoke``: seconds; every code path of ``reproduce`` (planners, 2 PPO updates per agent, the
+  evaluation and the report) on a few boards; the tests run it.
+- ``cpu``: planners, speed test, and the three agents at 300k PPO steps each over 3 seeds;
+  NOT RUN YET (work in progress): the pilot that sizes it comes first.
+- ``paper``: the note's full-scale plan: 10M PPO steps per agent (512 envs x 64 steps),
+  1,000 evaluation boards per split, 50,000 training boards; the agents train on the CPU for now
+  (GPU placement is open work).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from reprokit.config import param
+
+from .agents import AgentName
+from .ppo import PPO
+from .rules import Rules
+from .splits import Layout
+
+
+@dataclass
+class Config:
+    seeds: tuple[int, ...] = param(
+        (0, 1, 2), "seeds (a board sample per split, agent weights)", nonempty=True
+    )
+    agents: tuple[AgentName, ...] = param(
+        ("cnn_gru", "factored", "relational"), "agents trained with PPO"
+    )
+    n_boards: int = param(200, "evaluation boards per split and seed", ge=1)
+    eval_greedy: bool = param(False, "agents act by argmax instead of sampling in evaluation")
+    speed_batch: int = param(1024, "boards in the batched state of the speed test", ge=1)
+    speed_steps: int = param(50, "timed steps of the speed test", ge=1)
+    rules: Rules = field(default_factory=Rules)
+    layout: Layout = field(default_factory=Layout)
+    ppo: PPO = field(default_factory=PPO)
+    out: str | None = param(None, "report folder (default: projects/halma/results/<profile>)")
+
+
+SMOKE_PPO = PPO(
+    total_steps=2 * 8 * 4,
+    n_envs=8,
+    rollout=4,
+    epochs=1,
+    minibatches=2,
+    n_train_boards=8,
+    checkpoint_every=1,
+)
+PROFILES = {
+    "smoke": Config(n_boards=4, speed_batch=16, speed_steps=3, ppo=SMOKE_PPO),
+    "cpu": Config(),
+    "paper": Config(
+        n_boards=1000,
+        speed_batch=4096,
+        ppo=PPO(total_steps=10_000_000, n_envs=512, rollout=64, n_train_boards=50_000),
+    ),
+}

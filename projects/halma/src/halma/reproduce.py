@@ -1,0 +1,123 @@
+"""Entry point: ``python -m halma.reproduce --profile {smoke,cpu,paper} [--key value ...]``.
+
+Units (each resumable through ``reprokit.lifecycle``): per seed, the reference planners (oracle,
+unit steps only, random) on every split plus the env's speed; per agent and seed, PPO training
+and the evaluation on every split. Then the gates and claims of ``claims.py`` are judged and
+``metrics.json`` and RESULTS.md go where ``report_target`` says (the committed ones only for the
+unmodified cpu profile).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from reprokit.config import parse, to_dict
+from reprokit.lifecycle import Session, entry, footer, header, report_target
+from reprokit.report import write_results
+
+from .agents import AgentName
+from .claims import evidence
+from .configs import PROFILES, Config
+from .evaluate import evaluate, oracle_policy, random_policy, speed, unit_only_policy
+from .panel import digit_pool
+from .ppo import agent_policy, train
+from .rules import action_table, check_rules
+from .splits import SPLITS, check_layout, digit_source, generate
+
+
+def evaluate_planners(cfg: Config, seed: int) -> dict[str, float]:
+    """Every planner on every split for one seed, and the env's speed."""
+    rules, table = cfg.rules, action_table(cfg.rules)
+    policies = {
+        "oracle": oracle_policy(table),
+        "unit_only": unit_only_policy(table),
+        "random": random_policy(table, seed),
+    }
+    out: dict[str, float] = {}
+    for split in SPLITS:
+        boards = generate(split, cfg.n_boards, seed, rules, cfg.layout)
+        pool = digit_pool(digit_source(split, cfg.layout))
+        for name, policy in policies.items():
+            for m, v in evaluate(policy, boards, pool, rules, seed).items():
+                out[f"{name}_{split}_{m}"] = v
+    iid = generate("iid", cfg.n_boards, seed, rules, cfg.layout)
+    fast = speed(iid, digit_pool("train"), rules, cfg.speed_batch, cfg.speed_steps, seed)
+    return out | {f"env_steps_per_s_{k}": v for k, v in fast.items()}
+
+
+def train_and_evaluate(
+    cfg: Config, name: AgentName, seed: int, folder: Path, session: Session
+) -> dict:
+    """PPO on iid training boards, then one evaluation episode per board of every split."""
+    agent, history = train(
+        name, cfg.ppo, cfg.rules, cfg.layout, digit_pool("train"), seed, folder, session
+    )
+    torch.save(agent.state_dict(), folder / "agent.pt")
+    out: dict = {"train_success": np.array([h["success"] for h in history])}
+    for split in SPLITS:
+        boards = generate(split, cfg.n_boards, seed, cfg.rules, cfg.layout)
+        pool = digit_pool(digit_source(split, cfg.layout))
+        policy = agent_policy(agent, seed, cfg.eval_greedy)
+        for m, v in evaluate(policy, boards, pool, cfg.rules, seed).items():
+            out[f"{split}_{m}"] = v
+    return out
+
+
+def run(argv: list[str], fresh: bool) -> None:
+    profile, cfg = parse(PROFILES, argv, prog="halma.reproduce")
+    check_rules(cfg.rules)
+    check_layout(cfg.layout, cfg.rules)
+    with Session("halma", profile, cfg, fresh=fresh) as session:
+        header(
+            session,
+            expected="smoke: ~1 min; cpu: not sized yet (wip)",
+            seeds=cfg.seeds,
+            agents=cfg.agents,
+            boards_per_split=cfg.n_boards,
+        )
+        planners = [
+            session.unit(f"planners-seed{s}", lambda f, s=s: evaluate_planners(cfg, s))
+            for s in cfg.seeds
+        ]
+        agents = {
+            a: [
+                session.unit(
+                    f"{a}-seed{s}", lambda f, a=a, s=s: train_and_evaluate(cfg, a, s, f, session)
+                )
+                for s in cfg.seeds
+            ]
+            for a in cfg.agents
+        }
+        ev = evidence(profile, list(cfg.seeds), planners, agents)
+        target = report_target(
+            "halma", profile, cfg, PROFILES, anchor=__file__, session=session, out=cfg.out
+        )
+        info = {
+            "config": {k: v for k, v in to_dict(cfg).items() if k != "out"},
+            "train_success": {
+                a: [r["train_success"].tolist() for r in rs] for a, rs in agents.items()
+            },
+        }
+        metrics = ev.write(target.dir / "metrics.json", session.wall_time_s, info=info)
+        doc = ev.to_dict(session.wall_time_s, info)
+        write_results(
+            target.results_md,
+            doc,
+            title=f"HALMA (reconstructed rules): {profile}",
+            command="make reproduce PROJECT=halma",
+            notes=NOTES,
+            metrics_path=metrics,
+        )
+        footer(session, doc, [target.results_md, Path(metrics)], why=target.why)
+
+
+NOTES = (
+    "Rules reconstructed from the public pilot (see README, Deviations); no number here "
+    "is comparable with the paper, which published none for these rules."
+)
+
+if __name__ == "__main__":
+    entry("halma.reproduce", run)
