@@ -1,17 +1,23 @@
-"""Training: persistent chains, deterministic resume, the paper profile, DDP under torchrun."""
+"""Training: persistent chains, exact resume, refused checkpoints, the paper profile, DDP."""
 
 from __future__ import annotations
 
 import itertools
+import signal
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from drc.configs import paper, smoke
 from drc.data import make_sprites
 from drc.train import PersistentChains, batch_indices, fit
 
+from reprokit.config import to_dict
+from reprokit.errors import CheckpointError, DivergenceError
+from reprokit.lifecycle import Interrupted
 from reprokit.testing import run_python
+from reprokit.torch_utils import Checkpointer
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -29,18 +35,47 @@ def test_only_drawn_chains_move() -> None:
     assert ((tr.chains.prior != init.prior).any(1)).sum() == 4
 
 
+class StopAt:
+    """A stand-in for the lifecycle session: a stop request honoured after iteration `n`."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def boundary(self, where: str, save) -> None:
+        if where.endswith(f" step {self.n}"):
+            save()
+            raise Interrupted(where, signal.SIGTERM)
+
+
 def test_resume_matches_uninterrupted(tmp_path) -> None:
     cfg = smoke()
-    cfg.train.iters, cfg.train.ckpt_every = 4, 2
+    cfg.train.iters, cfg.train.ckpt_every = 5, 2
     x = make_sprites(12, 16, 2, seed=0)["x"]
-    full = fit(cfg, x, seed=3, ckpt_path=tmp_path / "a.pt")
-    cfg.train.iters = 2
-    fit(cfg, x, seed=3, ckpt_path=tmp_path / "b.pt")
-    cfg.train.iters, cfg.train.resume = 4, True
-    resumed = fit(cfg, x, seed=3, ckpt_path=tmp_path / "b.pt")
+    full = fit(cfg, x, seed=3, ckpt=Checkpointer(tmp_path / "a", 2, config=to_dict(cfg)))
+    with pytest.raises(Interrupted):
+        fit(
+            cfg,
+            x,
+            seed=3,
+            ckpt=Checkpointer(tmp_path / "b", 2, config=to_dict(cfg)),
+            session=StopAt(3),
+        )
+    ckpt = Checkpointer(tmp_path / "b", 2, config=to_dict(cfg))
+    assert ckpt.latest()["step"] == 3  # the stop wrote a checkpoint off the every-2 schedule
+    resumed = fit(cfg, x, seed=3, ckpt=ckpt)
     for a, b in zip(full.model.state_dict().values(), resumed.model.state_dict().values()):
-        torch.testing.assert_close(a, b)
-    torch.testing.assert_close(full.chains.post, resumed.chains.post)
+        assert torch.equal(a, b)
+    assert torch.equal(full.chains.post, resumed.chains.post)
+    assert full.history == resumed.history
+
+
+def test_checkpoint_of_another_config_is_refused(tmp_path) -> None:
+    cfg = smoke()
+    x = make_sprites(12, 16, 2, seed=0)["x"]
+    fit(cfg, x, seed=0, ckpt=Checkpointer(tmp_path, 2, config=to_dict(cfg)))
+    cfg.train.iters = 7
+    with pytest.raises(CheckpointError, match=r"differs in train\.iters 3 vs 7"):
+        fit(cfg, x, seed=0, ckpt=Checkpointer(tmp_path, 2, config=to_dict(cfg)))
 
 
 def test_paper_profile_two_steps_on_cpu() -> None:
@@ -78,14 +113,11 @@ def test_ddp_two_processes(tmp_path) -> None:
     )
     assert p.returncode == 0, p.stderr[-2000:]
     assert "held-out IoU" in p.stdout
-    assert (tmp_path / "train_seed0.pt").exists()
+    assert list((tmp_path / "checkpoints").glob("ckpt_*.pt"))
 
 
 def test_nan_loss_stops_with_a_message(tmp_path, monkeypatch) -> None:
     import drc.train as train_mod
-    import pytest
-
-    from reprokit.torch_utils import DivergenceError
 
     cfg = smoke()
     cfg.train.iters, cfg.train.ckpt_every = 4, 1
@@ -99,8 +131,7 @@ def test_nan_loss_stops_with_a_message(tmp_path, monkeypatch) -> None:
     nan_after_two.calls = 0
     monkeypatch.setattr(train_mod, "generator_loss", nan_after_two)
     x = make_sprites(8, 16, 2, seed=0)["x"]
-    with pytest.raises(DivergenceError, match="step 2"):
-        fit(cfg, x, seed=0, ckpt_path=tmp_path / "c.pt")
-    from reprokit.torch_utils import load_checkpoint
-
-    assert load_checkpoint(tmp_path / "c.pt")["step"] == 2  # the last good checkpoint is kept
+    ckpt = Checkpointer(tmp_path, 1, config=to_dict(cfg))
+    with pytest.raises(DivergenceError, match=r"iteration 3: .*ckpt_000000002.pt \(iteration 2\)"):
+        fit(cfg, x, seed=0, ckpt=ckpt)
+    assert ckpt.latest()["step"] == 2  # the last good checkpoint is kept

@@ -48,9 +48,11 @@ class ModelConfig:
     zb_dim: int = param(4, "background latent dimension z_b (small: the fg/bg asymmetry)", ge=1)
     zs_dim: int = param(64, "warp (pixel re-assignment) latent dimension z_s", ge=1)
     channels: tuple[int, ...] = param(
-        (32, 32, 16, 8), "decoder channels: 4x4 stem, then one UpBlock each"
+        (32, 32, 16, 8), "decoder channels: 4x4 stem, then one UpBlock each", nonempty=True
     )
-    enc_channels: tuple[int, ...] = param((16, 32, 64), "pseudo-label encoder DownBlock channels")
+    enc_channels: tuple[int, ...] = param(
+        (16, 32, 64), "pseudo-label encoder DownBlock channels", nonempty=True
+    )
     n_classes: int = param(32, "K: symbol classes of the EBM / encoder logits", ge=2)
     nef: int = param(64, "EBM hidden width (s(z_s) uses 2*nef)", ge=1)
     reassign: bool = param(
@@ -91,8 +93,9 @@ class TrainConfig:
     beta1: float = param(0.5, "Adam beta1", ge=0, lt=1)
     beta2: float = param(0.999, "Adam beta2", ge=0, lt=1)
     log_every: int = param(50, "log losses every n iterations", ge=1)
-    ckpt_every: int = param(0, "checkpoint every n iterations (0: only at the end)", ge=0)
-    resume: bool = param(False, "resume from the run folder's checkpoint if present")
+    ckpt_every: int = param(
+        0, "checkpoint every n iterations (0: only at the end and on SIGTERM/SIGINT)", ge=0
+    )
     eval_batch: int = param(50, "images per batch at test-time inference", ge=1)
 
 
@@ -105,11 +108,13 @@ class DRCConfig:
     langevin: LangevinConfig = field(default_factory=LangevinConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
-    seeds: tuple[int, ...] = param((0, 1, 2), "training seeds")
+    seeds: tuple[int, ...] = param((0, 1, 2), "training seeds", nonempty=True)
     ablation: bool = param(True, "also train the no-pixel-re-assignment ablation")
     baselines: bool = param(True, "evaluate all-foreground, colour k-means and GrabCut")
     device: str = param("auto", "auto | cpu | cuda | cuda:N")
-    out: str | None = param(None, "output folder (default: projects/drc/results/<profile>)")
+    out: str | None = param(
+        None, "report folder (default: results/<profile>; with overrides: the run folder)"
+    )
 
 
 def smoke() -> DRCConfig:

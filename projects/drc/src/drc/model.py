@@ -18,6 +18,8 @@ from drc.configs import ModelConfig
 from drc.networks import Generator, WarpNet
 from torch import nn
 
+from reprokit.errors import UserError
+
 
 def identity_grid(B: int, H: int, W: int, device: torch.device | str = "cpu") -> torch.Tensor:
     """The grid `warp` maps to the identity: pixel centres in [-1, 1], (B, H, W, 2) as (x, y)."""
@@ -79,7 +81,7 @@ class DRC(nn.Module):
         super().__init__()
         expected = 4 * 2 ** (len(cfg.channels) - 1)
         if image_size != expected:
-            raise ValueError(
+            raise UserError(
                 f"image_size {image_size} does not match model.channels {cfg.channels} "
                 f"(which decode to {expected}x{expected})"
             )

@@ -13,6 +13,8 @@ import itertools
 import torch
 from torch import nn
 
+from reprokit.errors import UserError
+
 
 class UpBlock(nn.Sequential):
     """Bilinear x2 upsampling, conv3x3 (no bias), InstanceNorm(affine), LeakyReLU(0.01)."""
@@ -51,9 +53,7 @@ class Encoder(nn.Module):
         self.down = nn.Sequential(*[DownBlock(a, b) for a, b in itertools.pairwise(chans)])
         s = image_size // 2 ** len(enc_channels)
         if s < 1:
-            raise ValueError(
-                f"image_size {image_size} too small for {len(enc_channels)} DownBlocks"
-            )
+            raise UserError(f"image_size {image_size} too small for {len(enc_channels)} DownBlocks")
         self.head = nn.Conv2d(enc_channels[-1], K, s)  # (B, C, s, s) -> (B, K, 1, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -1,14 +1,20 @@
 """Reproduce DRC's claims: `python -m drc.reproduce --profile {smoke,cpu,paper} [--key value]`.
 
-For every seed: train DRC and the no-pixel-re-assignment ablation, infer held-out masks by posterior
-Langevin from noise, score IoU / Dice and the fit diagnostics the gates read; evaluate the
-label-free baselines on the same images; judge the gates and claims of `drc.claims` by the shared
-rule and write metrics.json (reprokit.metrics/1), figures and RESULTS.md (committed: cpu profile).
+For every variant x seed (one lifecycle unit each): train DRC or the no-pixel-re-assignment
+ablation, infer held-out masks by posterior Langevin from noise, score IoU / Dice and the fit
+diagnostics the gates read; evaluate the label-free baselines on the same images (one more unit);
+judge the gates and claims of `drc.claims` by the shared rule and write metrics.json
+(reprokit.metrics/1), figures and RESULTS.md where `reprokit.lifecycle.report_target` says
+(committed files: only the unmodified cpu profile).
+
+Runs live in `<runs root>/drc/<profile>/<config hash>/` (`$REPROKIT_RUNS` or `./runs`):
+rerunning the same command reuses finished units and resumes the interrupted one from its
+checkpoints; `--fresh` starts over; SIGTERM / Ctrl-C checkpoint and stop after the current
+training iteration.
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -19,16 +25,31 @@ from drc.claims import build_evidence
 from drc.clevr import load_clevr
 from drc.configs import PROFILES, DRCConfig
 from drc.data import load_folder, load_sprites
+from drc.ebm import LatentEBM
 from drc.evaluate import fit_diagnostics, infer_test, iou_dice, mean_colour_l1, render_batches
-from drc.train import fit, resolve_device
+from drc.model import DRC
+from drc.train import fit
 
-from reprokit.claims import MIN_SEEDS, Evidence
+from reprokit.claims import Evidence
 from reprokit.config import override, parse, to_dict
-from reprokit.report import console_summary, format_mean_std, results_dir, write_results
+from reprokit.errors import UserError
+from reprokit.lifecycle import (
+    ReportTarget,
+    Session,
+    check_device,
+    entry,
+    footer,
+    header,
+    report_target,
+)
+from reprokit.report import format_mean_std, write_results
 from reprokit.runlog import Run
-from reprokit.seeding import seed_everything
+from reprokit.torch_utils import Checkpointer
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+PROG = "drc.reproduce"
+# The profile's measured wall time on 2 CPU cores (OMP_NUM_THREADS=1); shown in the header.
+EXPECTED = {"smoke": "~30 s", "cpu": "~21 min on 2 CPU cores", "paper": "days on one GPU"}
+FIGURE_IMAGES = 10  # held-out images shown in masks.png (the only renders a unit stores)
 
 
 def load_data(cfg: DRCConfig) -> dict[str, np.ndarray]:
@@ -43,11 +64,11 @@ def load_data(cfg: DRCConfig) -> dict[str, np.ndarray]:
         te = load_clevr(d.n_test, d.image_size, d.max_objects, d.data_seed + 1)
         return {"x_train": tr["x"], "m_train": tr["mask"], "x_test": te["x"], "m_test": te["mask"]}
     if d.image_dir is None or d.mask_dir is None:
-        raise ValueError("data.source=folder needs --data.image_dir and --data.mask_dir")
+        raise UserError("data.source=folder needs --data.image_dir and --data.mask_dir")
     a = load_folder(d.image_dir, d.mask_dir, d.image_size)
     n_test = min(d.n_test, len(a["x"]) - 1)
     if n_test < 1:
-        raise ValueError(
+        raise UserError(
             f"{d.image_dir}: need at least 2 images (train + held-out), got {len(a['x'])}"
         )
     return {
@@ -58,36 +79,59 @@ def load_data(cfg: DRCConfig) -> dict[str, np.ndarray]:
     }
 
 
-def output_dir(cfg: DRCConfig, profile: str) -> Path:
-    return results_dir("drc", profile, anchor=__file__, out=cfg.out)
+def variant_name(cfg: DRCConfig) -> str:
+    """`drc` (with pixel re-assignment) or `no_reassign` (the ablation)."""
+    return "drc" if cfg.model.reassign else "no_reassign"
+
+
+def variants(cfg: DRCConfig) -> list[DRCConfig]:
+    """The configs of the trained variants: DRC, and the ablation when `ablation` is on."""
+    return [
+        override(cfg, {"model.reassign": r}) for r in ([True, False] if cfg.ablation else [True])
+    ]
+
+
+def checkpointer(vcfg: DRCConfig, unit_dir: Path) -> Checkpointer:
+    """The unit's checkpoints, tagged with the variant's config (another config is refused)."""
+    every = vcfg.train.ckpt_every or vcfg.train.iters
+    return Checkpointer(unit_dir / "checkpoints", every=every, config=to_dict(vcfg))
 
 
 def run_variant(
-    cfg: DRCConfig,
+    vcfg: DRCConfig,
     data: dict[str, np.ndarray],
     seed: int,
-    out: Path,
-    profile: str,
+    unit_dir: Path,
+    session: Session,
     device: torch.device,
 ) -> dict:
-    """Train one variant with one seed; held-out (from noise) and transductive (chain) scores."""
-    seed_everything(seed)
-    tag = "drc" if cfg.model.reassign else "no_reassign"
-    with Run("drc", profile, cfg, seed=seed, root=out / "runs", name=tag) as run:
+    """One unit: train one variant with one seed; held-out (from noise) and transductive scores.
+
+    Seeds itself (fit seeds torch from `seed`, the test-time chains use their own generator), so
+    its numbers never depend on which units ran before it in this process.
+    """
+    with Run("drc", session.profile, vcfg, seed=seed, folder=unit_dir) as run:
         tr = fit(
-            cfg, data["x_train"], seed, run, device, run.dir / "checkpoint.pt", data["m_train"]
+            vcfg,
+            data["x_train"],
+            seed,
+            run,
+            device,
+            checkpointer(vcfg, unit_dir),
+            data["m_train"],
+            session,
         )
         x_test = torch.from_numpy(data["x_test"]).to(device)
         t0 = time.perf_counter()
         g = torch.Generator().manual_seed(10_000 + seed)
         _, rend = infer_test(
-            tr.model, tr.ebm, x_test, cfg.langevin, cfg.loss, cfg.train.eval_batch, g
+            tr.model, tr.ebm, x_test, vcfg.langevin, vcfg.loss, vcfg.train.eval_batch, g
         )
         infer_s = (time.perf_counter() - t0) / len(x_test)
         iou, dice = iou_dice(rend["pi_f"] > 0.5, data["m_test"])
         # Transductive protocol (the official textured/CLEVR test set is training images): the
         # persistent posterior chains of the training images.
-        rend_tr = render_batches(tr.model, tr.chains.post, cfg.train.eval_batch)
+        rend_tr = render_batches(tr.model, tr.chains.post, vcfg.train.eval_batch)
         iou_tr, _ = iou_dice(rend_tr["pi_f"] > 0.5, data["m_train"])
         res = {
             "pred_fg": float((rend["pi_f"] > 0.5).mean()),  # predicted foreground fraction
@@ -99,7 +143,8 @@ def run_variant(
             **fit_diagnostics(rend, data["x_test"], data["m_test"]),
         }
         run.finish(res)
-    return {**res, "render": rend, "history": tr.history}
+    render = {k: v[:FIGURE_IMAGES] for k, v in rend.items()}
+    return {**res, "render": render, "history": tr.history}
 
 
 # run_variant key -> metric name (suffixed with /<variant>), all on the held-out images except
@@ -121,7 +166,7 @@ PER_SEED = {
 
 
 def figure(
-    path: Path, data: dict[str, np.ndarray], rend: dict[str, np.ndarray], n: int = 10
+    path: Path, data: dict[str, np.ndarray], rend: dict[str, np.ndarray], n: int = FIGURE_IMAGES
 ) -> Path:
     """Rows: image | ground-truth mask | DRC mask | foreground pi_f x_f | background x~_b."""
     from reprokit import plots
@@ -170,60 +215,109 @@ def curve_figures(out: Path, curves: dict, figs: dict[str, Path]) -> None:
     )
 
 
-def main(cfg: DRCConfig, profile: str) -> dict:
-    """Run the whole comparison for `profile`; write metrics.json and RESULTS.md; the document."""
-    t_start = time.perf_counter()
-    if len(cfg.seeds) < MIN_SEEDS:
-        raise ValueError(f"seeds: the claims need at least {MIN_SEEDS} seeds, got {cfg.seeds}")
-    out = output_dir(cfg, profile)
-    device = resolve_device(cfg.device)
-    data = load_data(cfg)
-    variants = [True, False] if cfg.ablation else [True]
-    per_seed: dict[str, list[float | None]] = {}
-    best_render = None
-    curves: dict[str, dict[str, tuple[list[int], list[list[float]]]]] = {"Q": {}, "iou": {}}
-    for reassign in variants:
-        vcfg = override(cfg, {"model.reassign": reassign})
-        name = "drc" if reassign else "no_reassign"
+def preflight(cfg: DRCConfig) -> torch.device:
+    """Every check that needs no training, before the first step: the device and the shapes."""
+    device = torch.device(check_device(cfg.device))
+    with torch.device("meta"):  # image size vs decoder / encoder depth, without allocating
+        for vcfg in variants(cfg):
+            model = DRC(vcfg.model, vcfg.data.image_size)
+            LatentEBM(vcfg.model, model.zs_dim)
+    return device
+
+
+def check_checkpoints(session: Session, cfg: DRCConfig) -> None:
+    """Refuse an unreadable or foreign checkpoint of any unit now, not after the earlier units."""
+    for vcfg in variants(cfg):
         for seed in cfg.seeds:
-            res = run_variant(vcfg, data, seed, out, profile, device)
-            for key, metric in PER_SEED.items():
-                if reassign or key != "disp_px":  # the ablation has no warp
-                    per_seed.setdefault(f"{metric}/{name}", []).append(res[key])
-            if reassign and best_render is None:
-                best_render = res["render"]
-            steps = [h["step"] for h in res["history"]]
-            curves["Q"].setdefault(name, (steps, []))[1].append([-h["Q"] for h in res["history"]])
-            curves["iou"].setdefault(name, (steps, []))[1].append(
-                [h["iou_chains"] for h in res["history"]]
+            name = f"{variant_name(vcfg)}-seed{seed}"
+            folder = session.dir / "units" / name
+            if session.state["units"].get(name) != "finished" and folder.is_dir():
+                checkpointer(vcfg, folder).latest()
+
+
+def run(argv: list[str], fresh: bool) -> None:
+    """`python -m drc.reproduce [--profile P] [--key value ...] [--fresh]` under the lifecycle."""
+    profile, cfg = parse({k: f() for k, f in PROFILES.items()}, argv, prog=PROG)
+    device = preflight(cfg)
+    data = load_data(cfg)  # paths, formats and sizes of the images are checked here
+    with Session("drc", profile, cfg, fresh=fresh) as session:
+        names = [variant_name(v) for v in variants(cfg)]
+        extra = {"baselines": "all-foreground, k-means, GrabCut"} if cfg.baselines else {}
+        data_line = f"{cfg.data.source} {cfg.data.image_size}px"
+        facts = {"seeds": cfg.seeds, "methods": names, **extra, "data": data_line}
+        header(session, expected=EXPECTED[profile], **facts)
+        check_checkpoints(session, cfg)
+        results = {
+            (variant_name(v), seed): session.unit(
+                f"{variant_name(v)}-seed{seed}",
+                lambda ud, v=v, seed=seed: run_variant(v, data, seed, ud, session, device),
             )
-    ev = build_evidence(profile, cfg.seeds, per_seed, baseline_scores(data, cfg.baselines))
+            for v in variants(cfg)
+            for seed in cfg.seeds
+        }
+        once = session.unit("baselines", lambda _: baseline_scores(data, cfg.baselines))
+        target = report_target(
+            "drc", profile, cfg, PROFILES, anchor=__file__, session=session, out=cfg.out
+        )
+        doc, written = report(cfg, profile, argv, data, results, once, target, session)
+        footer(session, doc, written, why=target.why)
+
+
+def collect(
+    cfg: DRCConfig, results: dict[tuple[str, int], dict]
+) -> tuple[dict[str, list[float | None]], dict]:
+    """Per-seed metric lists (`<metric>/<variant>`) and the learning curves of every unit."""
+    per_seed: dict[str, list[float | None]] = {}
+    curves: dict[str, dict[str, tuple[list[int], list[list[float]]]]] = {"Q": {}, "iou": {}}
+    for (name, _), res in results.items():  # variants outer, seeds inner: the seeds' order
+        for key, metric in PER_SEED.items():
+            if name == "drc" or key != "disp_px":  # the ablation has no warp
+                per_seed.setdefault(f"{metric}/{name}", []).append(res[key])
+        steps = [h["step"] for h in res["history"]]
+        curves["Q"].setdefault(name, (steps, []))[1].append([-h["Q"] for h in res["history"]])
+        curves["iou"].setdefault(name, (steps, []))[1].append(
+            [h["iou_chains"] for h in res["history"]]
+        )
+    return per_seed, curves
+
+
+def report(
+    cfg: DRCConfig,
+    profile: str,
+    argv: list[str],
+    data: dict[str, np.ndarray],
+    results: dict[tuple[str, int], dict],
+    once: dict[str, float],
+    target: ReportTarget,
+    session: Session,
+) -> tuple[dict, list[Path]]:
+    """Judge the evidence; write metrics.json, figures and RESULTS.md into `target`."""
+    per_seed, curves = collect(cfg, results)
+    ev = build_evidence(profile, cfg.seeds, per_seed, once)
+    out = target.dir
+    render = results[("drc", cfg.seeds[0])]["render"]
     figs = {
         f"Held-out masks and reconstructions (seed {cfg.seeds[0]})": figure(
-            out / "masks.png", data, best_render
+            out / "masks.png", data, render
         )
     }
     curve_figures(out, curves, figs)
-    wall = time.perf_counter() - t_start
-    info = run_info(cfg)
+    wall, info = session.wall_time_s, run_info(cfg)
     metrics_path = ev.write(out / "metrics.json", wall, info=info)
     doc = ev.to_dict(wall, info=info)
-    # The cpu profile's report is the committed RESULTS.md; other profiles / --out write beside
-    # their metrics.
-    committed = profile == "cpu" and cfg.out is None
+    command = (
+        "make reproduce PROJECT=drc" if target.committed else " ".join([f"python -m {PROG}", *argv])
+    )
     write_results(
-        PROJECT_DIR / "RESULTS.md" if committed else out / "RESULTS.md",
+        target.results_md,
         doc,
         title=f"DRC: {profile}-profile results ({cfg.data.source}, {cfg.data.image_size}px)",
         figures=figs,
-        command="make reproduce PROJECT=drc"
-        if committed
-        else f"python -m drc.reproduce --profile {profile}",
+        command=command,
         notes=notes(cfg, ev),
         metrics_path=metrics_path,
     )
-    print(console_summary(doc))
-    return doc
+    return doc, [target.results_md, metrics_path, *figs.values()]
 
 
 def run_info(cfg: DRCConfig) -> dict:
@@ -265,18 +359,5 @@ def notes(cfg: DRCConfig, ev: Evidence) -> str:
     return "\n".join(lines)
 
 
-def cli(argv: list[str] | None = None) -> int:
-    """Parse `--profile` and overrides (one-line errors, exit 2), then run main."""
-    from reprokit.datasets import DatasetError
-
-    profile, cfg = parse({k: f() for k, f in PROFILES.items()}, argv, prog="drc.reproduce")
-    try:
-        main(cfg, profile)
-    except (DatasetError, ValueError, FileNotFoundError) as e:
-        print(f"drc.reproduce: error: {e}", file=sys.stderr)
-        return 2
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(cli())
+    entry(PROG, run)

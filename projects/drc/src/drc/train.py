@@ -13,8 +13,11 @@ every rank draws its batches from its own shard of the images and owns their cha
 
 from __future__ import annotations
 
+import contextlib
+import math
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,14 +39,10 @@ from reprokit.distributed import (
     is_main,
     wrap_model,
 )
+from reprokit.errors import DivergenceError
+from reprokit.lifecycle import Session
 from reprokit.runlog import Run
-from reprokit.torch_utils import (
-    capture_rng_state,
-    check_finite,
-    load_checkpoint,
-    restore_rng_state,
-    save_checkpoint,
-)
+from reprokit.torch_utils import Checkpointer, capture_rng_state
 
 
 class PersistentChains(nn.Module):
@@ -115,13 +114,17 @@ def fit(
     seed: int,
     run: Run | None = None,
     device: torch.device | None = None,
-    ckpt_path: Path | None = None,
+    ckpt: Checkpointer | None = None,
     m_train: np.ndarray | None = None,
+    session: Session | None = None,
 ) -> Trained:
     """Train DRC on x_train (N, 3, H, W) in [-1, 1]; the DDP path is taken under torchrun.
 
-    With ground-truth masks m_train (N, H, W), every log step also records the transductive IoU
-    of this rank's persistent posterior chains (pi_f > 0.5), for monitoring only.
+    With a Checkpointer, training resumes from its newest checkpoint (weights, chains, both
+    optimizers, history, RNG state), saves every `ckpt.every` iterations and at the end. With a
+    session (single process), a stop request is honoured after any iteration: checkpoint, then
+    `Interrupted`. With ground-truth masks m_train (N, H, W), every log step also records the
+    transductive IoU of this rank's persistent posterior chains (pi_f > 0.5), for monitoring only.
     """
     info = init_distributed()
     device = device or resolve_device(cfg.device, info.device)
@@ -134,85 +137,137 @@ def fit(
     owned = torch.zeros(N, dtype=torch.bool)
     owned[own] = True
     X = torch.from_numpy(x_train).to(device)
-    gen, ebm_d = wrap_model(model, info), wrap_model(ebm, info)
-    lc, t = cfg.langevin, cfg.train
-
-    start, history = 0, []
-    if t.resume and ckpt_path is not None and ckpt_path.exists():
-        ck = load_checkpoint(ckpt_path)
-        model.load_state_dict(ck["model"])
-        ebm.load_state_dict(ck["ebm"])
-        chains.load_state_dict(ck["chains"])
-        opt_G.load_state_dict(ck["opt_G"])
-        opt_E.load_state_dict(ck["opt_E"])
-        restore_rng_state(ck["rng"])
-        start, history = int(ck["step"]), list(ck.get("history", []))
+    nets = Nets(model, ebm, wrap_model(model, info), wrap_model(ebm, info), opt_G, opt_E)
+    t = cfg.train
+    parts = nn.ModuleDict({"model": model, "ebm": ebm, "chains": chains})
+    start, history = resume(ckpt, parts, opt_G, opt_E)
 
     def checkpoint(step: int) -> None:
         chains.sync(owned)
-        if ckpt_path is not None and is_main():
-            state = {
-                "model": model.state_dict(),
-                "ebm": ebm.state_dict(),
-                "chains": chains.state_dict(),
-                "opt_G": opt_G.state_dict(),
-                "opt_E": opt_E.state_dict(),
-                "step": step,
-                "history": history,
-                "config": cfg_dict(cfg),
-                "rng": capture_rng_state(),
-            }
-            save_checkpoint(ckpt_path, state)
+        if ckpt is not None:
+            state = {"model": parts.state_dict(), "opt_G": opt_G.state_dict()}
+            state |= {"opt_E": opt_E.state_dict(), "history": history}
+            ckpt.save(step, {**state, "rng": capture_rng_state()})
 
-    steps = range(start, t.iters)
-    it = run.progress(steps, desc=f"train seed {seed}") if (run and is_main()) else steps
     t0 = time.perf_counter()
-    for step in it:
-        idx, flip = batch_indices(own, t.batch_size, seed, step)
-        x = X[idx]  # (B, 3, H, W)
-        if cfg.data.flip:
-            x = torch.where(flip.to(device)[:, None, None, None], x.flip(-1), x)
-        idx_d = idx.to(device)
-        # E-step: persistent posterior chains; prior chains for the EBM's negative samples.
-        z_pos = sample_posterior(
-            model, ebm, x, chains.post[idx_d], lc.K1, lc.delta_1, lc.sigma, cfg.loss.tv, lc.noise
-        )
-        z_neg = sample_prior(ebm, chains.prior[idx_d], lc.K0, lc.delta_0, lc.noise)
-        chains.post[idx_d], chains.prior[idx_d] = z_pos, z_neg
-        # M-step for the generators.
-        r, f_logits, b_logits = gen(z_pos, encode=cfg.loss.ce > 0)
-        with torch.no_grad():
-            zf_sym, zb_sym = ebm.symbol_logits(z_pos)
-        loss_G, terms = generator_loss(
-            r, x, f_logits, b_logits, zf_sym, zb_sym, (model.fg_net, model.bg_net), cfg.loss
-        )
-        check_finite(loss_G.item(), step, "generator loss")  # before any parameter moves
-        opt_G.zero_grad(set_to_none=True)
-        loss_G.backward()
-        opt_G.step()
-        # EBM step: one forward over [z+, z-] (a single DDP forward per backward).
-        E = ebm_d(torch.cat([z_pos, z_neg]))
-        loss_E = ebm_loss(E[: len(z_pos)], E[len(z_pos) :])
-        check_finite(loss_E.item(), step, "EBM loss")
-        opt_E.zero_grad(set_to_none=True)
-        loss_E.backward()
-        opt_E.step()
-        if (step + 1) % t.log_every == 0 or step + 1 == t.iters:
-            rec = {"loss_G": loss_G.item(), "loss_E": loss_E.item(), **terms}
-            if m_train is not None:
-                rec["iou_chains"] = chain_iou(
-                    model, chains.post[own.to(device)], m_train[own.numpy()]
-                )
-            rec = all_reduce_mean(rec)
-            history.append({"step": step + 1, **rec})
-            if run is not None and is_main():
-                run.log(step + 1, rec)
-        if t.ckpt_every and (step + 1) % t.ckpt_every == 0:
-            checkpoint(step + 1)
+    with contextlib.closing(iterations(range(start, t.iters), run, seed)) as steps:
+        for step in steps:
+            idx, flip = batch_indices(own, t.batch_size, seed, step)
+            x = X[idx]  # (B, 3, H, W)
+            if cfg.data.flip:
+                x = torch.where(flip.to(device)[:, None, None, None], x.flip(-1), x)
+            loss_G, loss_E, terms = em_iteration(cfg, nets, chains, x, idx.to(device), step, ckpt)
+            if (step + 1) % t.log_every == 0 or step + 1 == t.iters:
+                rec = {"loss_G": loss_G, "loss_E": loss_E, **terms}
+                if m_train is not None:
+                    rec["iou_chains"] = chain_iou(
+                        model, chains.post[own.to(device)], m_train[own.numpy()]
+                    )
+                rec = all_reduce_mean(rec)
+                history.append({"step": step + 1, **rec})
+                if run is not None and is_main():
+                    run.log(step + 1, rec)
+            if ckpt is not None and ckpt.due(step + 1) and step + 1 < t.iters:
+                checkpoint(step + 1)
+            if session is not None:
+                where = f"at {'drc' if cfg.model.reassign else 'no_reassign'} seed {seed} step"
+                session.boundary(f"{where} {step + 1}", lambda done=step + 1: checkpoint(done))
     elapsed = time.perf_counter() - t0
-    checkpoint(t.iters)
+    if start < t.iters:
+        checkpoint(t.iters)
     ips = (t.iters - start) / max(elapsed, 1e-9)
     return Trained(model, ebm, chains, ips, history)
+
+
+@dataclass
+class Nets:
+    """The trained networks, their (possibly DDP-wrapped) forward views and their optimizers."""
+
+    model: DRC
+    ebm: LatentEBM
+    gen: nn.Module  # model, or its DDP wrapper (the M-step's forward)
+    ebm_d: nn.Module  # ebm, or its DDP wrapper
+    opt_G: torch.optim.Optimizer
+    opt_E: torch.optim.Optimizer
+
+
+def em_iteration(
+    cfg: DRCConfig,
+    nets: Nets,
+    chains: PersistentChains,
+    x: torch.Tensor,
+    idx: torch.Tensor,
+    step: int,
+    ckpt: Checkpointer | None,
+) -> tuple[float, float, dict[str, float]]:
+    """One DRC iteration on images x (B, 3, H, W), chain indices idx: (loss_G, loss_E, terms)."""
+    lc, model, ebm = cfg.langevin, nets.model, nets.ebm
+    # E-step: persistent posterior chains; prior chains for the EBM's negative samples.
+    z_pos = sample_posterior(
+        model, ebm, x, chains.post[idx], lc.K1, lc.delta_1, lc.sigma, cfg.loss.tv, lc.noise
+    )
+    z_neg = sample_prior(ebm, chains.prior[idx], lc.K0, lc.delta_0, lc.noise)
+    chains.post[idx], chains.prior[idx] = z_pos, z_neg
+    # M-step for the generators.
+    r, f_logits, b_logits = nets.gen(z_pos, encode=cfg.loss.ce > 0)
+    with torch.no_grad():
+        zf_sym, zb_sym = ebm.symbol_logits(z_pos)
+    loss_G, terms = generator_loss(
+        r, x, f_logits, b_logits, zf_sym, zb_sym, (model.fg_net, model.bg_net), cfg.loss
+    )
+    check_loss(loss_G.item(), step, "generator loss", ckpt)  # before any parameter moves
+    nets.opt_G.zero_grad(set_to_none=True)
+    loss_G.backward()
+    nets.opt_G.step()
+    # EBM step: one forward over [z+, z-] (a single DDP forward per backward).
+    E = nets.ebm_d(torch.cat([z_pos, z_neg]))
+    loss_E = ebm_loss(E[: len(z_pos)], E[len(z_pos) :])
+    check_loss(loss_E.item(), step, "EBM loss", ckpt)
+    nets.opt_E.zero_grad(set_to_none=True)
+    loss_E.backward()
+    nets.opt_E.step()
+    return loss_G.item(), loss_E.item(), terms
+
+
+def iterations(steps: range, run: Run | None, seed: int) -> Iterator[int]:
+    """The training iterations, with the shared progress bar on rank 0 (closed on any exit)."""
+    if run is not None and is_main():
+        yield from run.progress(steps, desc=f"train seed {seed}")
+    else:
+        yield from steps
+
+
+def check_loss(value: float, step: int, name: str, ckpt: Checkpointer | None) -> None:
+    """DivergenceError (one line) when a loss is NaN/inf, saying which checkpoint was kept."""
+    if math.isfinite(value):
+        return
+    latest = ckpt.latest() if ckpt is not None else None
+    kept = (
+        f"the last good checkpoint {ckpt.path(latest['step'])} (iteration {latest['step']}) is kept"
+        if ckpt is not None and latest is not None
+        else "no checkpoint had been written yet (see --train.ckpt_every)"
+    )
+    raise DivergenceError(
+        f"{name} is {value} at iteration {step + 1}: training diverged (a smaller --train.lr "
+        f"may help); {kept}"
+    )
+
+
+def resume(
+    ckpt: Checkpointer | None,
+    parts: nn.Module,
+    opt_G: torch.optim.Optimizer,
+    opt_E: torch.optim.Optimizer,
+) -> tuple[int, list[dict[str, float]]]:
+    """Load the newest checkpoint (weights, chains, optimizers, RNG): (its step, its history)."""
+    if ckpt is None:
+        return 0, []
+    start = ckpt.resume(parts)  # refuses another config or an unreadable file with one line
+    if ckpt.state is None:
+        return 0, []
+    opt_G.load_state_dict(ckpt.state["opt_G"])
+    opt_E.load_state_dict(ckpt.state["opt_E"])
+    return start, list(ckpt.state["history"])
 
 
 @torch.no_grad()
@@ -226,32 +281,39 @@ def chain_iou(model: DRC, z: torch.Tensor, m: np.ndarray, batch: int = 256) -> f
     return float(iou_dice(pred.cpu().numpy(), m)[0].mean())
 
 
-def cfg_dict(cfg: DRCConfig) -> dict:
-    from reprokit.config import to_dict
-
-    return to_dict(cfg)
-
-
 def main(argv: list[str] | None = None) -> int:
-    """`python -m drc.train` / `torchrun -m drc.train`: train seeds[0], report held-out IoU."""
+    """`python -m drc.train` / `torchrun -m drc.train`: train seeds[0], report held-out IoU.
+
+    The run folder is `--out`, else `<runs root>/drc/<profile>/train-<config hash>`; rerunning the
+    same command continues from its checkpoints, `--fresh` starts over.
+    """
+    import shutil
+
     from drc.configs import PROFILES
     from drc.evaluate import infer_test, iou_dice
-    from drc.reproduce import load_data, output_dir
+    from drc.reproduce import load_data
 
-    from reprokit.config import parse
+    from reprokit.config import parse, to_dict
+    from reprokit.lifecycle import config_hash
+    from reprokit.runlog import runs_root
 
-    profile, cfg = parse({k: f() for k, f in PROFILES.items()}, argv, prog="drc.train")
+    args = list(sys.argv[1:] if argv is None else argv)
+    fresh = "--fresh" in args
+    args = [a for a in args if a != "--fresh"]
+    profile, cfg = parse({k: f() for k, f in PROFILES.items()}, args, prog="drc.train")
     init_distributed()
     try:
         data = load_data(cfg)
-        out = output_dir(cfg, profile)
         seed = cfg.seeds[0]
-        run = (
-            Run("drc", profile, cfg, seed=seed, root=out / "runs", name="train")
-            if is_main()
-            else None
-        )
-        trained = fit(cfg, data["x_train"], seed, run, ckpt_path=out / f"train_seed{seed}.pt")
+        name = f"train-{config_hash(cfg)[:12]}"
+        folder = Path(cfg.out) if cfg.out else runs_root() / "drc" / profile / name
+        if fresh and is_main():
+            shutil.rmtree(folder / "checkpoints", ignore_errors=True)
+        barrier()
+        run = Run("drc", profile, cfg, seed=seed, folder=folder) if is_main() else None
+        every = cfg.train.ckpt_every or cfg.train.iters
+        ckpt = Checkpointer(folder / "checkpoints", every, config=to_dict(cfg), enabled=is_main())
+        trained = fit(cfg, data["x_train"], seed, run, ckpt=ckpt)
         if is_main():
             device = next(trained.model.parameters()).device
             x_test = torch.from_numpy(data["x_test"]).to(device)
