@@ -1,7 +1,7 @@
 """Configurations of DRC: the `smoke`, `cpu` and `paper` profiles.
 
 smoke: `python -m drc.reproduce --profile smoke` (seconds; every code path, tiny sizes).
-cpu:   `python -m drc.reproduce --profile cpu` (about 10 min on 2 cores, OMP_NUM_THREADS=1):
+cpu:   `python -m drc.reproduce --profile cpu` (about 21 min on 2 cores, OMP_NUM_THREADS=1):
        TexSprites at 32x32, 3 seeds, DRC vs the no-re-assignment ablation and the baselines.
 paper: `python -m drc.reproduce --profile paper --data.image_dir D --data.mask_dir M` (GPU): the
        official `config_gallery/*.yml` hyper-parameters (128x128, batch 48, K0=60, K1=40,
@@ -130,7 +130,7 @@ def smoke() -> DRCConfig:
 
 
 def cpu() -> DRCConfig:
-    """The CPU profile (2 cores, about 10 min; the defaults above).
+    """The CPU profile (2 cores, about 21 min; the defaults above).
 
     `python -m drc.reproduce --profile cpu`: TexSprites 32x32 (256 training / 100 held-out images),
     seeds 0-2 x {DRC, no re-assignment}, 600 iterations of batch 16 with K1 = 5 posterior and
