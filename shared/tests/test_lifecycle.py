@@ -260,3 +260,18 @@ def test_atomic_writes_get_the_normal_file_mode(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "x.json").stat().st_mode) == 0o644
+
+
+def test_error_inside_a_progress_loop_gets_its_own_line(tmp_path, capsys):
+    from reprokit.runlog import Run
+
+    def run(argv, fresh):
+        with Run("p", "cpu", root=tmp_path) as r:
+            for i in r.progress(range(5), desc="train", mininterval=0):
+                if i == 2:
+                    raise UserError("data.path: bad file")
+
+    with pytest.raises(SystemExit):
+        entry("p.reproduce", run, [])
+    err = capsys.readouterr().err
+    assert "\np.reproduce: error: data.path: bad file\n" in err

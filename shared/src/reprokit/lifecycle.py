@@ -489,6 +489,18 @@ def _one_line(e: BaseException) -> str:
     return " ".join(str(e).split()) or type(e).__name__
 
 
+def _run_closing_bars(run: Callable[[list[str], bool], Any], args: list[str], fresh: bool) -> None:
+    """``run``; if it raises, close any open progress bar first (the error gets its own line)."""
+    try:
+        run(args, fresh)
+    except BaseException:
+        from tqdm import tqdm
+
+        for bar in list(getattr(tqdm, "_instances", ())):
+            bar.close()
+        raise
+
+
 def entry(
     prog: str, run: Callable[[list[str], bool], Any], argv: Sequence[str] | None = None
 ) -> None:
@@ -502,10 +514,11 @@ def entry(
     fresh = "--fresh" in args
     args = [a for a in args if a != "--fresh"]
     quiet_known_warnings()
-    resume = f"rerun the same command to resume ({prog} {' '.join(args)}), or add --fresh"
+    shown = " ".join([f"python -m {prog}", *args])
+    resume = f"rerun the same command to resume ({shown}), or add --fresh to start over"
     with _stop_handlers():
         try:
-            run(args, fresh)
+            _run_closing_bars(run, args, fresh)
         except (UserError, CheckpointError) as e:
             print(f"{prog}: error: {_one_line(e)}", file=sys.stderr)
             raise SystemExit(EXIT_USER) from None

@@ -146,7 +146,7 @@ def check_finite(value: Any, step: int, name: str = "loss") -> None:
         shown = value if isinstance(value, int | float) else "non-finite values"
         raise DivergenceError(
             f"{name} is {shown} at step {step}: training diverged; stopping "
-            "(the last good checkpoint is kept)"
+            "(checkpoints written before this step are kept)"
         )
 
 
