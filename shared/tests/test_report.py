@@ -37,6 +37,7 @@ def test_format_mean_std():
     assert format_mean_std([1.0, 2.0, 3.0], digits=2) == "2.00 ± 1.00 (n=3)"
     assert format_mean_std({"mean": 1234.5, "std": 56.0, "n": 2}) == "1234 ± 56 (n=2)"
     assert format_mean_std({"value": 0.30512}) == "0.3051"
+    assert format_mean_std({"mean": 8e-16, "std": 1e-16, "n": 3}) == "8.00e-16 ± 1.0e-16 (n=3)"
     assert format_mean_std({"values": [None], "mean": None, "std": None, "n": 0}) == "— (n=0)"
 
 
@@ -125,3 +126,28 @@ def test_results_dir(tmp_path, monkeypatch):
     monkeypatch.chdir(lone)
     d2 = results_dir("emd", "cpu", anchor=Path("/") / "no_pyproject_here.py")
     assert d2.resolve() == (lone / "results" / "cpu").resolve() and d2.is_dir()
+
+
+def test_retable_rewrites_only_the_generated_table(tmp_path):
+    from reprokit.report import retable
+
+    ev = Evidence("p", "cpu", seeds=[0, 1, 2])
+    ev.add("a", [1e-15, 2e-15, 3e-15])
+    ev.add("b", [0.3, 0.31, 0.29])
+    ev.judge(
+        [Gate("G", "g", "b", Constant(0.0, "zero"))],
+        [
+            Claim(
+                "C", "c", "a", Constant(1e-5, "tol"), direction="lower", central=True, gates=("G",)
+            )
+        ],
+    )
+    metrics = ev.write(tmp_path / "metrics.json", 1.0)
+    doc = ev.to_dict(1.0)
+    md = write_results(tmp_path / "RESULTS.md", doc, "T", notes="keep me")
+    stale = md.read_text().replace("2.00e-15", "0.000000")
+    md.write_text(stale)
+    assert retable(md, metrics) is True
+    text = md.read_text()
+    assert claims_table(doc) in text and "keep me" in text and "0.000000" not in text
+    assert retable(md, metrics) is False

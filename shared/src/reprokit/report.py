@@ -33,6 +33,7 @@ __all__ = [
     "format_mean_std",
     "jsonable",
     "results_dir",
+    "retable",
     "summarize",
     "write_metrics",
     "write_results",
@@ -54,7 +55,8 @@ def format_mean_std(d: Mapping[str, Any] | Sequence[float], digits: int | None =
     """``"61.2 ± 3.1 (n=3)"`` from a :func:`summarize` dict (or a list of values).
 
     ``digits`` fixes the number of decimals; by default the std gets two significant digits
-    and the mean the same number of decimals.
+    and the mean the same number of decimals. Numbers too small for six decimals (a mean and
+    std below 1e-4, say 8e-16) are written in scientific notation instead of as ``0.000000``.
     """
     if not isinstance(d, Mapping):
         d = summarize(d)
@@ -63,6 +65,8 @@ def format_mean_std(d: Mapping[str, Any] | Sequence[float], digits: int | None =
     if d.get("mean") is None:
         return f"— (n={int(d.get('n', 0))})"
     mean, std, n = float(d["mean"]), float(d.get("std") or 0.0), int(d.get("n", 1))
+    if digits is None and 0 < max(abs(mean), std) < 1e-4:
+        return f"{mean:.2e} ± {std:.1e} (n={n})"
     if digits is None:
         if math.isfinite(std) and std > 0:
             digits = int(min(6, max(0, 1 - math.floor(math.log10(std)))))
@@ -293,3 +297,30 @@ def write_results(
         lines += ["", "## Notes", "", notes.strip()]
     _atomic_write_text(path, "\n".join(lines).rstrip() + "\n")
     return path
+
+
+def retable(results_md: str | Path, metrics_json: str | Path) -> bool:
+    """Rewrite the generated claims table of ``results_md`` from ``metrics_json`` (no rerun).
+
+    The table is a pure function of the metrics document, so a change in how it is formatted
+    is applied to committed reports this way. Returns whether the file changed.
+    """
+    path = Path(results_md)
+    text = path.read_text(encoding="utf-8")
+    start, end = text.find(CLAIMS_BEGIN), text.find(CLAIMS_END)
+    if start < 0 or end < 0:
+        raise ValueError(f"{path}: no generated claims table (markers not found)")
+    doc = json.loads(Path(metrics_json).read_text(encoding="utf-8"))
+    new = text[:start] + claims_table(doc) + text[end + len(CLAIMS_END) :]
+    if new != text:
+        _atomic_write_text(path, new)
+    return new != text
+
+
+if __name__ == "__main__":  # python -m reprokit.report retable RESULTS.md results/cpu/metrics.json
+    import sys
+
+    if len(sys.argv) != 4 or sys.argv[1] != "retable":
+        print("usage: python -m reprokit.report retable RESULTS.md METRICS.json", file=sys.stderr)
+        raise SystemExit(2)
+    print("rewritten" if retable(sys.argv[2], sys.argv[3]) else "unchanged")
