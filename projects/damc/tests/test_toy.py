@@ -48,7 +48,7 @@ def test_amortized_initialisation_beats_noise_initialisation():
         ema_every=5,
     )
     model = ToyModel(0, tc.sigma)
-    Q, _ = train_toy_amortizer(model, tc, seed=0)
+    Q, _, _ = train_toy_amortizer(model, tc, seed=0)
     gen = torch.Generator().manual_seed(1)
     _, x = model.sample_joint(1000, gen)
     z_ref = model.prior.sample(1000, gen)

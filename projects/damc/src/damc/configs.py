@@ -107,9 +107,10 @@ class TrainConfig:
 
     iterations: int = param(400, "learning iterations per (method, seed)", ge=1)
     batch_size: int = param(128, "images per iteration (per process under DDP; official 128)", ge=2)
-    ckpt_every: int = param(200, "iterations between checkpoints (0: only at the end)", ge=0)
+    ckpt_every: int = param(
+        200, "iterations between checkpoints in the unit folder (0: only at the end)", ge=0
+    )
     log_every: int = param(50, "iterations between log lines", ge=1)
-    resume: bool = param(True, "resume from the run folder's checkpoint when present")
 
 
 @dataclass
@@ -167,16 +168,22 @@ class ToyConfig:
     longrun_steps: int = param(2000, "long-run Langevin reference steps from N(0, I)", ge=1)
     per_x_obs: int = param(32, "fixed observations x with an exact grid posterior", ge=1)
     per_x_samples: int = param(64, "samples per fixed x for the per-x arm-weight error", ge=1)
+    ckpt_every: int = param(50, "amortizer iterations between checkpoints in the unit folder", ge=1)
 
 
 @dataclass
 class Config:
-    seeds: tuple[int, ...] = param((0, 1, 2), "seeds (one run per method and seed)")
+    seeds: tuple[int, ...] = param((0, 1, 2), "seeds (one unit per method and seed)", nonempty=True)
     methods: tuple[str, ...] = param(
-        ("damc", "lebm"), "samplers to train", choices=("damc", "lebm")
+        ("damc", "lebm"),
+        "samplers to train (a subset leaves the claims that need the other untestable)",
+        choices=("damc", "lebm"),
+        nonempty=True,
     )
     device: Literal["auto", "cpu", "cuda"] = param("auto", "auto: cuda when available")
-    out: Path | None = param(None, "output folder (default: results/<profile>)")
+    out: Path | None = param(
+        None, "report folder (default: results/<profile>, or the run folder under overrides)"
+    )
     model: ModelConfig = field(default_factory=ModelConfig)
     langevin: LangevinConfig = field(default_factory=LangevinConfig)
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)

@@ -48,6 +48,7 @@ class Learner:
     Q_ema: DiffusionAmortizer | None = None
     opt_Q: torch.optim.Optimizer | None = None
     iteration: int = 0
+    train_time_s: float = 0.0  # wall time of the learning loop, summed over resumes
 
     def modules(self) -> dict[str, nn.Module]:
         out: dict[str, nn.Module] = {"G": self.ebm.G, "E": self.ebm.E}

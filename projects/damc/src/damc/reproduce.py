@@ -1,17 +1,19 @@
-"""Entry point: ``python -m damc.reproduce --profile {smoke,cpu,paper} [--key value ...]``.
+"""Entry point: ``python -m damc.reproduce --profile {smoke,cpu,paper} [--key value] [--fresh]``.
 
 Runs (1) the pinwheel toy (DAMC vs short-run / long-run Langevin: per-x arm-weight error against
 the exact grid posterior, pooled-posterior MMD²) and (2) DAMC vs LEBM on digits (recon MSE,
 proxy-FID, anomaly AUPRC) over ``cfg.seeds``; judges the gates and claims of ``damc.claims`` by
 the rule of ``reprokit.claims`` and writes ``metrics.json`` (``reprokit.metrics/1``), figures and
-RESULTS.md to the output folder (``results/<profile>`` or ``--out``); the unmodified cpu profile
-writes the project's RESULTS.md.
+RESULTS.md where ``reprokit.lifecycle.report_target`` says (the unmodified cpu profile: the
+committed results; a run with overrides: its run folder).
+
+The run goes through ``reprokit.lifecycle``: every (toy | baselines | method) × seed is a unit
+of the session ``<runs root>/damc/<profile>/<config hash>/``; a rerun of the same command reuses
+finished units and resumes an interrupted one from its checkpoints; ``--fresh`` starts over.
 """
 
 from __future__ import annotations
 
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -19,34 +21,78 @@ import torch
 
 from damc.claims import build_evidence
 from damc.configs import PROFILES, Config
+from damc.loop import Hooks
 from damc.notes import results_notes
-from reprokit.claims import MIN_SEEDS, Evidence, EvidenceError
-from reprokit.report import console_summary, results_dir, write_metrics, write_results
+from reprokit.config import parse, to_dict
+from reprokit.lifecycle import Session, entry, footer, header, report_target
+from reprokit.report import write_results
+from reprokit.runlog import Run
+from reprokit.seeding import seed_everything
+from reprokit.torch_utils import Checkpointer
+
+PROG = "damc.reproduce"
+EXPECTED = {"smoke": "~15 s", "cpu": "~9 min on 2 CPU cores", "paper": "days on 8 GPUs"}
 
 
-def _device(cfg: Config) -> torch.device:
-    if cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available()):
-        return torch.device("cuda")
-    return torch.device("cpu")
+def _hooks(run: Run, session: Session, prefix: str = "") -> Hooks:
+    """The unit's log, progress bar and the session's step boundary."""
+
+    def log(step: int, **kw: float) -> None:
+        run.log(step, {f"{prefix}{k}": v for k, v in kw.items()})
+
+    return Hooks(log=log, progress=run.progress, boundary=session.boundary)
 
 
-def run_digits(cfg: Config, seed: int, method: str, device: torch.device, run) -> dict:
-    """Train one (method, seed) latent EBM and compute the digits / image metrics."""
+def toy_unit(cfg: Config, seed: int, folder: Path, session: Session) -> dict:
+    """One seed of the toy (resumable amortizer training, then every sampler's metrics)."""
+    from damc.toy import run_toy
+
+    seed_everything(seed)
+    ckpt = Checkpointer(folder / "checkpoints", every=cfg.toy.ckpt_every, config=to_dict(cfg))
+    with Run("damc", session.profile, to_dict(cfg), seed=seed, folder=folder) as run:
+        tm, samples, losses, curve = run_toy(cfg.toy, seed, _hooks(run, session), ckpt)
+        tm["arm_err_excess/longrun"] = tm["arm_err/longrun"] - tm["arm_err/exact"]
+        run.finish(tm)
+    return {"metrics": tm, "samples": samples, "losses": losses, "curve": curve}
+
+
+def digits_baselines(cfg: Config, seed: int) -> dict[str, float]:
+    """Per-seed references of the digits gates: the training-mean image's test MSE and the
+    proxy-FID feature net's accuracy on the normal test digits."""
     from damc import evaluate as ev
+    from damc.train import load_data
+
+    seed_everything(seed)
+    data = load_data(cfg, seed)
+    out = {"recon_mse/train_mean": ev.mean_image_mse(data.x_train, data.x_test)}
+    if cfg.data.dataset == "digits":
+        out["proxy_net_acc"] = ev.proxy_net_accuracy(data.x_test, data.y_test)
+    return out
+
+
+def digits_unit(
+    cfg: Config, seed: int, method: str, device: torch.device, folder: Path, session: Session
+) -> dict:
+    """Train one (method, seed) latent EBM (resumable) and compute the digits / image metrics."""
     from damc.train import load_data, train_latent_ebm
 
+    seed_everything(seed)
     data = load_data(cfg, seed)
-    t0 = time.perf_counter()
-    learner = train_latent_ebm(
-        cfg,
-        method,
-        seed,
-        data.x_train,
-        device,
-        ckpt_dir=run.path(f"ckpt-{method}"),
-        log=lambda step, **kw: run.log(step, {f"{method}/{k}": v for k, v in kw.items()}),
-    )
-    out: dict = {"train_time_s": time.perf_counter() - t0, "heldout": data.heldout}
+    with Run("damc", session.profile, to_dict(cfg), seed=seed, folder=folder) as run:
+        hooks = _hooks(run, session, f"{method}/")
+        learner = train_latent_ebm(
+            cfg, method, seed, data.x_train, device, folder / "checkpoints", hooks
+        )
+        out = _digits_eval(cfg, seed, method, learner, data, device)
+        run.finish({k: v for k, v in out.items() if isinstance(v, float)})
+    return out
+
+
+def _digits_eval(cfg: Config, seed: int, method: str, learner, data, device) -> dict:
+    """recon MSE, proxy-FID (or Inception FID), AUPRC and the figure material of one model."""
+    from damc import evaluate as ev
+
+    out: dict = {"train_time_s": learner.train_time_s, "heldout": data.heldout}
     torch.manual_seed(seed + 12345)
     out["recon_mse"] = ev.recon_mse(learner, data.x_test.to(device), cfg)
     sources = ("diffusion", "ebm") if method == "damc" else ("ebm",)
@@ -68,20 +114,8 @@ def run_digits(cfg: Config, seed: int, method: str, device: torch.device, run) -
         out["auprc_chance"] = float(data.is_anomaly.mean())
     with torch.no_grad():
         x = data.x_test[:8].to(device)
-        out["recon_pairs"] = (x.cpu().numpy(), ev.generate(learner, ev.infer_z(learner, x, cfg)))
-    return out
-
-
-def digits_baselines(cfg: Config, seed: int) -> dict[str, float]:
-    """Per-seed references of the digits gates: the training-mean image's test MSE and the
-    proxy-FID feature net's accuracy on the normal test digits."""
-    from damc import evaluate as ev
-    from damc.train import load_data
-
-    data = load_data(cfg, seed)
-    out = {"recon_mse/train_mean": ev.mean_image_mse(data.x_train, data.x_test)}
-    if cfg.data.dataset == "digits":
-        out["proxy_net_acc"] = ev.proxy_net_accuracy(data.x_test, data.y_test)
+        rec = ev.generate(learner, ev.infer_z(learner, x, cfg))
+        out["recon_pairs"] = (x.cpu().numpy(), rec.cpu().numpy())
     return out
 
 
@@ -91,80 +125,94 @@ def _digits_metrics(dm: dict, method: str) -> dict[str, float]:
     return {f"{k}/{method}": dm[k] for k in keys if k in dm}
 
 
-def main(cfg: Config, profile: str) -> dict:
-    """Run every enabled experiment, judge the gates and claims (``damc.claims``), write
-    metrics.json, figures and RESULTS.md; returns the ``reprokit.metrics/1`` document."""
-    from damc.toy import run_toy
-    from reprokit.config import to_dict
-    from reprokit.runlog import Run
-    from reprokit.seeding import seed_everything
-
-    t_start = time.perf_counter()
-    device = _device(cfg)
-    out_dir = results_dir("damc", profile, anchor=__file__, out=cfg.out)
-    runs_root = out_dir / "runs" if cfg.out is not None else None
+def run_units(cfg: Config, session: Session, device: torch.device) -> dict:
+    """Every unit in order (per seed: toy, digits baselines, each method); their results."""
     per_seed: dict[str, list[float]] = {}
-    heldout: list[int | None] = []
-    toy_samples, toy_curves, toy_tracks, digit_art = None, {}, {}, {}
+    out: dict = {"per_seed": per_seed, "heldout": [], "toy": {}, "digits_art": {}}
 
     def add(prefix: str, values: dict[str, float]) -> None:
         for k, v in values.items():
             per_seed.setdefault(f"{prefix}/{k}", []).append(float(v))
 
     for seed in cfg.seeds:
-        with Run("damc", profile, config=to_dict(cfg), seed=seed, root=runs_root) as run:
-            if cfg.toy.enabled:
-                seed_everything(seed)
-                tm, samples, losses, curve = run_toy(cfg.toy, seed, lambda s, **kw: run.log(s, kw))
-                tm["arm_err_excess/longrun"] = tm["arm_err/longrun"] - tm["arm_err/exact"]
-                add("toy", tm)
-                toy_tracks[seed], toy_curves[seed] = curve, losses
-                toy_samples = toy_samples or samples
-            if cfg.methods:
-                add("digits", digits_baselines(cfg, seed))
-            for method in cfg.methods:
-                seed_everything(seed)
-                dm = run_digits(cfg, seed, method, device, run)
-                add("digits", _digits_metrics(dm, method))
-                if "auprc_chance" in dm and method == cfg.methods[0]:
+        if cfg.toy.enabled:
+            toy = session.unit(f"toy-seed{seed}", lambda d, s=seed: toy_unit(cfg, s, d, session))
+            add("toy", toy["metrics"])
+            out["toy"][seed] = toy
+        add(
+            "digits",
+            session.unit(f"baselines-seed{seed}", lambda _, s=seed: digits_baselines(cfg, s)),
+        )
+        for method in cfg.methods:
+            dm = session.unit(
+                f"{method}-seed{seed}",
+                lambda d, s=seed, m=method: digits_unit(cfg, s, m, device, d, session),
+            )
+            add("digits", _digits_metrics(dm, method))
+            if method == cfg.methods[0]:
+                out["heldout"].append(dm["heldout"])
+                if "auprc_chance" in dm:
                     add("digits", {"auprc/chance": dm["auprc_chance"]})
-                if method == cfg.methods[0]:
-                    heldout.append(dm["heldout"])
-                if seed == cfg.seeds[0]:
-                    digit_art[method] = dm
-            run.finish({k: v[-1] for k, v in per_seed.items()})
+            if seed == cfg.seeds[0]:
+                out["digits_art"][method] = dm
+    return out
 
-    ev = build_evidence(profile, cfg.seeds, per_seed)
-    figures = _figures(out_dir, toy_samples, toy_curves, toy_tracks, per_seed, digit_art)
-    wall = time.perf_counter() - t_start
-    info = _info(cfg, device, heldout)
+
+def _command(argv: list[str], committed: bool) -> str:
+    """The command of RESULTS.md: the make target for the committed results, else the CLI."""
+    if committed:
+        return "make reproduce PROJECT=damc"
+    return " ".join(["python -m damc.reproduce", *argv])
+
+
+def write_report(
+    cfg: Config, profile: str, argv: list[str], session: Session, res: dict, device
+) -> None:
+    """Judge the evidence; metrics.json, figures and RESULTS.md where report_target says."""
+    target = report_target("damc", profile, cfg, PROFILES, __file__, session, out=cfg.out)
+    ev = build_evidence(profile, cfg.seeds, res["per_seed"])
+    toy = res["toy"]
+    first = next(iter(toy.values()), None)
+    figures = _figures(
+        target.dir,
+        first["samples"] if first else None,
+        {s: t["losses"] for s, t in toy.items()},
+        {s: t["curve"] for s, t in toy.items()},
+        res["per_seed"],
+        res["digits_art"],
+    )
+    wall, info = session.wall_time_s, _info(cfg, device, res["heldout"])
+    metrics_path = ev.write(target.dir / "metrics.json", wall, info)
     doc = ev.to_dict(wall, info)
-    metrics_path = _write_evidence(ev, out_dir / "metrics.json", wall, info)
-    committed = profile == "cpu" and cfg.out is None
-    results_md = out_dir.parent.parent / "RESULTS.md" if committed else out_dir / "RESULTS.md"
     write_results(
-        results_md,
+        target.results_md,
         doc,
         title="damc: CPU-profile results" if profile == "cpu" else f"damc: {profile} profile",
         figures=figures,
-        command="make reproduce PROJECT=damc" + ("" if profile == "cpu" else f" PROFILE={profile}"),
+        command=_command(argv, target.committed),
         notes=results_notes(doc, cfg),
         metrics_path=metrics_path,
     )
-    print(console_summary(doc))
-    return doc
+    footer(session, doc, [target.results_md, metrics_path, *figures.values()], why=target.why)
 
 
-def _write_evidence(ev: Evidence, path: Path, wall: float, info: dict) -> Path:
-    """``ev.write`` (validated); a run with fewer than 3 seeds (the paper profile) cannot be
-    valid evidence, so its document is written unvalidated with a warning."""
-    try:
-        return ev.write(path, wall, info)
-    except EvidenceError as e:
-        if len(ev.seeds) >= MIN_SEEDS:
-            raise
-        print(f"damc.reproduce: warning: {path.name} is not valid evidence: {e}", file=sys.stderr)
-        return write_metrics(path, ev.to_dict(wall, info))
+def run(argv: list[str], fresh: bool) -> None:
+    """``reproduce`` under the lifecycle: preflight, one unit per (experiment, seed), report."""
+    from damc.train import preflight
+
+    profile, cfg = parse(PROFILES, argv, prog=PROG)
+    device, _ = preflight(cfg)
+    with Session("damc", profile, cfg, fresh=fresh) as session:
+        header(
+            session,
+            expected=EXPECTED.get(profile),
+            seeds=cfg.seeds,
+            methods=cfg.methods,
+            toy="on" if cfg.toy.enabled else "off",
+            device=device.type,
+        )
+        res = run_units(cfg, session, device)
+        write_report(cfg, profile, argv, session, res, device)
 
 
 def _info(cfg: Config, device: torch.device, heldout: list[int | None]) -> dict:
@@ -189,6 +237,7 @@ def _info(cfg: Config, device: torch.device, heldout: list[int | None]) -> dict:
 def _figures(
     out_dir: Path, toy_samples, toy_curves, toy_tracks, per_seed, digit_art
 ) -> dict[str, Path]:
+    """The toy scatter, loss and MMD² curves and the digits sample rows (first seed)."""
     from reprokit import plots
 
     figs: dict[str, Path] = {}
@@ -221,7 +270,7 @@ def _figures(
     for method, dm in digit_art.items():
         x, rec = dm["recon_pairs"]
         rows[f"{method}: test x"] = x
-        rows[f"{method}: recon"] = rec.cpu().numpy()
+        rows[f"{method}: recon"] = rec
         for key in ("samples_diffusion", "samples_ebm"):
             if key in dm:
                 rows[f"{method}: {key[8:]}"] = dm[key][:12]
@@ -232,20 +281,5 @@ def _figures(
     return figs
 
 
-def cli(argv: list[str] | None = None) -> int:
-    from reprokit.config import parse
-    from reprokit.datasets import DatasetError
-    from reprokit.torch_utils import CheckpointError, DivergenceError
-
-    profile, cfg = parse(PROFILES, argv, prog="damc.reproduce")
-    try:
-        doc = main(cfg, profile)
-    except (DatasetError, CheckpointError, DivergenceError, FileNotFoundError) as e:
-        print(f"damc.reproduce: error: {' '.join(str(e).split())}", file=sys.stderr)
-        return 1
-    print(f"wall_time_s: {doc['wall_time_s']:.1f}")
-    return 0
-
-
 if __name__ == "__main__":
-    raise SystemExit(cli())
+    entry(PROG, run)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -23,6 +24,8 @@ from torch import nn
 from damc.configs import ToyConfig
 from damc.diffusion import DiffusionAmortizer, MLPEncoder, ema_copy, ema_update
 from damc.langevin import langevin
+from damc.loop import Hooks
+from reprokit.torch_utils import Checkpointer
 
 
 class PinwheelPrior:
@@ -148,13 +151,50 @@ def build_toy_amortizer(tc: ToyConfig) -> DiffusionAmortizer:
     )
 
 
+def _toy_state(Q, Q_ema, opt, gen: torch.Generator, losses: list, curve: list) -> dict:
+    from reprokit.torch_utils import capture_rng_state
+
+    return {
+        "models": {"Q": Q.state_dict(), "Q_ema": Q_ema.state_dict()},
+        "optimizer": opt.state_dict(),
+        "generator": gen.get_state(),
+        "losses": list(losses),
+        "curve": [list(c) for c in curve],
+        "rng": capture_rng_state(),
+    }
+
+
+def _toy_restore(state: dict, Q, Q_ema, opt, gen: torch.Generator, path) -> int:
+    """Load a toy checkpoint; one that does not fit is a one-line CheckpointError."""
+    from reprokit.torch_utils import CheckpointError, restore_rng_state
+
+    try:
+        Q.load_state_dict(state["models"]["Q"])
+        Q_ema.load_state_dict(state["models"]["Q_ema"])
+        opt.load_state_dict(state["optimizer"])
+        gen.set_state(state["generator"])
+    except (RuntimeError, KeyError, ValueError) as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise CheckpointError(
+            f"checkpoint {path} does not fit this toy model ({first[:160]}); rerun with --fresh"
+        ) from None
+    restore_rng_state(state["rng"])
+    return int(state["step"])
+
+
 def train_toy_amortizer(
-    model: ToyModel, tc: ToyConfig, seed: int, log=None, track=None
-) -> tuple[DiffusionAmortizer, list[float]]:
+    model: ToyModel,
+    tc: ToyConfig,
+    seed: int,
+    hooks: Hooks | None = None,
+    track: Callable[[DiffusionAmortizer], float] | None = None,
+    ckpt: Checkpointer | None = None,
+) -> tuple[DiffusionAmortizer, list[float], list[tuple[int, float]]]:
     """DAMC for the posterior only: z₀ = q_φ̄(z|x), z⁺ = K Langevin steps, q_φ ← fit z⁺ (×q_updates).
 
     Fresh (z, x) every iteration (the official script reuses one fixed z batch). During the first
     ``warmup`` iterations the chains start from q_0 = N(0, I) (0: the official untrained-q_φ start).
+    ``track(Q)`` (every ``track_every`` iterations) gives the curve; ``ckpt`` resumes the loop.
     """
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
@@ -163,8 +203,17 @@ def train_toy_amortizer(
     opt = torch.optim.AdamW(
         Q.parameters(), lr=tc.q_lr, betas=(0.5, 0.999), weight_decay=tc.q_weight_decay
     )
-    losses: list[float] = []
-    for it in range(tc.iterations):
+    hooks, start, losses, curve = hooks or Hooks(), 0, [], []
+    if ckpt is not None and (state := ckpt.latest()) is not None:
+        start = _toy_restore(state, Q, Q_ema, opt, gen, ckpt.path(int(state["step"])))
+        losses, curve = list(state["losses"]), [tuple(c) for c in state["curve"]]
+    Q.eval()
+
+    def save(done: int) -> None:
+        if ckpt is not None:
+            ckpt.save(done, _toy_state(Q, Q_ema, opt, gen, losses, curve))
+
+    for it in hooks.steps(start, tc.iterations, f"toy seed {seed}"):
         _, x = model.sample_joint(tc.batch_size, gen)
         # q_0 = N(0, I) (paper Fig. 1 / Sec. 3): noise starts until q_φ has been fitted
         z0 = torch.randn(len(x), 2) if it < tc.warmup else Q_ema.sample(x)
@@ -183,11 +232,14 @@ def train_toy_amortizer(
         if it + 1 == tc.warmup:
             Q_ema.load_state_dict(Q.state_dict())
         losses.append(float(loss.detach()))
-        if log is not None:
-            log(it, q_loss=losses[-1])
+        if hooks.log is not None:
+            hooks.log(it, q_loss=losses[-1])
         if track is not None and ((it + 1) % tc.track_every == 0 or it + 1 == tc.iterations):
-            track(it + 1, Q)
-    return Q, losses
+            curve.append((it + 1, track(Q)))
+        if ckpt is not None and (ckpt.due(it + 1) or it + 1 == tc.iterations):
+            save(it + 1)
+        hooks.at_boundary(f"at toy seed {seed} iteration {it + 1}", lambda d=it + 1: save(d))
+    return Q, losses, curve
 
 
 @torch.no_grad()
@@ -293,25 +345,24 @@ def per_x_arm_errors(
     return errors
 
 
-def run_toy(tc: ToyConfig, seed: int, log=None):
+def run_toy(tc: ToyConfig, seed: int, hooks: Hooks | None = None, ckpt: Checkpointer | None = None):
     """Train the amortizer on one seed's toy model and evaluate all samplers.
 
     Also tracks the DAMC pooled-posterior MMD² (q_φ init + K steps, 500 fixed x's) during
-    training, so that a drift of the amortizer is visible.
+    training, so that a drift of the amortizer is visible. ``ckpt`` makes training resumable.
     """
     torch.manual_seed(seed)
     model = ToyModel(seed, tc.sigma)
     gen = torch.Generator().manual_seed(2_000_000 + seed)
     _, x_track = model.sample_joint(500, gen)
     z_track = model.prior.sample(500, gen)
-    curve: list[tuple[int, float]] = []
 
-    def track(it: int, Q: DiffusionAmortizer) -> None:
+    def track(Q: DiffusionAmortizer) -> float:
         z = model.chain(Q.sample(x_track), x_track, tc.shortrun_steps, tc.step_size)
-        curve.append((it, mmd2(z, z_track)))
+        return mmd2(z, z_track)
 
     t0 = time.perf_counter()
-    Q, losses = train_toy_amortizer(model, tc, seed, log, track)
+    Q, losses, curve = train_toy_amortizer(model, tc, seed, hooks, track, ckpt)
     train_s = time.perf_counter() - t0
     metrics, samples = evaluate_samplers(model, Q, tc, seed)
     metrics["time_s/train"] = train_s
