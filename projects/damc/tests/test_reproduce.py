@@ -353,3 +353,17 @@ def test_overridden_cpu_run_leaves_the_committed_results_alone(tmp_path, capsys)
     target = session_dir(tmp_path, *args) / "report"
     assert "overrides given" in out and f"wrote {target / 'RESULTS.md'}" in out
     assert json.loads((target / "metrics.json").read_text())["seeds"] == [0]
+
+
+def test_train_entry_resumes_and_fresh_starts_over(tmp_path, capsys) -> None:
+    """damc.train: the same command again loads the finished checkpoint (same test MSE, no
+    iteration); --fresh trains again from iteration 0."""
+    args = [*NO_TOY, "--methods", "lebm", "--out", str(tmp_path / "ck")]
+    code, first, err = call(tmp_path, capsys, T, *args)
+    assert code == 0 and "[lebm] it 0 " in first, err
+    code, again, err = call(tmp_path, capsys, T, *args)
+    assert code == 0 and "[lebm] it" not in again, err
+    mse = [line for line in first.splitlines() if "test recon MSE" in line]
+    assert mse and mse == [line for line in again.splitlines() if "test recon MSE" in line]
+    code, fresh, err = call(tmp_path, capsys, T, *args, "--fresh")
+    assert code == 0 and "[lebm] it 0 " in fresh, err

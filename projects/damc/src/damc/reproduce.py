@@ -88,7 +88,7 @@ def digits_unit(
     return out
 
 
-def _digits_eval(cfg: Config, seed: int, method: str, learner, data, device) -> dict:
+def _digits_eval(cfg: Config, seed: int, method: str, learner, data, device: torch.device) -> dict:
     """recon MSE, proxy-FID (or Inception FID), AUPRC and the figure material of one model."""
     from damc import evaluate as ev
 
@@ -166,7 +166,7 @@ def _command(argv: list[str], committed: bool) -> str:
 
 
 def write_report(
-    cfg: Config, profile: str, argv: list[str], session: Session, res: dict, device
+    cfg: Config, profile: str, argv: list[str], session: Session, res: dict, device: torch.device
 ) -> None:
     """Judge the evidence; metrics.json, figures and RESULTS.md where report_target says."""
     target = report_target("damc", profile, cfg, PROFILES, __file__, session, out=cfg.out)

@@ -272,11 +272,12 @@ def run(argv: list[str], fresh: bool) -> None:
     device, data = preflight(cfg)
     info = init_distributed(device="cpu" if device.type == "cpu" else None)
     out = Path(cfg.out or runs_root() / "damc" / profile / f"train-{config_hash(cfg)[:12]}")
+    seed = cfg.seeds[0]
     try:
-        if fresh and is_main():
-            shutil.rmtree(out, ignore_errors=True)
+        if fresh and is_main():  # only this run's checkpoint folders, never the rest of --out
+            for method in cfg.methods:
+                shutil.rmtree(out / f"{method}-seed{seed}", ignore_errors=True)
         barrier()
-        seed = cfg.seeds[0]
         for method in cfg.methods:
 
             def log(step: int, method: str = method, **kw: float) -> None:
