@@ -221,14 +221,14 @@ def claims_table(doc: Mapping[str, Any]) -> str:
 
 def console_summary(doc: Mapping[str, Any]) -> str:
     """A few plain lines for the end of a run: each gate and claim with its verdict."""
+    w = max((len(r["id"]) for r in [*doc["gates"], *doc["claims"]]), default=4)
     out = []
     for g in doc["gates"]:
-        out.append(
-            f"  gate  {g['id']:<4} {'passed' if g['passed'] else 'NOT passed':<11} {g['text']}"
-        )
+        state = "passed" if g["passed"] else "NOT passed"
+        out.append(f"  gate  {g['id']:<{w}}  {state:<12} {g['text']}")
     for c in doc["claims"]:
         star = "*" if c["central"] else " "
-        out.append(f"  claim {c['id']:<4}{star}{c['verdict']:<12} {c['text']}")
+        out.append(f"  claim {c['id']:<{w}}{star} {c['verdict']:<12} {c['text']}")
     return "\n".join(out)
 
 
