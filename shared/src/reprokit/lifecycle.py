@@ -60,6 +60,7 @@ from reprokit.report import format_mean_std, jsonable
 
 __all__ = [
     "Interrupted",
+    "boundary",
     "ReportTarget",
     "Session",
     "check_device",
@@ -116,6 +117,16 @@ def _on_signal(signum: int, frame: Any) -> None:
 def stop_requested() -> bool:
     """True once SIGTERM/SIGINT arrived under :func:`entry` (loops check it at boundaries)."""
     return _stop["signum"] is not None
+
+
+def boundary(where: str, save: Callable[[], Any] | None = None) -> None:
+    """A step boundary outside a :class:`Session` (e.g. a torchrun training entry): when a stop
+    was requested, ``save()`` and raise :class:`Interrupted` carrying the signal received."""
+    if not stop_requested():
+        return
+    if save is not None:
+        save()
+    raise Interrupted(where, int(_stop["signum"] or signal.SIGTERM))
 
 
 @contextlib.contextmanager
@@ -338,11 +349,7 @@ class Session:
 
     def boundary(self, where: str, save: Callable[[], Any] | None = None) -> None:
         """A step boundary: when a stop was requested, ``save()`` and raise :class:`Interrupted`."""
-        if not stop_requested():
-            return
-        if save is not None:
-            save()
-        raise Interrupted(where, int(_stop["signum"] or signal.SIGTERM))
+        boundary(where, save)
 
 
 # -- where the report goes ----------------------------------------------------------------------
