@@ -60,9 +60,9 @@ from reprokit.report import format_mean_std, jsonable
 
 __all__ = [
     "Interrupted",
-    "boundary",
     "ReportTarget",
     "Session",
+    "boundary",
     "check_device",
     "check_file",
     "config_diff",
