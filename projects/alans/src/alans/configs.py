@@ -69,7 +69,9 @@ class AlansCfg:
 @dataclass
 class TierACfg:
     enabled: bool = param(True, "run Tier A (ground-truth attributes -> reasoning)")
-    splits: tuple[str, ...] = param(("systematicity", "productivity", "localism"), "splits to run")
+    splits: tuple[str, ...] = param(
+        ("systematicity", "productivity", "localism"), "splits to run", nonempty=True
+    )
     steps: int = param(200, "optimisation steps of ALANS / ALANS-Ind", ge=0)
     lr: float = param(1e-2, "Adam learning rate of the 8-16 reasoning parameters", gt=0)
     mlp_steps: int = param(800, "optimisation steps of the contrastive MLP", ge=0)
@@ -84,7 +86,7 @@ class TierBCfg:
     split: Literal["systematicity", "productivity", "localism"] = param("systematicity", "split")
     n_train: int = param(4000, "training problems (rendered)", ge=8)
     n_test: int = param(1000, "test and IID problems evaluated", ge=8)
-    seeds: tuple[int, ...] = param((0,), "seeds of Tier B")
+    seeds: tuple[int, ...] = param((0,), "seeds of Tier B", nonempty=True)
     warmup_problems: int = param(250, "problems whose 16 panels label the perception warm-up", ge=0)
     warmup_steps: int = param(300, "attribute-supervised LeNet warm-up steps (a deviation)", ge=0)
     warmup_batch: int = param(128, "panels per warm-up step", ge=1)
@@ -102,17 +104,21 @@ class TierBCfg:
 
 @dataclass
 class Config:
-    seeds: tuple[int, ...] = param((0, 1, 2), "seeds of Tier A")
+    seeds: tuple[int, ...] = param((0, 1, 2), "seeds of Tier A", nonempty=True)
     data: DataCfg = field(default_factory=DataCfg)
     alans: AlansCfg = field(default_factory=AlansCfg)
     tier_a: TierACfg = field(default_factory=TierACfg)
     tier_b: TierBCfg = field(default_factory=TierBCfg)
     answer_generation: bool = param(True, "decode + render the predicted 9th panel")
-    out: Path | None = param(None, "output folder (default projects/alans/results/<profile>)")
+    device: str = param("auto", "Tier B device: auto (cuda when available), cpu, cuda, cuda:N, mps")
+    ckpt_every: int = param(
+        50, "checkpoint every N steps of every training loop (and at its end)", ge=1
+    )
+    out: Path | None = param(None, "report folder (default: see reprokit.lifecycle.report_target)")
 
 
 def smoke() -> Config:
-    c = Config(seeds=(0, 1, 2))  # the verdict rule needs n >= 3
+    c = Config(seeds=(0, 1, 2))  # three seeds, as in the cpu profile
     c.data = DataCfg(n_train=64, n_val=16, n_test=32)
     c.tier_a = TierACfg(steps=3, mlp_steps=3, batch=16)
     c.tier_b = TierBCfg(

@@ -13,6 +13,7 @@ from .configs import Config
 from .data import cached_crops, flat_onehots, load_split, symbolic_inputs
 from .model import ALANS, ALANSBackend
 from .train import (
+    Unit,
     accuracy,
     eval_backend,
     perception_accuracy,
@@ -46,8 +47,11 @@ def _parts(cfg: Config, split: str, seed: int) -> dict[str, dict[str, np.ndarray
     }
 
 
-def tier_a(cfg: Config, split: str, seed: int, log) -> dict:
-    """ALANS, ALANS-Ind and the contrastive MLP on ground-truth attributes of one split."""
+def tier_a(cfg: Config, split: str, seed: int, unit: Unit) -> dict:
+    """ALANS, ALANS-Ind and the contrastive MLP on ground-truth attributes of one split.
+
+    The trained ALANS backend is saved as ``alans_backend.pt`` in the unit's folder.
+    """
     parts = _parts(cfg, split, seed)
     a = cfg.tier_a
     res: dict = {}
@@ -71,7 +75,7 @@ def tier_a(cfg: Config, split: str, seed: int, log) -> dict:
             a.lr,
             cfg.alans.aux,
             seed,
-            lambda s, v, n=name: log(f"tierA/{split}/{n}", s, v),
+            unit.loop(name),
         )
         for part in ("val", "iid", "test"):
             ev = eval_backend(backend, x[part])
@@ -85,7 +89,7 @@ def tier_a(cfg: Config, split: str, seed: int, log) -> dict:
             res["alans_value_norms"] = [
                 float(v) for v in backend.system.values().detach().norm(dim=(1, 2))
             ]
-            res["alans_state"] = {k: v.detach().clone() for k, v in backend.state_dict().items()}
+            torch.save(backend.state_dict(), unit.folder / "alans_backend.pt")
     seed_everything(seed)
     f = {k: flat_onehots(v) for k, v in parts.items()}
     mlp = ContrastiveMLP(f["train"].shape[-1])
@@ -97,7 +101,7 @@ def tier_a(cfg: Config, split: str, seed: int, log) -> dict:
         a.batch,
         a.mlp_lr,
         seed,
-        lambda s, v: log(f"tierA/{split}/mlp", s, v),
+        unit.loop("mlp"),
     )
     mlp.eval()
     for part in ("val", "iid", "test"):
@@ -127,7 +131,7 @@ def answer_generation(ev: dict[str, np.ndarray], data: dict[str, np.ndarray]) ->
     }
 
 
-def tier_b(cfg: Config, seed: int, device: torch.device, log) -> dict:
+def tier_b(cfg: Config, seed: int, device: torch.device, unit: Unit) -> dict:
     """Pixels: ALANS-lite (perception warm-up, then end-to-end) vs CNN-MLP and SCL."""
     b, d = cfg.tier_b, cfg.data
     split = b.split
@@ -154,6 +158,7 @@ def tier_b(cfg: Config, seed: int, device: torch.device, log) -> dict:
         b.warmup_batch,
         b.warmup_lr,
         seed,
+        unit.loop("warmup"),
     )
     res["perception_acc_warmup"] = perception_accuracy(model, crops["test"], data["test"])
 
@@ -162,19 +167,19 @@ def tier_b(cfg: Config, seed: int, device: torch.device, log) -> dict:
         sc = predict(lambda i: net(crops[part][i])["score"], len(data[part]["target"]), 64)
         return accuracy(sc, data[part]["target"])
 
-    def train_end_to_end(net: ALANS) -> list[float]:
+    def train_end_to_end(net: ALANS, what: str) -> list[float]:
         args = (crops["train"], data["train"], b.steps, b.batch, b.lr, b.backend_lr)
-        return train_alans_pixels(net, *args, cfg.alans.aux, seed)
+        return train_alans_pixels(net, *args, cfg.alans.aux, seed, unit.loop(what))
 
     res["alans_warmup_only_acc"] = eval_alans(model, "test")
-    res["alans_curve"] = train_end_to_end(model)
+    res["alans_curve"] = train_end_to_end(model, "alans")
     for part in ("iid", "test"):
         res[f"alans_{part}_acc"] = eval_alans(model, part)
     res["perception_acc"] = perception_accuracy(model, crops["test"], data["test"])
     if b.no_warmup_control:  # the paper's own setting: no attribute labels at all
         seed_everything(seed)
         ctrl = ALANS(cfg.alans.hyper()).to(device)
-        res["alans_nowarmup_curve"] = train_end_to_end(ctrl)
+        res["alans_nowarmup_curve"] = train_end_to_end(ctrl, "alans_nowarmup")
         res["alans_nowarmup_acc"] = eval_alans(ctrl, "test")
     for name, cls in (("cnn", CNNMLP), ("scl", SCL)):
         seed_everything(seed)
@@ -187,7 +192,7 @@ def tier_b(cfg: Config, seed: int, device: torch.device, log) -> dict:
             b.batch,
             b.baseline_lr,
             seed,
-            lambda s, v, n=name: log(f"tierB/{n}", s, v),
+            unit.loop(name),
         )
         net.eval()
         for part in ("iid", "test"):

@@ -1,23 +1,36 @@
-"""Entry point: ``python -m alans.reproduce --profile {smoke,cpu,paper} [--key value ...]``.
+"""Entry point: ``python -m alans.reproduce --profile {smoke,cpu,paper} [--key value] [--fresh]``.
 
-Runs Tier A (ground-truth attributes, every split x seed: ALANS, ALANS-Ind, MLP), Tier B
-(pixels, one split: ALANS-lite with a perception warm-up, CNN-MLP, SCL) and answer generation;
-judges the gates and claims of ``claims.py`` by the rule of ``reprokit.claims``; writes
-``metrics.json`` (the ``reprokit.metrics/1`` document) and figures to ``--out`` (default
-``projects/alans/results/<profile>``) and, for the cpu profile, ``projects/alans/RESULTS.md``.
+Runs Tier A (ground-truth attributes; one unit per split x seed: ALANS, ALANS-Ind, MLP), Tier B
+(pixels, one split; one unit per seed: ALANS-lite with a perception warm-up, CNN-MLP, SCL) and
+answer generation through ``reprokit.lifecycle``: every unit lives in the run folder
+``<runs root>/alans/<profile>/<config hash>/units/<unit>/`` with its checkpoints, so rerunning
+the same command after SIGTERM/SIGINT reuses the finished units and resumes the interrupted one.
+Then the gates and claims of ``claims.py`` are judged and ``metrics.json``, the figures and
+RESULTS.md go where ``report_target`` says (the committed ones only for the unmodified cpu
+profile).
 """
 
 from __future__ import annotations
 
-import sys
-import time
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import torch
 
-from reprokit.claims import MIN_SEEDS
-from reprokit.config import ConfigError, parse, to_dict
-from reprokit.report import console_summary, results_dir, write_results
+from reprokit.cache import data_dir
+from reprokit.config import parse, to_dict
+from reprokit.errors import UserError
+from reprokit.lifecycle import (
+    ReportTarget,
+    Session,
+    check_device,
+    entry,
+    footer,
+    header,
+    report_target,
+)
+from reprokit.report import write_results
 from reprokit.runlog import Run
 
 from . import reporting
@@ -26,109 +39,166 @@ from .configs import PROFILES, Config
 from .data import load_split
 from .experiments import tier_a, tier_b
 from .splits import SPLITS
+from .train import Unit
+
+PROG = "alans.reproduce"
+EXPECTED = {
+    "smoke": "~15 s",
+    "cpu": "~7 min on 2 CPU cores",
+    "paper": "not measured (GPU; many hours)",
+}
 
 
-def _check(cfg: Config) -> None:
+def _check_seeds(seeds: Sequence[int], option: str) -> None:
+    dup = sorted({s for s in seeds if list(seeds).count(s) > 1})
+    if dup:
+        raise UserError(f"{option}: seed {dup[0]} is given twice (each seed is one unit)")
+
+
+def _check_data_dir() -> None:
+    """The generated-data cache folder (``$REPROKIT_DATA``) can be created."""
+    try:
+        data_dir()
+    except OSError as e:
+        raise UserError(
+            f"data folder {e.filename} cannot be created ({e.strerror}); set REPROKIT_DATA"
+        ) from None
+
+
+def preflight(cfg: Config) -> torch.device:
+    """Every check that can fail before the first training step; returns the Tier B device."""
     bad = [s for s in cfg.tier_a.splits if s not in SPLITS]
     if bad:
-        raise ConfigError(
+        raise UserError(
             f"--tier_a.splits: unknown split {bad[0]!r} (choose from {', '.join(SPLITS)})"
         )
-    if not cfg.seeds or not cfg.tier_b.seeds:
-        raise ConfigError("--seeds / --tier_b.seeds: at least one seed is required")
-    if len(cfg.seeds) < MIN_SEEDS:
-        raise ConfigError(
-            f"--seeds: the verdict rule needs at least {MIN_SEEDS} Tier A seeds, "
-            f"got {len(cfg.seeds)}"
+    if not cfg.tier_a.enabled and not cfg.tier_b.enabled:
+        raise UserError("--tier_a.enabled and --tier_b.enabled are both false: nothing to run")
+    _check_seeds(cfg.seeds, "--seeds")
+    _check_seeds(cfg.tier_b.seeds, "--tier_b.seeds")
+    b = cfg.tier_b
+    if b.enabled and b.warmup_problems > b.n_train:
+        raise UserError(
+            f"--tier_b.warmup_problems {b.warmup_problems} exceeds --tier_b.n_train {b.n_train}"
         )
+    if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", cfg.device):
+        raise UserError(f"--device {cfg.device!r}: use auto, cpu, cuda, cuda:N or mps")
+    _check_data_dir()
+    return torch.device(check_device(cfg.device))
 
 
-def _tier_a_split(cfg: Config, split: str, out: Path, run: Run, log, figures: dict) -> list[dict]:
-    """Tier A on one split for every seed; the first seed also saves its backend and figures."""
-    runs = []
-    for seed in cfg.seeds:
-        r = tier_a(cfg, split, seed, log)
-        runs.append(r)
-        if seed != cfg.seeds[0]:
-            continue
-        torch.save(r["alans_state"], run.dir / f"alans_tierA_{split}.pt")
-        if split == cfg.tier_a.splits[0] and cfg.answer_generation:
-            d = cfg.data
-            test = load_split(split, "test", d.n_test, seed, d.config, d.answer_set == "iraven")
-            figures[
-                "Answer generation (Tier A ALANS, first split): 8 context panels, "
-                "rendered decoded prediction, true answer"
-            ] = reporting.answer_generation_figure(
-                test, r["answer_generation"]["pred"], d.config, out / "answer_generation.png"
-            )
-            figures["A generated I-RAVEN problem (context, then candidates)"] = (
-                reporting.problem_figure(test, d.config, out / "example_problem.png")
-            )
-    return runs
+def _unit(session: Session, profile: str, cfg: Config, name: str, seed: int, work) -> dict:
+    """``work(Unit)`` as the resumable lifecycle unit ``name`` (with its own run log)."""
+
+    def compute(folder: Path) -> dict:
+        with Run("alans", profile, config=to_dict(cfg), seed=seed, folder=folder) as run:
+            return work(Unit(name, folder, session, run, to_dict(cfg), cfg.ckpt_every))
+
+    return session.unit(name, compute)
 
 
-def main(cfg: Config, profile: str) -> dict:
-    """Run every enabled experiment of ``cfg``; returns the ``reprokit.metrics/1`` document
-    (also written to ``<out>/metrics.json``; RESULTS.md for the unmodified cpu profile)."""
-    _check(cfg)
-    t0 = time.time()
-    out = results_dir("alans", profile, anchor=__file__, out=cfg.out)
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    figures: dict[str, Path] = {}
+def _figures(
+    cfg: Config, ra: Mapping[str, list[dict]], metrics: dict, out: Path
+) -> dict[str, Path]:
+    """The figures of the report (Tier A accuracies, value norms, answer generation)."""
+    splits = tuple(ra)
+    if not splits:
+        return {}
+    figures = {
+        "Tier A accuracy (test solid, IID hatched; mean ± std over seeds)": (
+            reporting.accuracy_bars(metrics, splits, out / "tierA_accuracy.png")
+        ),
+        "||M^k Z||_F after training (first seed)": reporting.value_norm_plot(
+            {s: ra[s][0]["alans_value_norms"] for s in splits}, out / "value_norms.png"
+        ),
+    }
+    if cfg.answer_generation:
+        d, first = cfg.data, splits[0]
+        test = load_split(first, "test", d.n_test, cfg.seeds[0], d.config, d.answer_set == "iraven")
+        pred = ra[first][0]["answer_generation"]["pred"]
+        figures[
+            "Answer generation (Tier A ALANS, first split): 8 context panels, "
+            "rendered decoded prediction, true answer"
+        ] = reporting.answer_generation_figure(test, pred, d.config, out / "answer_generation.png")
+        figures["A generated I-RAVEN problem (context, then candidates)"] = (
+            reporting.problem_figure(test, d.config, out / "example_problem.png")
+        )
+    return figures
+
+
+def _report(
+    cfg: Config, profile: str, ra: dict, rb: list, target: ReportTarget, wall: float
+) -> tuple[dict, list[Path]]:
+    """Judge the evidence; write metrics.json, the figures and RESULTS.md into ``target``."""
+    tb = cfg.tier_b
+    ev = evidence(profile, cfg.seeds, ra, rb, tb.seeds, tb.split if rb else None)
+    splits = tuple(ra)
+    info = {
+        "config": {k: v for k, v in to_dict(cfg).items() if k != "out"},  # no machine paths
+        "tier_b_seeds": list(tb.seeds) if rb else [],
+        "alans_value_norms_first_seed": {s: ra[s][0]["alans_value_norms"] for s in splits},
+    }
+    figures = _figures(cfg, ra, ev.metrics, target.dir)
+    metrics_path = ev.write(target.dir / "metrics.json", wall, info=info)
+    doc = ev.to_dict(wall, info)
+    write_results(
+        target.results_md,
+        doc,
+        title=f"ALANS — {'CPU' if profile == 'cpu' else profile}-profile results",
+        figures=figures,
+        command="make reproduce PROJECT=alans",
+        notes=reporting.notes(doc),
+        metrics_path=metrics_path,
+    )
+    return doc, [target.results_md, Path(metrics_path), *figures.values()]
+
+
+def run(argv: list[str], fresh: bool) -> None:
+    """Parse, check, run every unit (reusing finished ones), judge and report."""
+    profile, cfg = parse(PROFILES, argv, prog=PROG)
+    device = preflight(cfg)
     splits = tuple(cfg.tier_a.splits) if cfg.tier_a.enabled else ()
-    config = {k: v for k, v in to_dict(cfg).items() if k != "out"}  # no machine paths
-    with Run(
-        "alans",
-        profile,
-        config=to_dict(cfg),
-        seed=cfg.seeds[0],
-        root=None if cfg.out is None else out / "runs",
-    ) as run:
-        log = lambda tag, step, v: run.log(step, {f"{tag}/loss": v})  # noqa: E731
-        ra = {s: _tier_a_split(cfg, s, out, run, log, figures) for s in splits}
-        t_a = time.time() - t0
-        tb = cfg.tier_b
-        rb = [tier_b(cfg, seed, device, log) for seed in tb.seeds] if tb.enabled else []
-        ev = evidence(profile, cfg.seeds, ra, rb, tb.seeds, tb.split if rb else None)
-        if splits:
-            figures["Tier A accuracy (test solid, IID hatched; mean ± std over seeds)"] = (
-                reporting.accuracy_bars(ev.metrics, splits, out / "tierA_accuracy.png")
-            )
-            figures["||M^k Z||_F after training (first seed)"] = reporting.value_norm_plot(
-                {s: ra[s][0]["alans_value_norms"] for s in splits}, out / "value_norms.png"
-            )
-        info = {
-            "config": config,
-            "tier_b_seeds": list(tb.seeds) if rb else [],
-            "alans_value_norms_first_seed": {s: ra[s][0]["alans_value_norms"] for s in splits},
-            "timings_s": {"tier_a": t_a, "tier_b_and_report": time.time() - t0 - t_a},
-        }
-        wall = time.time() - t0
-        doc = ev.to_dict(wall, info)
-        run.finish(doc)
-    metrics_path = ev.write(out / "metrics.json", wall, info=info)
-    if profile == "cpu" and cfg.out is None:
-        write_results(
-            Path(__file__).resolve().parents[2] / "RESULTS.md",
-            doc,
-            title="ALANS — CPU-profile results",
-            figures=figures,
-            command="make reproduce PROJECT=alans",
-            notes=reporting.notes(doc),
-            metrics_path=metrics_path,
+    b_seeds = tuple(cfg.tier_b.seeds) if cfg.tier_b.enabled else ()
+    with Session("alans", profile, cfg, fresh=fresh) as session:
+        header(
+            session,
+            expected=EXPECTED[profile],
+            tier_a_seeds=cfg.seeds if splits else "off",
+            tier_a_splits=splits or "off",
+            tier_a_models="alans, alans_ind, mlp",
+            tier_b=f"{cfg.tier_b.split}, seeds {b_seeds}, on {device}" if b_seeds else "off",
         )
-    print(console_summary(doc))
-    return doc
-
-
-def cli(argv: list[str] | None = None) -> None:
-    profile, cfg = parse(PROFILES, argv, prog="alans.reproduce")
-    try:
-        main(cfg, profile)
-    except ConfigError as e:
-        print(f"alans.reproduce: error: {e}", file=sys.stderr)
-        raise SystemExit(2) from None
+        ra = {
+            s: [
+                _unit(
+                    session,
+                    profile,
+                    cfg,
+                    f"tierA-{s}-seed{seed}",
+                    seed,
+                    lambda u, s=s, seed=seed: tier_a(cfg, s, seed, u),
+                )
+                for seed in cfg.seeds
+            ]
+            for s in splits
+        }
+        rb = [
+            _unit(
+                session,
+                profile,
+                cfg,
+                f"tierB-seed{seed}",
+                seed,
+                lambda u, seed=seed: tier_b(cfg, seed, device, u),
+            )
+            for seed in b_seeds
+        ]
+        target = report_target(
+            "alans", profile, cfg, PROFILES, anchor=__file__, session=session, out=cfg.out
+        )
+        doc, written = _report(cfg, profile, ra, rb, target, session.wall_time_s)
+        footer(session, doc, written, why=target.why)
 
 
 if __name__ == "__main__":
-    cli()
+    entry(PROG, run)

@@ -2,18 +2,112 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from reprokit.torch_utils import check_finite
+from reprokit.errors import DivergenceError
+from reprokit.lifecycle import Session
+from reprokit.runlog import Run
+from reprokit.torch_utils import Checkpointer, all_finite, capture_rng_state
 
 from .model import ALANS, ALANSBackend, alans_loss
 
 Batch = Callable[[torch.Tensor], dict[str, torch.Tensor]]
+
+
+@dataclass
+class Loop:
+    """Where one training loop checkpoints, logs and may be stopped (the defaults: nowhere).
+
+    Args:
+        name: what the loop trains (messages, progress bar, log tags), e.g.
+            ``tierA-systematicity-seed0/alans``.
+        ckpt: its checkpoints (RNG states, optimiser and the loss curve included).
+        session: the lifecycle session whose SIGTERM/SIGINT requests stop it at a step boundary.
+        run: the unit's run log (loss records and the shared progress bar).
+    """
+
+    name: str = "train"
+    ckpt: Checkpointer | None = None
+    session: Session | None = None
+    run: Run | None = None
+
+    def resume(self, model: nn.Module, opt: torch.optim.Optimizer, g: torch.Generator) -> list:
+        """Restore the newest checkpoint (model, optimiser, RNGs); the loss curve so far."""
+        if self.ckpt is None or not self.ckpt.resume(model, opt):
+            return []
+        g.set_state(self.ckpt.state["generator"])
+        return list(self.ckpt.state["curve"])
+
+    def steps(self, start: int, total: int) -> Iterator[int]:
+        """The remaining step indices, with the shared progress bar when there is a run log."""
+        if self.run is None:
+            return iter(range(start, total))
+        return self.run.progress(range(start, total), desc=self.name, leave=False)
+
+    def loss(self, loss_fn: Callable[[torch.Tensor], torch.Tensor], idx: torch.Tensor, step: int):
+        """``loss_fn(idx)``; a singular ridge solve or a non-finite loss is a DivergenceError."""
+        try:
+            loss = loss_fn(idx)
+        except torch.linalg.LinAlgError:
+            self.diverged("a ridge solve met a singular matrix", step)
+        if not all_finite(loss.detach()):
+            self.diverged(f"loss is {float(loss.detach())}", step)
+        return loss
+
+    def diverged(self, what: str, step: int) -> NoReturn:
+        """One line: what went wrong, where, and which checkpoint (if any) is kept."""
+        latest = self.ckpt.latest() if self.ckpt is not None else None
+        kept = (
+            f"the last good checkpoint {self.ckpt.path(latest['step'])} (step {latest['step']}) "
+            "is kept"
+            if latest is not None
+            else "no checkpoint had been written yet"
+        )
+        raise DivergenceError(
+            f"{what} at step {step + 1} of {self.name}: training diverged (a smaller learning "
+            f"rate may help); {kept}"
+        )
+
+    def done(self, step: int, total: int, loss: float, state: Callable[[], dict]) -> None:
+        """After ``step`` completed steps: log, checkpoint when due (and at the end), and stop
+        here when SIGTERM/SIGINT was requested (after writing a checkpoint)."""
+        if self.run is not None:
+            self.run.log(step - 1, {f"{self.name}/loss": loss})
+        save = (lambda: self.ckpt.save(step, state())) if self.ckpt is not None else None
+        if save is not None and (self.ckpt.due(step) or step == total):
+            save()
+        if self.session is not None:
+            self.session.boundary(f"at {self.name} step {step}", save)
+
+
+@dataclass
+class Unit:
+    """One unit of work of ``reproduce`` (a Tier A split x seed, a Tier B seed).
+
+    Each training loop of the unit checkpoints into ``folder/checkpoints/<loop>/``.
+    """
+
+    name: str
+    folder: Path
+    session: Session
+    run: Run
+    config: dict[str, Any]
+    every: int
+
+    def loop(self, what: str) -> Loop:
+        """The checkpointed, stoppable :class:`Loop` of one model of this unit."""
+        ckpt = Checkpointer(
+            self.folder / "checkpoints" / what, every=self.every, config=self.config
+        )
+        return Loop(f"{self.name}/{what}", ckpt, self.session, self.run)
 
 
 def fit(
@@ -24,23 +118,36 @@ def fit(
     batch: int,
     param_groups: list[dict],
     seed: int,
-    log: Callable[[int, float], None] | None = None,
+    loop: Loop | None = None,
 ) -> list[float]:
-    """Adam on uniformly drawn mini-batches of problem indices; returns the loss curve."""
+    """Adam on uniformly drawn mini-batches of problem indices; returns the loss curve.
+
+    With ``loop`` it resumes from the loop's newest checkpoint, checkpoints, logs and honours
+    stop requests; the curve and the model are the same as those of an uninterrupted fit.
+    """
+    loop = loop or Loop()
     opt = torch.optim.Adam(param_groups)
     g = torch.Generator().manual_seed(seed)
-    curve = []
+    curve = loop.resume(model, opt, g)
     model.train()
-    for step in range(steps):
+
+    def state() -> dict:
+        return {
+            "model": model.state_dict(),
+            "optimizer": opt.state_dict(),
+            "generator": g.get_state(),
+            "rng": capture_rng_state(),
+            "curve": list(curve),
+        }
+
+    for step in loop.steps(len(curve), steps):
         idx = torch.randint(n, (min(batch, n),), generator=g)
-        loss = loss_fn(idx)
-        check_finite(loss.detach(), step)
+        loss = loop.loss(loss_fn, idx, step)
         opt.zero_grad()
         loss.backward()
         opt.step()
         curve.append(float(loss.detach()))
-        if log is not None:
-            log(step, curve[-1])
+        loop.done(step + 1, steps, curve[-1], state)
     return curve
 
 
@@ -73,7 +180,7 @@ def train_backend(
     lr: float,
     aux: float,
     seed: int,
-    log=None,
+    loop: Loop | None = None,
 ) -> list[float]:
     """Tier A: CE(s, y) + aux * operator CE on ground-truth panel distributions ``x``."""
     y = torch.as_tensor(data["target"])
@@ -92,7 +199,7 @@ def train_backend(
         batch,
         [{"params": backend.parameters(), "lr": lr}],
         seed,
-        log,
+        loop,
     )
 
 
@@ -118,7 +225,7 @@ def train_scorer(
     batch: int,
     lr: float,
     seed: int,
-    log=None,
+    loop: Loop | None = None,
 ) -> list[float]:
     """Connectionist baselines: CE over the 8 candidate scores."""
     y = torch.as_tensor(target)
@@ -135,7 +242,7 @@ def train_scorer(
         batch,
         [{"params": model.parameters(), "lr": lr}],
         seed,
-        log,
+        loop,
     )
 
 
@@ -163,6 +270,7 @@ def warmup_perception(
     batch: int,
     lr: float,
     seed: int,
+    loop: Loop | None = None,
 ) -> list[float]:
     """Attribute-supervised LeNet warm-up (a labelled deviation: the paper never uses attribute
     labels). Panels (all 16 of the first ``n_problems`` training problems) with per-slot CE."""
@@ -175,7 +283,7 @@ def warmup_perception(
         return sum(F.nll_loss(logp[a], lab[a][idx], ignore_index=-100) for a in logp)
 
     params = [{"params": model.perception.parameters(), "lr": lr}]
-    return fit(model, loss_fn, len(x), steps, batch, params, seed)
+    return fit(model, loss_fn, len(x), steps, batch, params, seed, loop)
 
 
 def train_alans_pixels(
@@ -188,6 +296,7 @@ def train_alans_pixels(
     backend_lr: float,
     aux: float,
     seed: int,
+    loop: Loop | None = None,
 ) -> list[float]:
     """End-to-end ALANS on pixels with the paper's loss (answer CE + operator CE)."""
     y, lab, onp = (
@@ -202,7 +311,7 @@ def train_alans_pixels(
         {"params": model.perception.parameters(), "lr": lr},
         {"params": model.backend.parameters(), "lr": backend_lr},
     ]
-    return fit(model, loss_fn, len(y), steps, batch, groups, seed)
+    return fit(model, loss_fn, len(y), steps, batch, groups, seed, loop)
 
 
 @torch.no_grad()
