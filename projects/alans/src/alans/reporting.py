@@ -15,8 +15,11 @@ from reprokit.report import format_mean_std
 from .render import render_panel
 
 
-def accuracy_bars(metrics: dict, splits: tuple[str, ...], path: Path) -> Path:
-    """Tier A test (solid) and IID (hatched) accuracy per split and model (``Evidence.metrics``)."""
+def accuracy_bars(
+    metrics: dict, splits: tuple[str, ...], path: Path, data: str = "Center, I-RAVEN answer sets"
+) -> Path:
+    """Tier A test (solid) and IID (hatched) accuracy per split and model (``Evidence.metrics``);
+    ``data`` names the configuration and answer sets in the title."""
     models = ("alans", "alans_ind", "mlp")
     fig, ax = plt.subplots(figsize=(7, 3.2))
     w = 0.13
@@ -36,7 +39,7 @@ def accuracy_bars(metrics: dict, splits: tuple[str, ...], path: Path) -> Path:
     ax.axhline(12.5, color="k", lw=0.8, ls=":")
     ax.set_xticks(np.arange(len(splits)), splits)
     ax.set_ylabel("accuracy (%)")
-    ax.set_title("Tier A (ground-truth attributes), I-RAVEN answer sets")
+    ax.set_title(f"Tier A (ground-truth attributes), {data}")
     ax.legend(fontsize=6, ncol=3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

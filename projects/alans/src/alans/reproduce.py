@@ -42,6 +42,7 @@ from .splits import SPLITS
 from .train import Unit
 
 PROG = "alans.reproduce"
+DATA_NAMES = {"center": "Center", "grid2x2": "2x2 Grid", "iraven": "I-RAVEN", "raven": "RAVEN"}
 EXPECTED = {
     "smoke": "~15 s",
     "cpu": "~7 min on 2 CPU cores",
@@ -101,19 +102,20 @@ def _figures(
     cfg: Config, ra: Mapping[str, list[dict]], metrics: dict, out: Path
 ) -> dict[str, Path]:
     """The figures of the report (Tier A accuracies, value norms, answer generation)."""
-    splits = tuple(ra)
+    splits, d = tuple(ra), cfg.data
     if not splits:
         return {}
+    data = f"{DATA_NAMES[d.config]}, {DATA_NAMES[d.answer_set]} answer sets"
     figures = {
         "Tier A accuracy (test solid, IID hatched; mean ± std over seeds)": (
-            reporting.accuracy_bars(metrics, splits, out / "tierA_accuracy.png")
+            reporting.accuracy_bars(metrics, splits, out / "tierA_accuracy.png", data)
         ),
         "||M^k Z||_F after training (first seed)": reporting.value_norm_plot(
             {s: ra[s][0]["alans_value_norms"] for s in splits}, out / "value_norms.png"
         ),
     }
     if cfg.answer_generation:
-        d, first = cfg.data, splits[0]
+        first = splits[0]
         test = load_split(first, "test", d.n_test, cfg.seeds[0], d.config, d.answer_set == "iraven")
         pred = ra[first][0]["answer_generation"]["pred"]
         figures[
