@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import jax
@@ -14,11 +13,12 @@ from emd.claims import needed
 from emd.configs import paper, smoke
 from emd.distill import init_state, make_train_step
 from emd.model import init_params, make_apply
-from emd.reproduce import main
+from emd.reproduce import PROG, run
 from emd.train import build_net
 
 from reprokit.claims import UNTESTABLE, validate
 from reprokit.config import override
+from reprokit.lifecycle import entry
 from reprokit.report import claims_table
 from reprokit.testing import run_python
 
@@ -26,19 +26,20 @@ SRC = str(Path(__file__).resolve().parents[1] / "src")
 CLAIM_IDS = ["C1", "C2", "C2q", "C3", "C3b", "C4", "C5"]
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return run_python("-m", "emd.reproduce", *args, src=SRC)
-
-
-def test_smoke_profile_end_to_end(tmp_path):
+def test_smoke_profile_end_to_end(tmp_path, monkeypatch, capsys):
     """The real entry writes a valid reprokit.metrics/1 document with the declared claims."""
-    cfg = override(smoke(), {"out": str(tmp_path)})
-    doc = main(cfg, "smoke")
+    monkeypatch.setenv("REPROKIT_RUNS", str(tmp_path / "runs"))
+    with pytest.raises(SystemExit) as e:
+        entry(PROG, run, ["--profile", "smoke", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert e.value.code == 0
+    assert "expected wall time" in out and "central claim C3" in out
     saved = json.loads((tmp_path / "metrics.json").read_text())
+    cfg = smoke()
     assert validate(saved) == [], validate(saved)
     assert [c["id"] for c in saved["claims"]] == CLAIM_IDS
     assert [g["id"] for g in saved["gates"]] == ["G_teacher", "G_metric"]
-    assert saved["claims"] == doc["claims"] and saved["seeds"] == list(cfg.seeds)
+    assert saved["seeds"] == list(cfg.seeds)
     central = [c["id"] for c in saved["claims"] if c["central"]]
     assert central == ["C3"]
     for name in needed(cfg.distill.K):
@@ -50,25 +51,6 @@ def test_smoke_profile_end_to_end(tmp_path):
     assert claims_table(saved) in (tmp_path / "RESULTS.md").read_text()
     for fig in ("samples.png", "mmd_curves.png", "grad_norm.png"):
         assert (tmp_path / fig).stat().st_size > 0
-
-
-@pytest.mark.parametrize(
-    ("args", "needle"),
-    [
-        (["--bogus", "1"], "bogus"),
-        (["--distill.K", "3"], "distill.K"),
-        (["--distill.gamma_eps", "-0.1"], "gamma_eps"),
-        (["--profile", "paper", "--data.path", "/nonexistent/imagenet64.npz"], "/nonexistent"),
-        (["--data.dataset", "images", "--teacher.arch", "unet"], "data.path"),
-        (["--profile", "smoke", "--seeds", "0"], "seeds"),
-    ],
-)
-def test_bad_input_gives_one_line_error(args, needle):
-    r = _cli(*args)
-    assert r.returncode != 0
-    err = r.stderr.strip()
-    assert needle in err and "Traceback" not in err, err
-    assert len(err.splitlines()) == 1, err
 
 
 def test_paper_profile_two_steps_on_cpu():

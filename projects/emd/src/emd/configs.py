@@ -82,9 +82,11 @@ class EvalConfig:
 class Config:
     """Top-level configuration of ``python -m emd.reproduce``."""
 
-    seeds: tuple[int, ...] = param((0, 1, 2), "distillation seeds (the teacher uses teacher_seed)")
+    seeds: tuple[int, ...] = param(
+        (0, 1, 2), "distillation seeds (the teacher uses teacher_seed)", nonempty=True
+    )
     teacher_seed: int = param(0, "seed of the teacher run shared by all distillation seeds")
-    methods: tuple[str, ...] = param(METHODS[:5], "runs per seed", choices=METHODS)
+    methods: tuple[str, ...] = param(METHODS[:5], "runs per seed", choices=METHODS, nonempty=True)
     out: str | None = param(None, "output folder (default results/<profile>)")
     data: DataConfig = field(default_factory=DataConfig)
     teacher: TeacherConfig = field(default_factory=TeacherConfig)
@@ -147,3 +149,9 @@ def paper() -> Config:
 
 
 PROFILES = {"smoke": smoke, "cpu": cpu, "paper": paper}
+# The wall time each unmodified profile is expected to take (printed in the run's header).
+EXPECTED = {
+    "smoke": "about 1 min on 2 CPU cores",
+    "cpu": "about 7 min on 2 idle CPU cores (408 s measured), 10 min or more when shared",
+    "paper": "days on one accelerator (not measured here)",
+}

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from emd.configs import DataConfig
+from reprokit.errors import UserError
 
 # 2-D mixture: 8 modes on a circle of radius 1.5, std 0.08, imbalanced weights.
 RADIUS, MODE_STD = 1.5, 0.08
@@ -40,7 +41,7 @@ def load(cfg: DataConfig) -> tuple[SampleFn, tuple[int, ...], np.ndarray | None]
     """``(sample(key, n), example_shape, test_array or None)`` for the configured dataset.
 
     Digits are flattened to 64-D vectors in [−1, 1]; images are NHWC in [−1, 1]. Raises
-    ``ValueError`` with a one-line message when an image path is missing.
+    ``UserError`` (one line) when an image path is missing or its images do not fit.
     """
     if cfg.dataset == "mixture2d":
         return mixture_sample, (2,), None
@@ -52,21 +53,21 @@ def load(cfg: DataConfig) -> tuple[SampleFn, tuple[int, ...], np.ndarray | None]
         flat = lambda a: a.reshape(a.shape[0], -1)  # noqa: E731  (N, 1, 8, 8) -> (N, 64)
         return array_sampler(flat(x_train)), (64,), flat(x_test)
     if cfg.path is None:
-        raise ValueError("data.dataset=images needs --data.path (a .npz file or an image folder)")
+        raise UserError("data.dataset=images needs --data.path (a .npz file or an image folder)")
     from pathlib import Path
 
     from reprokit.datasets import load_image_folder, load_npz_images
 
     p = Path(cfg.path)
     if not p.exists():
-        raise ValueError(f"dataset path {p} does not exist (expected a .npz file or image folder)")
+        raise UserError(f"dataset path {p} does not exist (expected a .npz file or image folder)")
     if p.is_dir():
         x, _ = load_image_folder(p, size=cfg.image_size)
     else:
         x = load_npz_images(p)
     x = np.transpose(x, (0, 2, 3, 1))  # (N, C, H, W) -> (N, H, W, C)
     if x.shape[1] != cfg.image_size:
-        raise ValueError(
+        raise UserError(
             f"{p}: images are {x.shape[1]}px, expected data.image_size={cfg.image_size}"
         )
     return array_sampler(x), tuple(x.shape[1:]), None

@@ -13,6 +13,7 @@ from emd.claims import C2_RATIO, TAIL
 from emd.configs import Config
 from reprokit import plots
 from reprokit.claims import Evidence
+from reprokit.lifecycle import ReportTarget
 from reprokit.report import format_mean_std, write_results
 
 LABELS = {
@@ -24,6 +25,7 @@ LABELS = {
     "emd16": "EMD-16 (ε, z)",
 }
 Runs = Mapping[str, Mapping[int, Mapping[str, Any]]]  # method -> seed -> {hist, final, x}
+FIGURE_SAMPLES = 2000  # samples per model kept for the figures (the scatter plots show these)
 
 
 def collect(
@@ -72,7 +74,7 @@ def _scatter_panels(panels: dict[str, np.ndarray], path: Path) -> Path:
     fig = Figure(figsize=(3 * n, 3.2))
     for i, (name, x) in enumerate(panels.items()):
         ax = fig.add_subplot(1, n, i + 1)
-        ax.scatter(x[:2000, 0], x[:2000, 1], s=2, alpha=0.4, linewidths=0)
+        ax.scatter(x[:FIGURE_SAMPLES, 0], x[:FIGURE_SAMPLES, 1], s=2, alpha=0.4, linewidths=0)
         ax.set_xlim(-2.2, 2.2)
         ax.set_ylim(-2.2, 2.2)
         ax.set_aspect("equal")
@@ -172,26 +174,25 @@ def notes(cfg: Config, doc: Mapping[str, Any]) -> str:
 
 def write(
     cfg: Config,
-    profile: str,
-    out: Path,
+    target: ReportTarget,
     ev: Evidence,
     figs: Mapping[str, Path],
     wall_time_s: float,
     info: Mapping[str, Any],
-) -> dict[str, Any]:
-    """Write ``out/metrics.json`` and RESULTS.md; returns the metrics document."""
-    metrics_path = ev.write(out / "metrics.json", wall_time_s, info=info)
+    command: str,
+) -> tuple[dict[str, Any], list[Path]]:
+    """Write ``metrics.json`` and RESULTS.md where ``target`` says; returns the metrics document
+    and the paths written."""
+    metrics_path = ev.write(target.dir / "metrics.json", wall_time_s, info=info)
     doc = ev.to_dict(wall_time_s, info=info)
-    committed = cfg.out is None and profile == "cpu"
-    results_md = out.parent.parent / "RESULTS.md" if committed else out / "RESULTS.md"
-    command = f"python -m emd.reproduce --profile {profile}"
+    profile = doc["profile"]
     write_results(
-        results_md,
+        target.results_md,
         doc,
         title=f"EMD — {profile} profile ({cfg.data.dataset}, K = {cfg.distill.K})",
         figures=figs,
-        command="make reproduce PROJECT=emd" if committed else command,
+        command=command,
         notes=notes(cfg, doc),
         metrics_path=metrics_path,
     )
-    return doc
+    return doc, [target.results_md, metrics_path, *figs.values()]

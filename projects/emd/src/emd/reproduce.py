@@ -1,22 +1,55 @@
-"""Entry point: ``python -m emd.reproduce --profile {smoke,cpu,paper} [--key value ...]``.
+"""Entry point: ``python -m emd.reproduce --profile {smoke,cpu,paper} [--key value ...] [--fresh]``.
 
-Trains the teacher, distils it with each configured method over the seeds, evaluates, and writes
-``metrics.json``, figures and RESULTS.md (``results/<profile>/`` or ``--out``).
+Every input is checked before the first training step (:func:`preflight`). The work then runs
+as units of a ``reprokit.lifecycle.Session`` (``runs/emd/<profile>/<config hash>/units/``):
+``teacher`` (DSM training of ψ), ``references`` (teacher samples, a Gaussian fit, the C1
+gradients, the sampling cost) and one unit per distillation ``<method>-seed<seed>``. Rerunning
+the same command reuses finished units and resumes an interrupted one from its checkpoints;
+``--fresh`` starts over. metrics.json, figures and RESULTS.md go where ``report_target`` says:
+the committed ``results/cpu/`` and RESULTS.md only for the unmodified cpu profile.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import flax.linen as nn
+import jax
 import numpy as np
+from jax.sharding import Mesh
 
-from emd.configs import METHODS, PROFILES, Config, DistillConfig
-from reprokit.claims import MIN_SEEDS
+from emd import data as data_mod
+from emd import report, train
+from emd.checkpoints import Checkpoints
+from emd.claims import evidence
+from emd.configs import EXPECTED, METHODS, PROFILES, Config, DistillConfig
+from emd.data import SampleFn
+from emd.distill import c1_gradients
+from emd.metrics import digits_metrics, gaussian_fit_sample, mixture_metrics
+from emd.model import ApplyFn, Params, make_apply
+from reprokit.config import parse, to_dict
+from reprokit.errors import UserError
+from reprokit.jax_utils import data_mesh, replicate
+from reprokit.lifecycle import Session, entry, footer, header, report_target
+from reprokit.runlog import Run
+
+PROG = "emd.reproduce"
+Score = Callable[[np.ndarray], dict[str, float]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """What :func:`preflight` resolved: the data, the device mesh and the shared network."""
+
+    sample_data: SampleFn
+    x_shape: tuple[int, ...]
+    test: np.ndarray | None
+    mesh: Mesh
+    net: nn.Module
 
 
 def method_config(d: DistillConfig, method: str) -> DistillConfig:
@@ -34,35 +67,52 @@ def method_config(d: DistillConfig, method: str) -> DistillConfig:
         return dataclasses.replace(d, K=16)
     if method == "emd_eps":
         return dataclasses.replace(d, space="eps")
-    raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
+    raise UserError(f"unknown method {method!r}; expected one of {METHODS}")
 
 
-def check_config(cfg: Config) -> None:
-    """Cross-field checks the per-field validation cannot express (one-line ``ValueError``)."""
-    for m in cfg.methods:
-        if m not in METHODS:
-            raise ValueError(f"unknown method {m!r} in methods; expected some of {METHODS}")
+def check_config(cfg: Config, n_devices: int = 1) -> None:
+    """Cross-field checks the per-field validation cannot express (one-line ``UserError``)."""
+    for name, values in (("seeds", cfg.seeds), ("methods", cfg.methods)):
+        if len(set(values)) != len(values):
+            raise UserError(f"--{name}: {list(values)} names an entry twice")
     if cfg.distill.steps % cfg.eval.chunk:
-        raise ValueError(
+        raise UserError(
             f"distill.steps={cfg.distill.steps} must be a multiple of eval.chunk={cfg.eval.chunk}"
         )
     if cfg.distill.u_min >= cfg.distill.u_max:
-        raise ValueError("distill.u_min must be smaller than distill.u_max")
+        raise UserError("distill.u_min must be smaller than distill.u_max")
     if cfg.teacher.lambda_min >= cfg.teacher.lambda_max:
-        raise ValueError("teacher.lambda_min must be smaller than teacher.lambda_max")
-    if len(cfg.seeds) < MIN_SEEDS:
-        raise ValueError(
-            f"seeds: the claims need >= {MIN_SEEDS} distillation seeds (reprokit.claims), "
-            f"got {len(cfg.seeds)}"
-        )
+        raise UserError("teacher.lambda_min must be smaller than teacher.lambda_max")
     if cfg.data.dataset == "images" and cfg.teacher.arch != "unet":
-        raise ValueError("data.dataset=images needs teacher.arch=unet")
+        raise UserError("data.dataset=images needs teacher.arch=unet")
+    for name, batch in (("teacher.batch", cfg.teacher.batch), ("distill.batch", cfg.distill.batch)):
+        if batch % n_devices:
+            raise UserError(f"{name}={batch} is not divisible by the {n_devices} devices")
+
+
+def preflight(cfg: Config) -> Problem:
+    """Every check before the first step: cross-field values, the data (path, format, image
+    size), the devices (batch split) and the network for the data's shape."""
+    mesh = data_mesh()  # devices chosen here, never at import
+    check_config(cfg, mesh.size)
+    sample_data, x_shape, test = data_mod.load(cfg.data)
+    net = train.build_net(cfg.teacher, x_shape)
+    return Problem(sample_data, x_shape, test, mesh, net)
+
+
+@dataclasses.dataclass(frozen=True)
+class Teacher:
+    """The trained teacher and what every distillation unit shares: the network's apply, ψ,
+    the one-step sampler and the sample metrics."""
+
+    apply: ApplyFn
+    psi: Params
+    gen: Callable[[Params, jax.Array, int], jax.Array]
+    score: Score
 
 
 def _time_sampler(fn: Any, repeats: int = 3) -> float:
     """Median wall time of ``fn()`` after one warm-up call (``block_until_ready``)."""
-    import jax
-
     jax.block_until_ready(fn())
     times = []
     for _ in range(repeats):
@@ -72,158 +122,178 @@ def _time_sampler(fn: Any, repeats: int = 3) -> float:
     return float(np.median(times))
 
 
-def _references(
-    cfg: Config,
-    apply: Any,
-    psi: Any,
-    sample_data: Any,
-    x_shape: tuple[int, ...],
-    score: Any,
-    key: Any,
-) -> tuple[dict[str, dict[int, dict[str, float]]], np.ndarray]:
-    """Per-seed sample metrics of the teacher and of a Gaussian fitted to the data (the gates'
-    references); returns them and the first seed's teacher samples (for the figure)."""
-    import jax
-
-    from emd import train
-    from emd.metrics import gaussian_fit_sample
-
-    n = cfg.eval.n_samples
-    refs: dict[str, dict[int, dict[str, float]]] = {"teacher": {}, "gaussian_fit": {}}
-    k_teacher, k_fit = jax.random.split(key)
-    fit_data = np.asarray(sample_data(k_fit, n)) if len(x_shape) == 1 else None
-    sample = train.make_teacher_sampler(apply, cfg.teacher, n, x_shape)
-    x0 = None
-    for seed in cfg.seeds:
-        x = np.asarray(sample(psi, jax.random.fold_in(k_teacher, seed)))
-        x0 = x if x0 is None else x0
-        refs["teacher"][seed] = score(x)
-        # images: no metric to score a Gaussian with (and a full covariance would be huge)
-        gauss = gaussian_fit_sample(fit_data, n, seed) if fit_data is not None else None
-        refs["gaussian_fit"][seed] = score(gauss) if gauss is not None else {}
-    return refs, x0
-
-
-def main(cfg: Config, profile: str) -> dict[str, Any]:
-    """Run the whole experiment for ``profile``; returns the metrics document (metrics.json)."""
-    import jax
-
-    from emd import data as data_mod
-    from emd import report, train
-    from emd.claims import evidence
-    from emd.distill import c1_gradients
-    from emd.metrics import digits_metrics, mixture_metrics
-    from emd.model import make_apply
-    from reprokit.jax_utils import data_mesh
-    from reprokit.report import console_summary, results_dir
-    from reprokit.runlog import Run
-
-    check_config(cfg)
-    t_start = time.perf_counter()
-    out = results_dir("emd", profile, anchor=__file__, out=cfg.out)
-    sample_data, x_shape, test = data_mod.load(cfg.data)
-    mesh = data_mesh()  # devices chosen here, never at import
-    tcfg, ev = cfg.teacher, cfg.eval
-    lam_range = (tcfg.lambda_min, tcfg.lambda_max)
-    net = train.build_net(tcfg, x_shape)
-    apply = make_apply(net)
-    key = jax.random.key(cfg.teacher_seed)
-    k_teacher, k_ref, k_tsample = jax.random.split(key, 3)
-
+def _scorer(cfg: Config, p: Problem, k_ref: jax.Array) -> tuple[np.ndarray | None, Score]:
+    """The reference sample and the sample metrics of the configured dataset."""
+    ev = cfg.eval
     if cfg.data.dataset == "mixture2d":
         ref = np.asarray(data_mod.mixture_sample(k_ref, ev.n_samples))
-        score = lambda x: mixture_metrics(x, ref, ev.mmd_samples)  # noqa: E731
-    elif cfg.data.dataset == "digits":
-        ref = test
-        score = lambda x: digits_metrics(x, ref, ev.mmd_samples)  # noqa: E731
-    else:  # images: FID needs Inception features, not available offline (see README)
-        ref, score = None, lambda x: {}
+        return ref, lambda x: mixture_metrics(x, ref, ev.mmd_samples)
+    if cfg.data.dataset == "digits":
+        return p.test, lambda x: digits_metrics(x, p.test, ev.mmd_samples)
+    return None, lambda x: {}  # images: FID needs Inception features, not available offline
 
-    runs_root = Path(cfg.out) / "runs" if cfg.out is not None else None
-    with Run(
-        project="emd", profile=profile, config=cfg, seed=cfg.teacher_seed, root=runs_root
-    ) as run:
+
+def _unit_run(cfg: Config, session: Session, folder: Path, seed: int) -> Run:
+    """The unit's log (``metrics.jsonl``, ``run.json``) in its own folder."""
+    return Run("emd", session.profile, to_dict(cfg), seed=seed, folder=folder, tensorboard=False)
+
+
+def teacher_unit(
+    cfg: Config, p: Problem, key: jax.Array, folder: Path, session: Session
+) -> dict[str, Any]:
+    """Unit ``teacher``: train ψ (resumable); its parameters, chunk losses and training time."""
+    with _unit_run(cfg, session, folder, cfg.teacher_seed) as run:
+        ckpt = Checkpoints(folder / "checkpoints", cfg)
+        hooks = train.Hooks(ckpt, run.progress, session.boundary, "teacher")
         t0 = time.perf_counter()
-        psi, t_losses = train.train_teacher(tcfg, net, sample_data, x_shape, k_teacher, mesh)
-        teacher_s = time.perf_counter() - t0
-        train.save_params(run.dir / "teacher.npz", psi)
-        run.log(tcfg.steps, teacher_dsm_loss=t_losses[-1])
-        refs, x_teacher = _references(cfg, apply, psi, sample_data, x_shape, score, k_tsample)
-
-        # Sampling cost of the one-step generator vs the teacher sampler (same network).
-        gen = train.make_generator_sampler(apply, cfg.distill.lambda_star, x_shape)
-        n_t = ev.timing_samples
-        t_gen = _time_sampler(lambda: gen(psi, k_tsample, n_t))
-        tsamp = train.make_teacher_sampler(apply, tcfg, n_t, x_shape)
-        t_teach = _time_sampler(lambda: tsamp(psi, k_tsample))
-
-        # C1 at the trained teacher, one draw per seed: EMD-1 (ε only, cancelled) vs DI.
-        k_c1 = jax.random.fold_in(key, 1)
-        c1 = [
-            c1_gradients(apply, psi, cfg.distill, x_shape, lam_range, jax.random.fold_in(k_c1, s))[
-                "rel_diff"
-            ]
-            for s in cfg.seeds
-        ]
-
-        results: dict[str, dict[int, Any]] = {m: {} for m in cfg.methods}
-        for seed in cfg.seeds:
-            for method in cfg.methods:
-                dcfg = method_config(cfg.distill, method)
-                k_run, k_eval = jax.random.split(jax.random.key(1000 + seed))
-
-                def evaluate(theta, step, method=method, seed=seed, k_eval=k_eval):
-                    m = score(np.asarray(gen(theta, k_eval, ev.n_samples)))
-                    run.log(step, {f"{method}/s{seed}/{k}": v for k, v in m.items()})
-                    return m
-
-                state, hist = train.distill(
-                    dcfg, apply, psi, x_shape, lam_range, k_run, mesh, ev.chunk, evaluate
-                )
-                train.save_params(run.dir / f"theta-{method}-{seed}.npz", state.theta)
-                samples = np.asarray(gen(state.theta, k_eval, ev.n_samples))
-                results[method][seed] = {"hist": hist, "final": hist["evals"][-1], "x": samples}
-
-        per_seed = report.collect(list(cfg.seeds), results, refs)
-        per_seed["c1/rel_grad_diff"] = c1
-        once = {
-            "sampling_s_per_1000/generator": 1000 * t_gen / n_t,
-            "sampling_s_per_1000/teacher": 1000 * t_teach / n_t,
-        }
-        evid = evidence(profile, cfg.seeds, cfg.distill.K, per_seed, once)
-        figs = report.figures(cfg, out, results, x_teacher, ref)
-        info = {
-            "teacher_train_s": teacher_s,
-            "nfe": {"generator": 1, "teacher": tcfg.sample_steps},
-            "config": {
-                "dataset": cfg.data.dataset,
-                "methods": list(cfg.methods),
-                "K": cfg.distill.K,
-                "distill_steps": cfg.distill.steps,
-                "batch": cfg.distill.batch,
-                "weighting": cfg.distill.weighting,
-                "teacher_seed": cfg.teacher_seed,
-            },
-        }
-        doc = report.write(cfg, profile, out, evid, figs, time.perf_counter() - t_start, info)
-        print(console_summary(doc))
-        run.finish(doc)
-    return doc
+        psi, losses = train.train_teacher(
+            cfg.teacher, p.net, p.sample_data, p.x_shape, key, p.mesh, hooks
+        )
+        run.log(cfg.teacher.steps, teacher_dsm_loss=losses[-1])
+    return {"psi": jax.device_get(psi), "losses": losses, "train_s": time.perf_counter() - t0}
 
 
-def cli(argv: Sequence[str] | None = None) -> int:
-    """Parse the command line (one-line errors, exit 2) and run ``main``."""
-    from reprokit.config import parse
+def references_unit(
+    cfg: Config, p: Problem, t: Teacher, k_sample: jax.Array, k_c1: jax.Array
+) -> dict[str, Any]:
+    """Unit ``references``: per-seed metrics of the teacher's samples and of a Gaussian fitted
+    to the data (the gates' references), C1 per seed, and the sampling cost of both samplers."""
+    n = cfg.eval.n_samples
+    k_teacher, k_fit = jax.random.split(k_sample)
+    fit_data = np.asarray(p.sample_data(k_fit, n)) if len(p.x_shape) == 1 else None
+    sample = train.make_teacher_sampler(t.apply, cfg.teacher, n, p.x_shape)
+    refs: dict[str, list[dict[str, float]]] = {"teacher": [], "gaussian_fit": []}
+    x_first = None
+    for seed in cfg.seeds:
+        x = np.asarray(sample(t.psi, jax.random.fold_in(k_teacher, seed)))
+        x_first = x[: report.FIGURE_SAMPLES] if x_first is None else x_first
+        refs["teacher"].append(t.score(x))
+        # images: no metric to score a Gaussian with (and a full covariance would be huge)
+        gauss = gaussian_fit_sample(fit_data, n, seed) if fit_data is not None else None
+        refs["gaussian_fit"].append(t.score(gauss) if gauss is not None else {})
+    # C1 at the trained teacher, one draw per seed: EMD-1 (ε only, cancelled) vs DI.
+    lam_range = (cfg.teacher.lambda_min, cfg.teacher.lambda_max)
+    c1 = [
+        c1_gradients(t.apply, t.psi, cfg.distill, p.x_shape, lam_range, jax.random.fold_in(k_c1, s))
+        for s in cfg.seeds
+    ]
+    # Sampling cost of the one-step generator vs the teacher sampler (same network).
+    n_t = cfg.eval.timing_samples
+    tsamp = train.make_teacher_sampler(t.apply, cfg.teacher, n_t, p.x_shape)
+    t_gen = _time_sampler(lambda: t.gen(t.psi, k_sample, n_t))
+    t_teach = _time_sampler(lambda: tsamp(t.psi, k_sample))
+    timing = {
+        "sampling_s_per_1000/generator": 1000 * t_gen / n_t,
+        "sampling_s_per_1000/teacher": 1000 * t_teach / n_t,
+    }
+    return {**refs, "x_teacher": x_first, "c1": [c["rel_diff"] for c in c1], "timing": timing}
 
-    profile, cfg = parse({k: f() for k, f in PROFILES.items()}, argv, prog="emd.reproduce")
-    try:
-        check_config(cfg)
-        main(cfg, profile)
-    except ValueError as e:  # bad input found after parsing (paths, cross-field checks)
-        print(f"emd.reproduce: error: {e}", file=sys.stderr)
-        return 2
-    return 0
+
+def distill_unit(
+    cfg: Config, p: Problem, t: Teacher, method: str, seed: int, folder: Path, session: Session
+) -> dict[str, Any]:
+    """Unit ``<method>-seed<seed>``: distil ψ (resumable), seeded from ``1000 + seed`` alone."""
+    dcfg, ev, name = method_config(cfg.distill, method), cfg.eval, f"{method}-seed{seed}"
+    lam_range = (cfg.teacher.lambda_min, cfg.teacher.lambda_max)
+    k_run, k_eval = jax.random.split(jax.random.key(1000 + seed))
+    with _unit_run(cfg, session, folder, seed) as run:
+
+        def evaluate(theta: Params, step: int) -> dict[str, float]:
+            m = t.score(np.asarray(t.gen(theta, k_eval, ev.n_samples)))
+            run.log(step, m)
+            return m
+
+        ckpt = Checkpoints(folder / "checkpoints", cfg)
+        hooks = train.Hooks(ckpt, run.progress, session.boundary, name)
+        state, hist = train.distill(
+            dcfg, t.apply, t.psi, p.x_shape, lam_range, k_run, p.mesh, ev.chunk, evaluate, hooks
+        )
+        train.save_params(folder / "theta.npz", state.theta)
+        samples = np.asarray(t.gen(state.theta, k_eval, ev.n_samples))
+    return {"hist": hist, "final": hist["evals"][-1], "x": samples[: report.FIGURE_SAMPLES]}
+
+
+def experiment(
+    cfg: Config, profile: str, p: Problem, session: Session, argv: list[str]
+) -> tuple[dict[str, Any], list[Path], str]:
+    """Run (or reuse) every unit and write the report; returns the document, paths and where."""
+    apply = make_apply(p.net)
+    key = jax.random.key(cfg.teacher_seed)
+    k_teacher, k_ref, k_sample = jax.random.split(key, 3)
+    ref, score = _scorer(cfg, p, k_ref)
+    teacher = session.unit("teacher", lambda d: teacher_unit(cfg, p, k_teacher, d, session))
+    gen = train.make_generator_sampler(apply, cfg.distill.lambda_star, p.x_shape)
+    t = Teacher(apply, replicate(teacher["psi"], p.mesh), gen, score)
+    k_c1 = jax.random.fold_in(key, 1)
+    refs = session.unit("references", lambda _: references_unit(cfg, p, t, k_sample, k_c1))
+    results: dict[str, dict[int, Any]] = {m: {} for m in cfg.methods}
+    for seed in cfg.seeds:
+        for method in cfg.methods:
+            results[method][seed] = session.unit(
+                f"{method}-seed{seed}",
+                lambda d, m=method, s=seed: distill_unit(cfg, p, t, m, s, d, session),
+            )
+    by_seed = {name: dict(zip(cfg.seeds, refs[name])) for name in ("teacher", "gaussian_fit")}
+    per_seed = report.collect(list(cfg.seeds), results, by_seed)
+    per_seed["c1/rel_grad_diff"] = refs["c1"]
+    evid = evidence(profile, cfg.seeds, cfg.distill.K, per_seed, refs["timing"])
+    target = report_target("emd", profile, cfg, PROFILES, __file__, session, out=cfg.out)
+    figs = report.figures(cfg, target.dir, results, refs["x_teacher"], ref)
+    info = {
+        "teacher_train_s": teacher["train_s"],
+        "nfe": {"generator": 1, "teacher": cfg.teacher.sample_steps},
+        "config": {
+            "dataset": cfg.data.dataset,
+            "methods": list(cfg.methods),
+            "K": cfg.distill.K,
+            "distill_steps": cfg.distill.steps,
+            "batch": cfg.distill.batch,
+            "weighting": cfg.distill.weighting,
+            "teacher_seed": cfg.teacher_seed,
+        },
+    }
+    command = (
+        "make reproduce PROJECT=emd"
+        if target.committed
+        else " ".join(["python -m emd.reproduce --profile", profile, *argv_overrides(argv)])
+    )
+    doc, written = report.write(cfg, target, evid, figs, session.wall_time_s, info, command)
+    return doc, written, target.why
+
+
+def argv_overrides(argv: list[str]) -> list[str]:
+    """The command-line overrides without ``--profile`` and ``--out`` (machine paths)."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a in ("--profile", "--out"):
+            skip = True
+        elif not a.startswith(("--profile=", "--out=")):
+            out.append(a)
+    return out
+
+
+def run(argv: list[str], fresh: bool) -> None:
+    """``python -m emd.reproduce``: parse, check everything, then the session's units."""
+    profile, cfg = parse({k: f() for k, f in PROFILES.items()}, argv, prog=PROG)
+    problem = preflight(cfg)
+    with Session("emd", profile, cfg, fresh=fresh) as session:
+        header(
+            session,
+            expected=EXPECTED[profile],
+            seeds=cfg.seeds,
+            methods=cfg.methods,
+            teacher=f"{cfg.teacher.arch}, {cfg.teacher.steps} steps (unit 'teacher')",
+        )
+        doc, written, why = experiment(cfg, profile, problem, session, argv)
+        footer(session, doc, written, why=why)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The console entry: :func:`run` under ``reprokit.lifecycle.entry`` (never returns)."""
+    entry(PROG, run, argv)
 
 
 if __name__ == "__main__":
-    sys.exit(cli())
+    main()

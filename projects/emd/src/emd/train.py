@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +20,64 @@ import numpy as np
 import optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from emd.checkpoints import Checkpoints
 from emd.configs import DistillConfig, TeacherConfig
 from emd.data import SampleFn
 from emd.diffusion import ancestral_sample, dsm_loss
 from emd.distill import DistillState, init_state, make_train_step
 from emd.model import ApplyFn, Denoiser, Params, generate, init_params, make_apply
 from emd.unet import UNet
+from reprokit.errors import DivergenceError, UserError
 from reprokit.jax_utils import replicate, save_pytree
 
 
-class DivergenceError(RuntimeError):
-    """Training produced a non-finite value."""
+def _plain(iterable: Iterable[int], **_: Any) -> Iterable[int]:
+    return iterable
+
+
+@dataclass
+class Hooks:
+    """What a lifecycle unit gives its training loop (defaults: none of it, for direct calls).
+
+    Attributes:
+        ckpt: the unit's checkpoints (resume from the newest; one written after every chunk).
+        progress: ``Run.progress``-like ``(iterable, desc=, total=) -> iterable`` (the bar).
+        boundary: ``Session.boundary``: stops cleanly after a chunk when SIGTERM/SIGINT came.
+        name: the unit's name, for messages.
+    """
+
+    ckpt: Checkpoints | None = None
+    progress: Callable[..., Iterable[int]] = _plain
+    boundary: Callable[[str, Callable[[], Any] | None], None] = lambda where, save: None
+    name: str = "training"
+
+    def resume(self, tree: Any) -> tuple[int, Any, dict[str, Any]]:
+        """``(steps done, tree, history)`` from the newest checkpoint, or ``(0, tree, {})``."""
+        found = self.ckpt.latest(tree) if self.ckpt is not None else None
+        if found is None:
+            return 0, tree, {}
+        print(f"   {self.name}: resuming from the checkpoint at step {found[0]}", flush=True)
+        return found
+
+    def end_of_chunk(self, done: int, tree: Any, meta: dict[str, Any]) -> None:
+        """Checkpoint after ``done`` steps, then honour a pending stop request."""
+        if self.ckpt is not None:
+            self.ckpt.save(done, tree, meta)
+        self.boundary(f"in unit {self.name} after step {done}", None)
+
+    def check_finite(self, value: float, what: str, step: int) -> None:
+        """A NaN/inf ``value`` stops the run with one line; the last good checkpoint stays."""
+        if math.isfinite(value):
+            return
+        last = self.ckpt.last_step() if self.ckpt is not None else None
+        kept = (
+            f"the last good checkpoint (step {last}) in {self.ckpt.dir} is kept"
+            if last is not None and self.ckpt is not None
+            else "no checkpoint was written before it"
+        )
+        raise DivergenceError(
+            f"{what} became {value} at step {step} of {self.name}; {kept} (lower the lr)"
+        )
 
 
 def make_shard(mesh: Mesh) -> Callable[[jax.Array], jax.Array]:
@@ -53,22 +101,19 @@ def build_net(tcfg: TeacherConfig, x_shape: tuple[int, ...]) -> nn.Module:
     """The shared architecture of ψ, φ and θ for examples of shape ``x_shape``."""
     if tcfg.arch == "mlp":
         if len(x_shape) != 1:
-            raise ValueError(f"teacher.arch=mlp needs flat data, got example shape {x_shape}")
+            raise UserError(f"teacher.arch=mlp needs flat data, got example shape {x_shape}")
         return Denoiser(x_shape[0], tcfg.hidden, tcfg.depth, tcfg.n_fourier)
     if len(x_shape) != 3:
-        raise ValueError(f"teacher.arch=unet needs (H, W, C) images, got example shape {x_shape}")
-    res = x_shape[0]
-    if res % 2 ** (len(tcfg.channel_mult) - 1):
-        raise ValueError(f"image size {res} is not divisible by 2^(levels-1) of channel_mult")
+        raise UserError(f"teacher.arch=unet needs (H, W, C) images, got example shape {x_shape}")
+    res, levels = x_shape[0], len(tcfg.channel_mult)
+    if res % 2 ** (levels - 1):
+        raise UserError(
+            f"image size {res} is not divisible by 2^{levels - 1} "
+            f"(teacher.channel_mult has {levels} levels)"
+        )
     return UNet(
         tcfg.channels, tcfg.channel_mult, tcfg.num_res_blocks, tcfg.attn_resolutions, tcfg.n_fourier
     )
-
-
-def check_finite(value: float, what: str, step: int) -> None:
-    """Raise ``DivergenceError`` naming the quantity and step when ``value`` is NaN/inf."""
-    if not math.isfinite(value):
-        raise DivergenceError(f"{what} became {value} at step {step}; stopping (lower the lr)")
 
 
 def train_teacher(
@@ -78,16 +123,25 @@ def train_teacher(
     x_shape: tuple[int, ...],
     key: jax.Array,
     mesh: Mesh,
+    hooks: Hooks | None = None,
     chunk: int = 500,
 ) -> tuple[Params, list[float]]:
-    """Fit the teacher ψ by DSM (``diffusion.dsm_loss``) with Adam; returns ψ and chunk losses."""
+    """Fit the teacher ψ by DSM (``diffusion.dsm_loss``) with Adam; returns ψ and chunk losses.
+
+    Step ``i`` draws its batch from ``fold_in(key, i)``, so a run resumed from a checkpoint
+    (``hooks.ckpt``: ψ, Adam state, PRNG key, steps done) continues with the same numbers.
+    """
+    hooks = hooks or Hooks()
     apply = make_apply(net)
     shard = make_shard(mesh)
     chunk = min(chunk, tcfg.steps)
     k_init, k_train = jax.random.split(key)
-    params = replicate(init_params(net, k_init, (2, *x_shape)), mesh)
     opt = optax.adam(tcfg.lr)
-    opt_state = replicate(opt.init(params), mesh)
+    params = init_params(net, k_init, (2, *x_shape))
+    tree = {"params": params, "opt_state": opt.init(params), "key": k_train}
+    start, tree, meta = hooks.resume(tree)
+    params, opt_state = replicate(tree["params"], mesh), replicate(tree["opt_state"], mesh)
+    k_train, losses = tree["key"], list(meta.get("losses", []))
     lam_range = (tcfg.lambda_min, tcfg.lambda_max)
 
     def step(carry, i):
@@ -105,12 +159,14 @@ def train_teacher(
         )
         return params, opt_state, jnp.mean(losses)
 
-    losses = []
-    for start in range(0, tcfg.steps, chunk):
+    starts = range(start, tcfg.steps, chunk)
+    for start in hooks.progress(starts, desc=hooks.name, total=len(starts)):
         # The last chunk may overshoot tcfg.steps by < chunk steps; rounded up to keep one jit.
         params, opt_state, loss = run_chunk(params, opt_state, start)
         losses.append(float(loss))
-        check_finite(losses[-1], "teacher DSM loss", start + chunk)
+        hooks.check_finite(losses[-1], "teacher DSM loss", start + chunk)
+        tree = {"params": params, "opt_state": opt_state, "key": k_train}
+        hooks.end_of_chunk(start + chunk, tree, {"losses": losses})
     return params, losses
 
 
@@ -175,30 +231,39 @@ def distill(
     mesh: Mesh,
     chunk: int,
     evaluate: Callable[[Params, int], dict[str, float]],
+    hooks: Hooks | None = None,
 ) -> tuple[DistillState, dict[str, Any]]:
     """Run ``dcfg.steps`` EMD iterations in jitted chunks of ``chunk`` steps.
 
-    After each chunk ``evaluate(θ, step)`` is called; returns the final state and a history with
-    per-step ``grad_norm`` and the per-chunk evaluations.
+    After each chunk ``evaluate(θ, step)`` is called and a checkpoint written (``hooks.ckpt``:
+    θ, φ, both Adam states, the step, the PRNG key and the history), from which a rerun
+    resumes. Returns the final state and a history with per-step ``grad_norm``, the per-chunk
+    evaluations and the training speed.
     """
-    if dcfg.batch % mesh.size:
-        raise ValueError(f"distill.batch={dcfg.batch} is not divisible by {mesh.size} devices")
-    state = replicate(init_state(dcfg, psi), mesh)
+    hooks = hooks or Hooks()
+    tree = {
+        "state": init_state(dcfg, psi),
+        "key": key,
+        "grad_norm": np.zeros(dcfg.steps, np.float32),
+    }
+    n_done, tree, meta = hooks.resume(tree)
+    state, key, grad_norm = replicate(tree["state"], mesh), tree["key"], tree["grad_norm"]
+    hist = meta.get("hist") or {"steps": [0], "evals": [evaluate(state.theta, 0)], "chunk_s": []}
     run_chunk = _chunk_fn(dcfg, apply, x_shape, lam_range, mesh, chunk)
-    hist: dict[str, Any] = {"steps": [0], "evals": [evaluate(state.theta, 0)], "grad_norm": []}
-    t0, n_done, chunk_s = time.perf_counter(), 0, []
-    while n_done < dcfg.steps:
+    starts = range(n_done, dcfg.steps, chunk)
+    for start in hooks.progress(starts, desc=hooks.name, total=len(starts)):
         t1 = time.perf_counter()
         state, logs = run_chunk(state, key, psi)
         gn = np.asarray(logs["grad_norm"])
-        chunk_s.append(time.perf_counter() - t1)
-        n_done += chunk
-        check_finite(float(gn.sum()), "generator gradient norm", n_done)
-        hist["grad_norm"].append(gn)
+        hist["chunk_s"].append(time.perf_counter() - t1)
+        n_done = start + chunk
+        hooks.check_finite(float(gn.sum()), "generator gradient norm", n_done)
+        grad_norm[start:n_done] = gn
         hist["steps"].append(n_done)
         hist["evals"].append(evaluate(state.theta, n_done))
-    hist["grad_norm"] = np.concatenate(hist["grad_norm"])
-    hist["wall_s"] = time.perf_counter() - t0
+        tree = {"state": state, "key": key, "grad_norm": grad_norm}
+        hooks.end_of_chunk(n_done, tree, {"hist": hist})
+    chunk_s = hist["chunk_s"]
     # steps/s without the first chunk (it includes compilation) when there are several chunks
-    hist["steps_per_s"] = chunk / float(np.median(chunk_s[1:] if len(chunk_s) > 1 else chunk_s))
-    return state, hist
+    speed = chunk / float(np.median(chunk_s[1:] if len(chunk_s) > 1 else chunk_s))
+    return state, {**hist, "grad_norm": grad_norm, "steps_per_s": speed}
