@@ -43,7 +43,7 @@ def main(cfg: Config, profile: str, fresh: bool = False) -> dict:
 
     info = init_distributed(device="cpu" if cfg.device == "cpu" else None)
     root = runs_root() if info.rank == 0 else runs_root() / ".ranks" / str(info.rank)
-    with Session("lpt", profile, cfg, fresh=fresh and info.rank == 0, root=root) as session:
+    with Session("lpt", profile, cfg, fresh=fresh, root=root) as session:
         return run_experiment(cfg, profile, session, info)
 
 
