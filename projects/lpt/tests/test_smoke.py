@@ -18,6 +18,7 @@ def test_smoke_profile_end_to_end(tmp_path, monkeypatch):
     from lpt.reproduce import main
 
     monkeypatch.setenv("REPROKIT_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("REPROKIT_RUNS", str(tmp_path / "runs"))
     cfg = smoke()
     cfg.out = tmp_path / "out"
     doc = main(cfg, "smoke")

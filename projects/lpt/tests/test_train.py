@@ -9,8 +9,9 @@ import pytest
 import torch
 from lpt.configs import Config, paper, smoke
 from lpt.data import to_trajectories
-from lpt.train import build_model, train
+from lpt.train import Hooks, build_model, train
 
+from reprokit.errors import CheckpointError, DivergenceError
 from reprokit.testing import run_python
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -47,26 +48,52 @@ def test_training_reduces_action_loss(method):
         assert "return_mse" in res.history and res.buffer is not None
 
 
-class _Crash:
-    def log(self, step, values):
-        if step == 2:
-            raise KeyboardInterrupt
+class _Stop(Exception):
+    pass
+
+
+def _stop_at(n: int):
+    """A session boundary that saves and stops once step ``n`` is done (as on SIGTERM)."""
+
+    def boundary(where: str, save) -> None:
+        if where.endswith(f"step {n}"):
+            save()
+            raise _Stop(where)
+
+    return boundary
 
 
 def test_resume_equals_uninterrupted(tmp_path):
+    """Stopped at a step boundary (checkpoint written), resumed: the same model and chains."""
     data = synthetic()
-    cfg = tiny_cfg(4)
+    cfg = tiny_cfg(5)
     cfg.train.ckpt_every = 2
-    full = train("lpt", cfg, data, 0, torch.device("cpu"), ckpt=tmp_path / "a.pt")
-    with pytest.raises(KeyboardInterrupt):
-        train("lpt", cfg, data, 0, torch.device("cpu"), run=_Crash(), ckpt=tmp_path / "b.pt")
-    cfg.train.resume = True
-    resumed = train("lpt", cfg, data, 0, torch.device("cpu"), ckpt=tmp_path / "b.pt")
+    full = train("lpt", cfg, data, 0, torch.device("cpu"), ckpt_dir=tmp_path / "a")
+    with pytest.raises(_Stop, match="at seed 0 lpt step 3"):
+        train("lpt", cfg, data, 0, torch.device("cpu"), Hooks(boundary=_stop_at(3)), tmp_path / "b")
+    assert sorted(p.name for p in (tmp_path / "b").iterdir())[-1] == "ckpt_000000003.pt"
+    resumed = train("lpt", cfg, data, 0, torch.device("cpu"), ckpt_dir=tmp_path / "b")
     for (n, p), q in zip(
         full.model.state_dict().items(), resumed.model.state_dict().values(), strict=True
     ):
         assert torch.equal(p, q), n
     assert torch.equal(full.buffer.z0, resumed.buffer.z0)
+    assert resumed.history == full.history and resumed.iters_per_s > 0
+
+
+def test_checkpoint_of_another_config_is_refused(tmp_path):
+    """A checkpoint written with other settings (here fewer steps) is one CheckpointError."""
+    data = synthetic()
+    train("bc", tiny_cfg(2), data, 0, torch.device("cpu"), ckpt_dir=tmp_path)
+    with pytest.raises(CheckpointError, match=r"differs in train\.steps 2 vs 3"):
+        train("bc", tiny_cfg(3), data, 0, torch.device("cpu"), ckpt_dir=tmp_path)
+
+
+def test_divergence_names_the_kept_checkpoint(tmp_path):
+    cfg = tiny_cfg(30)
+    cfg.train.lr, cfg.train.ckpt_every, cfg.train.warmup_frac = 1e30, 1, 0.0
+    with pytest.raises(DivergenceError, match=r"last good checkpoint .*ckpt_0+"):
+        train("lpt", cfg, synthetic(), 0, torch.device("cpu"), ckpt_dir=tmp_path)
 
 
 def test_paper_profile_two_steps():

@@ -97,8 +97,9 @@ class TrainCfg:
     grad_clip: float = param(0.25, "max gradient norm", gt=0)
     reward_weight: float = param(0.25, "λ: weight of the return loss in the learning step", ge=0)
     log_every: int = param(50, "log every n steps", ge=1)
-    ckpt_every: int = param(0, "checkpoint every n steps (0: only at the end)", ge=0)
-    resume: bool = param(False, "resume each model from its checkpoint in the output folder")
+    ckpt_every: int = param(
+        0, "checkpoint every n steps into the unit folder (0: only at the end)", ge=0
+    )
 
 
 @dataclass
@@ -125,10 +126,14 @@ class Config:
     langevin: LangevinCfg = field(default_factory=LangevinCfg)
     train: TrainCfg = field(default_factory=TrainCfg)
     eval: EvalCfg = field(default_factory=EvalCfg)
-    seeds: tuple[int, ...] = param((0, 1, 2), "training seeds", ge=0)
-    methods: tuple[str, ...] = param(METHODS, "methods to train", choices=METHODS)
+    seeds: tuple[int, ...] = param((0, 1, 2), "training seeds", ge=0, nonempty=True)
+    methods: tuple[str, ...] = param(METHODS, "methods to train", choices=METHODS, nonempty=True)
     device: Literal["auto", "cpu", "cuda"] = param("auto", "device (auto: cuda if available)")
-    out: Path | None = param(None, "output folder (default: projects/lpt/results/<profile>)")
+    out: Path | None = param(
+        None,
+        "report folder (default: reprokit.lifecycle.report_target: committed results only "
+        "for an unmodified cpu / cpu-<env> profile, else the run's session folder)",
+    )
 
 
 def smoke() -> Config:

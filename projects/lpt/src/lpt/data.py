@@ -22,12 +22,22 @@ from lpt import connect4, halfcheetah
 from lpt.configs import DataCfg
 from lpt.maze2d import generate_dataset
 from reprokit.cache import cached_npz, data_dir
+from reprokit.errors import UserError
 from reprokit.offline_rl import load_d4rl, split_episodes, write_d4rl
 
 GENERATOR_VERSION = 1
 
 
 GYM_MUJOCO = ("halfcheetah", "hopper", "walker2d")
+# (observation, action) widths of each environment's data and evaluation episodes.
+ENV_DIMS = {
+    "maze2d-umaze": (4, 2),
+    "maze2d-medium": (4, 2),
+    "halfcheetah": (17, 6),
+    "hopper": (11, 3),
+    "walker2d": (17, 6),
+    "connect4": (connect4.OBS_DIM, connect4.N_ACTIONS),
+}
 
 
 def is_cheetah(env: str) -> bool:
@@ -45,12 +55,12 @@ def is_maze(env: str) -> bool:
 def check_env(env: str, path: Path | None = None) -> None:
     """Known environment, and a data source for it (hopper/walker2d: only a D4RL file)."""
     if not (is_maze(env) or is_connect4(env) or env in GYM_MUJOCO):
-        raise ValueError(
+        raise UserError(
             f"unknown environment {env!r}; expected maze2d-umaze, maze2d-medium, halfcheetah, "
             "hopper, walker2d or connect4"
         )
     if env in GYM_MUJOCO and not is_cheetah(env) and path is None:
-        raise ValueError(f"{env} has no local data generator; give a D4RL hdf5 with --data.path")
+        raise UserError(f"{env} has no local data generator; give a D4RL hdf5 with --data.path")
 
 
 def maze_of(env: str) -> str:
@@ -191,7 +201,7 @@ def to_trajectories(
     episodes = split_episodes(arrays)
     episodes = [e for e in episodes if len(e["actions"]) >= (1 if discrete else 2)]
     if not episodes:
-        raise ValueError("dataset has no trajectory of length >= 2")
+        raise UserError("dataset has no trajectory of length >= 2")
     obs = arrays["observations"]
     dim = obs.shape[1]
     return Trajectories(
@@ -205,9 +215,23 @@ def to_trajectories(
     )
 
 
+def check_widths(env: str, arrays: dict[str, np.ndarray], path: Path) -> None:
+    """Observation and action widths of the data agree with the environment (before training)."""
+    for key, want in zip(("observations", "actions"), ENV_DIMS[env], strict=True):
+        got = arrays[key].shape[1] if arrays[key].ndim == 2 else None
+        if got != want:
+            raise UserError(
+                f"{path}: {key} have width {got}, but {env} has {want}; "
+                "is this the D4RL file of another environment?"
+            )
+
+
 def load_trajectories(cfg: DataCfg) -> tuple[Trajectories, Path]:
-    """D4RL file given by path (paper profile) or the locally generated one; read via reprokit."""
+    """D4RL file given by path (paper profile) or the locally generated one; read via reprokit.
+
+    The file's observation / action widths are checked against the environment first."""
     check_env(cfg.env, cfg.path)
     path = cfg.path if cfg.path is not None else local_dataset_path(cfg)
     arrays = load_d4rl(path, derive_next_observations=True)
+    check_widths(cfg.env, arrays, Path(path))
     return to_trajectories(arrays, cfg.return_scale, is_connect4(cfg.env)), Path(path)

@@ -9,9 +9,8 @@ and writes the ``reprokit.metrics/1`` document metrics.json (+ figures, + RESULT
 
 from __future__ import annotations
 
-import contextlib
-import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -21,8 +20,16 @@ from scipy.stats import spearmanr
 
 from lpt import connect4, halfcheetah
 from lpt.claims import judge
-from lpt.configs import Config
-from lpt.data import GYM_MUJOCO, best_generator_theta, is_connect4, load_trajectories, maze_of
+from lpt.configs import PROFILES, Config
+from lpt.data import (
+    GYM_MUJOCO,
+    Trajectories,
+    best_generator_theta,
+    check_env,
+    is_connect4,
+    load_trajectories,
+    maze_of,
+)
 from lpt.evaluate import (
     Spec,
     action_fit,
@@ -35,12 +42,15 @@ from lpt.evaluate import (
 from lpt.gym_mujoco import D4RL_REF, MujocoSpec
 from lpt.maze2d import eval_spec, reference_returns
 from lpt.reporting import SECTIONS, append_section, marked_section, merge_section, write_report
-from lpt.train import train
+from lpt.train import Hooks, check_model, total_steps, train
 from reprokit.cache import cached_npz, data_dir
 from reprokit.claims import Evidence
-from reprokit.distributed import cleanup, init_distributed
+from reprokit.config import to_dict
+from reprokit.distributed import DistInfo, cleanup
+from reprokit.errors import UserError
+from reprokit.lifecycle import ReportTarget, Session, check_device, footer, header, report_target
 from reprokit.offline_rl import load_d4rl, normalized_score
-from reprokit.report import console_summary, jsonable, results_dir
+from reprokit.report import jsonable
 from reprokit.runlog import Run, runs_root
 from reprokit.seeding import seed_everything
 
@@ -48,15 +58,30 @@ MAIN_TAG = "maze2d_umaze"  # owns metrics.json and RESULTS.md; the others are se
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 FIT_TRAJECTORIES = 64  # training trajectories per seed for the G_fit_* gates
 UNDEFINED = {"return_fit_corr/lpt": "Pearson r is undefined: r_γ(U(z0)) is constant"}
+# cpu-<env> profiles write results/cpu/<env>_* and a section of RESULTS.md, beside the cpu run.
+SIDE_PROFILES = ("cpu-halfcheetah", "cpu-connect4", "cpu-maze2d-medium")
+EXPECTED = {
+    "smoke": "~1 min on 2 CPU cores",
+    "cpu": "~9 min on 2 CPU cores",
+    "cpu-halfcheetah": "~7 min on 2 CPU cores",
+    "cpu-connect4": "~6 min on 2 CPU cores",
+    "cpu-maze2d-medium": "~8 min on 2 CPU cores",
+}
 
 
-def pick_device(name: str, dist_device: torch.device | None = None) -> torch.device:
-    if dist_device is not None and dist_device.type == "cuda":
-        return dist_device
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise SystemExit("lpt.reproduce: error: --device cuda requested but CUDA is not available")
+def preflight(cfg: Config, info: DistInfo) -> torch.device:
+    """Every check that needs no data, before anything is generated or trained (one-line
+    UserError): distinct seeds and methods, LPT and DT both trained, a known environment with a
+    data source, model sizes that agree, an available device."""
+    for name, values in (("seeds", cfg.seeds), ("methods", cfg.methods)):
+        if len(set(values)) != len(values):
+            raise UserError(f"--{name} {' '.join(map(str, values))}: values must be distinct")
+    check_methods(cfg)
+    check_env(cfg.data.env, cfg.data.path)
+    check_model(cfg.model)
+    name = check_device("cpu" if cfg.device == "cpu" else cfg.device)
+    if info.device is not None and info.device.type == "cuda":
+        return info.device
     return torch.device(name)
 
 
@@ -85,6 +110,12 @@ def _spec_and_refs(cfg: Config) -> tuple[Spec, tuple[float, float] | None]:
         spec = eval_spec(maze_of(env), cfg.eval.horizon)
         build = lambda: {"ref": np.array(reference_returns(spec, cfg.data.ref_episodes, 0))}  # noqa: E731
         refs = cached_npz("lpt-maze2d-refs", 1, key, build=build)["ref"]
+    if refs[0] == refs[1]:
+        raise UserError(
+            f"{env}: the random policy and the data policy both return {refs[0]:g} over "
+            f"{cfg.eval.horizon}-step episodes, so no normalised score exists; "
+            "use a longer --eval.horizon"
+        )
     return spec, (float(refs[0]), float(refs[1]))
 
 
@@ -117,145 +148,220 @@ def check_methods(cfg: Config) -> None:
     """The central claim compares LPT with DT: both must be trained (checked before training)."""
     missing = [m for m in ("lpt", "dt") if m not in cfg.methods]
     if missing:
-        raise ValueError(f"methods must include {' and '.join(missing)} (claim C1: LPT vs DT)")
+        raise UserError(f"methods must include {' and '.join(missing)} (claim C1: LPT vs DT)")
 
 
-def run_experiment(cfg: Config, profile: str) -> dict:
-    """Train every method for every seed, evaluate, judge, write metrics + report; return the
-    ``reprokit.metrics/1`` document (empty on ranks other than 0)."""
-    t_start = time.time()
-    check_methods(cfg)
-    info = init_distributed(device="cpu" if cfg.device == "cpu" else None)
-    device = pick_device(cfg.device, info.device)
-    # cpu-<env> profiles write results/cpu/<env>_* beside the Maze2D-UMaze cpu results.
-    side_run = profile.startswith("cpu-") and cfg.out is None
-    out = results_dir("lpt", "cpu" if side_run else profile, anchor=__file__, out=cfg.out)
+@dataclass
+class Setup:
+    """What every seed unit of one environment shares (data, evaluation spec, references)."""
+
+    cfg: Config
+    data: Trajectories
+    spec: Spec
+    refs: tuple[float, float] | None
+    oracle: Callable[[int], tuple[float, float]] | None
+    device: torch.device
+    info: DistInfo
+    y_star: float
+
+    def score(self, R: np.ndarray) -> float:
+        return float(np.mean(R if self.refs is None else normalized_score(self.refs, R)))
+
+
+def run_experiment(cfg: Config, profile: str, session: Session, info: DistInfo) -> dict:
+    """One unit per seed (every method trained and evaluated), then judge and write the
+    ``reprokit.metrics/1`` document where ``report_target`` says; return it (empty on ranks
+    other than 0)."""
+    device = preflight(cfg, info)
     data, data_path = load_trajectories(cfg.data)
     spec, refs = _spec_and_refs(cfg)
-    oracle = _oracle_fn(cfg, spec)
-    tag = cfg.data.env.replace("-", "_")
-    E, L = cfg.eval, cfg.langevin
-    y_max = float(data.returns.max())
-    y_star = E.target if E.target is not None else E.target_frac * y_max
+    E = cfg.eval
+    y_star = E.target if E.target is not None else E.target_frac * float(data.returns.max())
+    setup = Setup(cfg, data, spec, refs, _oracle_fn(cfg, spec), device, info, y_star)
+    if info.rank == 0:
+        header(
+            session,
+            expected=EXPECTED.get(profile),
+            env=cfg.data.env,
+            seeds=cfg.seeds,
+            methods=cfg.methods,
+            steps=total_steps(cfg.train, data.n, info),
+            device=device.type,
+        )
     per_seed: dict[str, list[float]] = {}  # metric -> one value per seed, in seed order
     once: dict[str, float] = {}  # numbers measured once (rollout timing)
     curves: dict[str, list[list[float]]] = {}
     sweep: list[list[float]] = []
     steps: list[int] = []
-
-    def score(R: np.ndarray) -> float:
-        return float(np.mean(R if refs is None else normalized_score(refs, R)))
-
-    def put(name: str, value: float) -> None:
-        per_seed.setdefault(name, []).append(float(value))
-
-    ckpt_dir = (cfg.out if cfg.out is not None else runs_root() / "lpt" / profile) / "checkpoints"
     for seed in cfg.seeds:
-        seed_everything(seed)
-        env_seeds = [100_000 * (seed + 1) + i for i in range(E.n_episodes)]
-        run_root = cfg.out / "runs" if cfg.out is not None else None
-        run_ctx = (
-            Run(project="lpt", profile=profile, config=cfg, seed=seed, root=run_root)
-            if info.rank == 0
-            else contextlib.nullcontext()
-        )
-        # policy_shift: data trajectories and the two ends of the y* sweep, shared by LPT and DT
-        y_ends = (min(E.sweep_fracs) * y_max, max(E.sweep_fracs) * y_max)
-        shift_idx = np.random.default_rng(seed).choice(data.n, E.n_episodes)
-        # G_fit_*: the same training trajectories for every method and the mean-action predictor
-        fit_idx = np.random.default_rng([seed, 1]).choice(
-            data.n, min(data.n, FIT_TRAJECTORIES), replace=False
-        )
-        reach: list[float] = []  # share of episodes with a non-zero return, per method
-        with run_ctx as run:
-            for method in cfg.methods:
-                ckpt = ckpt_dir / f"{method}-seed{seed}.pt"
-                res = train(method, cfg, data, seed, device, run, ckpt, info)
-                put(f"speed/train_iters_per_s/{method}", res.iters_per_s)
-                curves.setdefault(method, []).append(res.history[res.model.action_loss_name])
-                steps = res.history["step"]
-                if info.rank != 0:
-                    continue
-                model = res.model
-                put(f"action_fit/{method}", action_fit(model, res.buffer, data, fit_idx))
-                sampled = data.discrete and E.decoding == "sample"
-                play = partial(rollout, model, spec, data, env_seeds)
-                decode = {"decode_seed": seed} if sampled else {}
-
-                plan_for = partial(_plan, model, res.buffer, data, cfg=cfg, seed=seed)
-                if method == "dt":
-                    cond = {"y_star": y_star}
-                elif method == "bc":
-                    cond = {}
-                else:
-                    z, y_hat = plan_for(y_star)
-                    cond = {"z": z}
-                R, sps = play(**cond, **decode)
-                reach.append(float((R != 0).mean()))
-                if method == "dt":  # how much the requested return moves DT's policy
-                    ends = [
-                        {"y": torch.full((E.n_episodes,), y / data.scale, device=device)}
-                        for y in y_ends
-                    ]
-                    put("policy_shift/dt", policy_shift(model, data, shift_idx, *ends))
-                if sampled:  # discrete actions: also the greedy (most likely legal move) policy
-                    put(f"score_greedy/{method}", score(play(**cond)[0]))
-                if method == "lpt":
-                    put("plan_abs_error/lpt", float((y_hat - y_star).abs().mean()))
-                    put("return_fit_corr/lpt", return_fit(model, res.buffer, data))
-                    z, _ = plan_for(y_star, omega=L.omega_ei)
-                    R_ei = play(z=z, **decode)[0]
-                    reach.append(float((R_ei != 0).mean()))
-                    put("score/lpt_ei", score(R_ei))
-                    pairs, means = [], []
-                    for frac in E.sweep_fracs:
-                        z, _ = plan_for(frac * y_max)
-                        Rf = play(z=z, **decode)[0]
-                        pairs += [(frac * y_max, r) for r in Rf]
-                        means.append(float(Rf.mean()))
-                    sweep.append(means)
-                    ends = [{"z": plan_for(y)[0]} for y in y_ends]
-                    put("policy_shift/lpt", policy_shift(model, data, shift_idx, *ends))
-                    targets, achieved = np.array(pairs).T
-                    constant = np.ptp(achieved) == 0  # ρ undefined: report no association
-                    put("spearman/lpt", 0.0 if constant else spearmanr(targets, achieved)[0])
-                    if E.speed_steps and seed == cfg.seeds[0]:
-                        once |= _rollout_speed(play, z, E.speed_steps)
-                put(f"score/{method}", score(R))
-                put(f"speed/eval_env_steps_per_s/{method}", sps)
-                run.log(0, {f"{method}/score": per_seed[f"score/{method}"][-1]})
-            if run is not None:
-                run.finish({k: v[-1] for k, v in per_seed.items() if k.startswith("score")})
-        if info.rank == 0:
-            put("action_fit/mean_action", mean_action_fit(data, fit_idx))
-            put("reach/best", max(reach))
-            if oracle is not None:
-                r_random, r_oracle = oracle(100_000 * (seed + 1) + 50_000)
-                put("score/random", score(np.array([r_random])))
-                put("score/oracle", score(np.array([r_oracle])))
+        res = session.unit(f"seed{seed}", lambda d, s=seed: seed_unit(setup, s, d, session))
+        for k, v in res["per_seed"].items():
+            per_seed.setdefault(k, []).append(float(v))
+        once |= res["once"]
+        for method, curve in res["curves"].items():
+            curves.setdefault(method, []).append(curve)
+        sweep += res["sweep"]
+        steps = res["steps"]
     cleanup()
     if info.rank != 0:
         return {}
-    if oracle is None:  # a D4RL file: its best trajectories stand in for the data policy
+    if setup.oracle is None:  # a D4RL file: its best trajectories stand in for the data policy
         best = np.sort(data.returns)[-E.n_episodes :]
-        per_seed["score/oracle"] = [score(best)] * len(cfg.seeds)
+        per_seed["score/oracle"] = [setup.score(best)] * len(cfg.seeds)
         once["score/random"] = 0.0  # D4RL's random reference: score 0 by definition
+    tag = cfg.data.env.replace("-", "_")
     ev = _judge(tag, profile, cfg, per_seed, once)
     extras = {
         "env": cfg.data.env,
         "y_star": y_star,
         "refs": {"random": refs[0], "oracle": refs[1]} if refs else None,
-        "target_sweep": {"targets": [f * y_max for f in E.sweep_fracs], "mean_returns": sweep},
+        "target_sweep": {
+            "targets": [f * float(data.returns.max()) for f in E.sweep_fracs],
+            "mean_returns": sweep,
+        },
         "fit_trajectories": min(data.n, FIT_TRAJECTORIES),
         "data": data_stats(cfg, data, data_path),
         "device": str(device),
         "config": config_summary(cfg),
     }
-    wall = time.time() - t_start
-    doc = ev.to_dict(wall, extras)
-    _write_outputs(ev, doc, curves, steps, tag, out, cfg, side_run)
-    print(console_summary(doc))
+    doc = ev.to_dict(session.wall_time_s, extras)
+    target = _report_target(profile, cfg, session)
+    written = _write_outputs(ev, doc, curves, steps, tag, target, cfg, profile)
+    footer(session, doc, written, why=target.why)
     return doc
+
+
+def _report_target(profile: str, cfg: Config, session: Session) -> ReportTarget:
+    """``report_target``; an unmodified cpu-<env> profile writes the committed results/cpu/
+    (its own ``<env>_*`` files and a section of RESULTS.md), like the cpu profile."""
+    if profile in SIDE_PROFILES:
+        return report_target(
+            "lpt", "cpu", cfg, {"cpu": PROFILES[profile]}, __file__, session, out=cfg.out
+        )
+    return report_target("lpt", profile, cfg, PROFILES, __file__, session, out=cfg.out)
+
+
+def seed_unit(setup: Setup, seed: int, folder: Path, session: Session) -> dict:
+    """One seed: train every method (resumable, checkpoints in ``folder``), evaluate it, and
+    measure the seed's gate references. Seeded from ``seed`` alone."""
+    seed_everything(seed)
+    cfg, info = setup.cfg, setup.info
+    if info.rank != 0:
+        for method in cfg.methods:
+            train(
+                method,
+                cfg,
+                setup.data,
+                seed,
+                setup.device,
+                _hooks(None, session),
+                _ckpt_dir(session, folder, method),
+                info,
+            )
+        return {"per_seed": {}, "once": {}, "curves": {}, "sweep": [], "steps": []}
+    with Run("lpt", session.profile, to_dict(cfg), seed=seed, folder=folder) as run:
+        out = _evaluate_seed(setup, seed, folder, session, run)
+        run.finish({k: v for k, v in out["per_seed"].items() if k.startswith("score")})
+    return out
+
+
+def _hooks(run: Run | None, session: Session) -> Hooks:
+    """The unit's log and progress bar (rank 0) and the session's step boundary."""
+    if run is None:
+        return Hooks(boundary=session.boundary)
+    return Hooks(log=run.log, progress=run.progress, boundary=session.boundary)
+
+
+def _ckpt_dir(session: Session, folder: Path, method: str) -> Path:
+    """The method's checkpoint folder inside rank 0's unit folder (other ranks read it)."""
+    main = runs_root() / "lpt" / session.profile / session.config_hash[:12]
+    unit = folder if folder.is_relative_to(main) else main / "units" / folder.name
+    return unit / "checkpoints" / method
+
+
+def _evaluate_seed(setup: Setup, seed: int, folder: Path, session: Session, run: Run) -> dict:
+    """Rank 0's part of a seed unit: every method trained and evaluated, the gate references."""
+    cfg, data, device, score = setup.cfg, setup.data, setup.device, setup.score
+    E, L = cfg.eval, cfg.langevin
+    y_max, y_star = float(data.returns.max()), setup.y_star
+    per_seed: dict[str, float] = {}
+    once: dict[str, float] = {}
+    curves: dict[str, list[float]] = {}
+    sweep: list[list[float]] = []
+    steps: list[int] = []
+
+    def put(name: str, value: float) -> None:
+        per_seed[name] = float(value)
+
+    env_seeds = [100_000 * (seed + 1) + i for i in range(E.n_episodes)]
+    # policy_shift: data trajectories and the two ends of the y* sweep, shared by LPT and DT
+    y_ends = (min(E.sweep_fracs) * y_max, max(E.sweep_fracs) * y_max)
+    shift_idx = np.random.default_rng(seed).choice(data.n, E.n_episodes)
+    # G_fit_*: the same training trajectories for every method and the mean-action predictor
+    fit_idx = np.random.default_rng([seed, 1]).choice(
+        data.n, min(data.n, FIT_TRAJECTORIES), replace=False
+    )
+    reach: list[float] = []  # share of episodes with a non-zero return, per method
+    for method in cfg.methods:
+        ckpt = _ckpt_dir(session, folder, method)
+        res = train(method, cfg, data, seed, device, _hooks(run, session), ckpt, setup.info)
+        put(f"speed/train_iters_per_s/{method}", res.iters_per_s)
+        curves[method] = res.history[res.model.action_loss_name]
+        steps = res.history["step"]
+        model = res.model
+        put(f"action_fit/{method}", action_fit(model, res.buffer, data, fit_idx))
+        sampled = data.discrete and E.decoding == "sample"
+        play = partial(rollout, model, setup.spec, data, env_seeds)
+        decode = {"decode_seed": seed} if sampled else {}
+
+        plan_for = partial(_plan, model, res.buffer, data, cfg=cfg, seed=seed)
+        if method == "dt":
+            cond = {"y_star": y_star}
+        elif method == "bc":
+            cond = {}
+        else:
+            z, y_hat = plan_for(y_star)
+            cond = {"z": z}
+        R, sps = play(**cond, **decode)
+        reach.append(float((R != 0).mean()))
+        if method == "dt":  # how much the requested return moves DT's policy
+            ends = [
+                {"y": torch.full((E.n_episodes,), y / data.scale, device=device)} for y in y_ends
+            ]
+            put("policy_shift/dt", policy_shift(model, data, shift_idx, *ends))
+        if sampled:  # discrete actions: also the greedy (most likely legal move) policy
+            put(f"score_greedy/{method}", score(play(**cond)[0]))
+        if method == "lpt":
+            put("plan_abs_error/lpt", float((y_hat - y_star).abs().mean()))
+            put("return_fit_corr/lpt", return_fit(model, res.buffer, data))
+            z, _ = plan_for(y_star, omega=L.omega_ei)
+            R_ei = play(z=z, **decode)[0]
+            reach.append(float((R_ei != 0).mean()))
+            put("score/lpt_ei", score(R_ei))
+            pairs, means = [], []
+            for frac in E.sweep_fracs:
+                z, _ = plan_for(frac * y_max)
+                Rf = play(z=z, **decode)[0]
+                pairs += [(frac * y_max, r) for r in Rf]
+                means.append(float(Rf.mean()))
+            sweep.append(means)
+            ends = [{"z": plan_for(y)[0]} for y in y_ends]
+            put("policy_shift/lpt", policy_shift(model, data, shift_idx, *ends))
+            targets, achieved = np.array(pairs).T
+            constant = np.ptp(achieved) == 0  # ρ undefined: report no association
+            put("spearman/lpt", 0.0 if constant else spearmanr(targets, achieved)[0])
+            if E.speed_steps and seed == cfg.seeds[0]:
+                once |= _rollout_speed(play, z, E.speed_steps)
+        put(f"score/{method}", score(R))
+        put(f"speed/eval_env_steps_per_s/{method}", sps)
+        run.log(0, {f"{method}/score": per_seed[f"score/{method}"]})
+    put("action_fit/mean_action", mean_action_fit(data, fit_idx))
+    put("reach/best", max(reach))
+    if setup.oracle is not None:
+        r_random, r_oracle = setup.oracle(100_000 * (seed + 1) + 50_000)
+        put("score/random", score(np.array([r_random])))
+        put("score/oracle", score(np.array([r_oracle])))
+    return {"per_seed": per_seed, "once": once, "curves": curves, "sweep": sweep, "steps": steps}
 
 
 def _rollout_speed(play: Callable, z: torch.Tensor, n_steps: int) -> dict[str, float]:
@@ -316,19 +422,20 @@ def _write_outputs(
     curves: dict,
     steps: list[int],
     tag: str,
-    out: Path,
+    target: ReportTarget,
     cfg: Config,
-    side_run: bool,
-) -> None:
-    """metrics.json, figures and the report. Maze2D-UMaze owns ``metrics.json`` and RESULTS.md;
-    every other environment writes its own ``<tag>_metrics.json`` document and (for the committed
-    cpu-<env> runs) a marked section of RESULTS.md; a cpu run keeps those sections."""
+    profile: str,
+) -> list[Path]:
+    """metrics.json, figures and the report; the paths written. Maze2D-UMaze owns
+    ``metrics.json`` and RESULTS.md; every other environment writes its own
+    ``<tag>_metrics.json`` document and (for the committed cpu-<env> runs) a marked section of
+    RESULTS.md; a cpu run keeps those sections."""
     prefix = "" if tag == MAIN_TAG else f"{tag}_"
-    ev.write(out / f"{prefix}metrics.json", doc["wall_time_s"], info=doc["info"])
-    report = out / f"{prefix}RESULTS.md"
-    if doc["profile"] == "cpu" and cfg.out is None:
-        report = PROJECT_ROOT / "RESULTS.md"
-    elif side_run:
+    out = target.dir
+    metrics = ev.write(out / f"{prefix}metrics.json", doc["wall_time_s"], info=doc["info"])
+    side_run = target.committed and profile in SIDE_PROFILES
+    report = target.results_md if target.committed else out / f"{prefix}RESULTS.md"
+    if side_run:
         report = PROJECT_ROOT / f".{tag}_section.md"
     kept = [] if prefix else [marked_section(report, t) for t in SECTIONS]  # survive a cpu run
     write_report(doc, curves, steps, tag, out, cfg, results_md=report, prefix=prefix)
@@ -337,3 +444,5 @@ def _write_outputs(
     if side_run:
         heading = SECTIONS[tag].format(profile=doc["profile"])
         merge_section(PROJECT_ROOT / "RESULTS.md", report, heading, tag)
+        report = PROJECT_ROOT / "RESULTS.md"
+    return [report, metrics, *sorted(out.glob(f"{prefix}*.png"))]

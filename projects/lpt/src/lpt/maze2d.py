@@ -10,6 +10,8 @@ gear 100, force in [-1, 1]); the controller is our own BFS-over-cells + PD port 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 from collections import deque
 from dataclasses import dataclass
@@ -24,15 +26,25 @@ GOAL_RADIUS = 0.5  # D4RL's sparse-reward radius (gymnasium-robotics uses 0.45)
 P_GAIN, D_GAIN, SOLVE_THRESH = 10.0, -1.0, 0.1  # D4RL WaypointController constants
 
 
+def _gymnasium_robotics():
+    """The module, imported without its stderr notice about Adroit reward versions (printed on
+    import by gymnasium-robotics 1.2.x-1.4.2; no Adroit environment is used here)."""
+    import sys
+
+    if "gymnasium_robotics" not in sys.modules:
+        with contextlib.redirect_stderr(io.StringIO()):
+            import gymnasium_robotics  # noqa: F401
+    return sys.modules["gymnasium_robotics"]
+
+
 def make_env(maze: str, seed: int):
     """The raw ``PointMazeEnv`` (no TimeLimit; we count steps ourselves)."""
     if maze not in MAZES:
         raise ValueError(f"unknown maze {maze!r}; expected one of {MAZES}")
     os.environ.setdefault("MUJOCO_GL", "disable")
     import gymnasium as gym
-    import gymnasium_robotics
 
-    gym.register_envs(gymnasium_robotics)
+    gym.register_envs(_gymnasium_robotics())
     env = gym.make(_ENV_IDS[maze], continuing_task=True, reset_target=False).unwrapped
     env.reset(seed=seed)
     return env

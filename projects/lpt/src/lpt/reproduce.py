@@ -4,11 +4,20 @@ Profiles (``lpt.configs``): smoke, cpu (Maze2D-UMaze), cpu-halfcheetah, cpu-conn
 cpu-maze2d-medium, paper (maze2d-umaze) and paper-<env>. ``cpu-full`` is a suite: it runs
 cpu-halfcheetah, cpu-connect4 and cpu-maze2d-medium in turn with the same overrides.
 
+Runs under ``reprokit.lifecycle``: each profile is a session ``<runs root>/lpt/<profile>/<config
+hash>/`` (runs root: ``$REPROKIT_RUNS`` or ``./runs``) with one unit per seed (every method trained
+and evaluated; checkpoints in the unit folder). Rerunning the same command reuses finished seeds
+and resumes an interrupted one from its checkpoints (a suite: per environment and seed);
+``--fresh`` starts over; SIGTERM / Ctrl-C stop at the next training step with a checkpoint. Only
+an unmodified cpu / cpu-<env> profile writes the committed results/cpu and RESULTS.md; a run with
+overrides writes its report into its session folder (``--out DIR``: there).
+
 Parses the profile and overrides first (so a bad flag fails in a fraction of a second, before
 torch is imported), then runs :func:`lpt.experiment.run_experiment`. Examples::
 
     python -m lpt.reproduce --profile smoke
     python -m lpt.reproduce                       # cpu profile, writes results/cpu + RESULTS.md
+    python -m lpt.reproduce --fresh               # the same, ignoring earlier (partial) runs
     python -m lpt.reproduce --profile cpu-full    # the three second-tier environments
     python -m lpt.reproduce --profile paper-hopper --data.path hopper-medium-replay-v2.hdf5
     torchrun --nproc_per_node 8 -m lpt.reproduce --profile paper --data.path ...
@@ -16,19 +25,26 @@ torch is imported), then runs :func:`lpt.experiment.run_experiment`. Examples::
 
 from __future__ import annotations
 
-import sys
+import os
 
 from lpt.configs import PROFILES, Config
 from reprokit.config import parse
 
+PROG = "lpt.reproduce"
 SUITES = {"cpu-full": ("cpu-halfcheetah", "cpu-connect4", "cpu-maze2d-medium")}
 
 
-def main(cfg: Config, profile: str) -> dict:
-    """Train every method for every seed, evaluate, write metrics (+ report); return metrics."""
+def main(cfg: Config, profile: str, fresh: bool = False) -> dict:
+    """One profile as a session: every seed a unit, then the report; return the metrics doc."""
     from lpt.experiment import run_experiment
+    from reprokit.distributed import init_distributed
+    from reprokit.lifecycle import Session
+    from reprokit.runlog import runs_root
 
-    return run_experiment(cfg, profile)
+    info = init_distributed(device="cpu" if cfg.device == "cpu" else None)
+    root = runs_root() if info.rank == 0 else runs_root() / ".ranks" / str(info.rank)
+    with Session("lpt", profile, cfg, fresh=fresh, root=root) as session:
+        return run_experiment(cfg, profile, session, info)
 
 
 def _suite_members(argv: list[str]) -> tuple[str, ...] | None:
@@ -53,19 +69,17 @@ def _with_profile(argv: list[str], profile: str) -> list[str]:
     return ["--profile", profile, *rest]
 
 
-def cli(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+def run(argv: list[str], fresh: bool) -> None:
+    """Every profile of the command (a suite: its members in turn, all flags checked first)."""
+    os.environ.setdefault("MUJOCO_GL", "disable")
     members = _suite_members(argv)
     runs = [_with_profile(argv, p) for p in members] if members else [argv]
-    parsed = [parse(PROFILES, a, prog="lpt.reproduce") for a in runs]  # all flags checked first
+    parsed = [parse(PROFILES, a, prog=PROG) for a in runs]
     for profile, cfg in parsed:
-        try:
-            main(cfg, profile)
-        except (ValueError, FileNotFoundError) as e:  # bad data file, unknown env, bad shapes
-            print(f"lpt.reproduce: error: {' '.join(str(e).split())}", file=sys.stderr)
-            return 2
-    return 0
+        main(cfg, profile, fresh)
 
 
 if __name__ == "__main__":
-    raise SystemExit(cli())
+    from reprokit.lifecycle import entry
+
+    entry(PROG, run)

@@ -8,16 +8,20 @@ DT-final-return and BC take step 3 alone (action loss only). AdamW, linear warm-
 decay, gradient clipping. Under ``torchrun`` the model is wrapped in DistributedDataParallel
 (``reprokit.distributed``; gloo on CPU, NCCL on GPU), each rank draws its own batch and the
 buffer updates of all ranks are gathered so every rank holds the same chains; rank 0 logs and
-checkpoints. Per-step randomness is derived from (seed, rank, step), so a resumed run draws the
-same batches and Langevin noise as an uninterrupted one.
+checkpoints. Per-step randomness is derived from (seed, rank, step) and checkpoints hold the torch
+RNG state (dropout), so a resumed run draws the same batches, Langevin noise and dropout masks
+as an uninterrupted one.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -28,14 +32,10 @@ from lpt.configs import Config, ModelCfg, TrainCfg
 from lpt.data import Trajectories
 from lpt.langevin import LatentBuffer, posterior_langevin
 from lpt.model import LPT, BehaviourCloning, DecisionTransformer, SequencePolicy
+from reprokit.config import to_dict
 from reprokit.distributed import DistInfo, wrap_model
-from reprokit.torch_utils import (
-    capture_rng_state,
-    check_finite,
-    load_checkpoint,
-    restore_rng_state,
-    save_checkpoint,
-)
+from reprokit.errors import DivergenceError, UserError
+from reprokit.torch_utils import Checkpointer, capture_rng_state, check_finite
 
 
 def build_model(
@@ -51,9 +51,8 @@ def build_model(
         dropout=m.dropout,
         discrete=discrete,
     )
+    check_model(m)
     if method in ("lpt", "lpt_no_unet"):
-        if (m.n_latent * m.h) % 2 ** (len(m.unet_mults) - 1):
-            raise ValueError("n_latent * h must be divisible by 2^(len(unet_mults) - 1)")
         return LPT(
             **common,
             window=m.window,
@@ -69,6 +68,17 @@ def build_model(
     if method == "bc":
         return BehaviourCloning(**common, window=m.window, cross=False)
     raise ValueError(f"unknown method {method!r}")
+
+
+def check_model(m: ModelCfg) -> None:
+    """Sizes that must agree (checked before training): one-line UserError."""
+    if m.h % m.n_head:
+        raise UserError(f"model.h {m.h} is not divisible by model.n_head {m.n_head}")
+    if (m.n_latent * m.h) % 2 ** (len(m.unet_mults) - 1):
+        raise UserError(
+            f"model.n_latent * model.h = {m.n_latent * m.h} must be divisible by "
+            f"2^(len(model.unet_mults) - 1) = {2 ** (len(m.unet_mults) - 1)}"
+        )
 
 
 def total_steps(t: TrainCfg, n_traj: int, info: DistInfo | None = None) -> int:
@@ -113,18 +123,34 @@ def _gather_buffer_update(buffer: LatentBuffer, idx: torch.Tensor, z0: torch.Ten
     buffer.set(idx, z0)
 
 
+@dataclass
+class Hooks:
+    """What the session gives one training loop: the log, a progress bar and the step boundary."""
+
+    log: Callable[[int, dict[str, float]], None] | None = None
+    progress: Callable[..., Iterable[int]] | None = None
+    boundary: Callable[[str, Callable[[], Any]], None] | None = None
+
+
 def train(
     method: str,
     cfg: Config,
     data: Trajectories,
     seed: int,
     device: torch.device,
-    run=None,
-    ckpt: Path | None = None,
+    hooks: Hooks | None = None,
+    ckpt_dir: Path | None = None,
     info: DistInfo | None = None,
 ) -> TrainResult:
-    """Train one method for cfg.train.steps; resume from ``ckpt`` when cfg.train.resume."""
-    t = cfg.train
+    """Train one method for cfg.train.steps, resuming from the newest checkpoint in ``ckpt_dir``.
+
+    Checkpoints (model, optimizer, scheduler, latent buffer, history, RNG state, training time)
+    go to ``ckpt_dir`` every ``cfg.train.ckpt_every`` steps, at the end, and when the session's
+    ``boundary`` honours a stop request; they carry the config's hash, so a checkpoint of another
+    config (another model size, fewer steps) is refused with one line. NaN/inf loss: one-line
+    ``DivergenceError`` naming the last good checkpoint.
+    """
+    t, hooks = cfg.train, hooks or Hooks()
     torch.manual_seed(seed)
     model = build_model(method, cfg.model, data.obs_dim, data.act_dim, data.discrete).to(device)
     n_steps = total_steps(t, data.n, info)
@@ -132,43 +158,43 @@ def train(
     buffer = LatentBuffer(data.n, cfg.model.n_latent, cfg.model.h, seed, device) if is_lpt else None
     opt = torch.optim.AdamW(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(n_steps, t.warmup_frac))
+    rank = info.rank if info is not None else 0
+    ckpt = _checkpointer(cfg, ckpt_dir, n_steps, rank)
     history: dict[str, list[float]] = {"step": []}
-    start = 0
-    if t.resume and ckpt is not None and ckpt.exists():
-        state = load_checkpoint(ckpt)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
+    start, trained_s = 0, 0.0
+    if ckpt is not None and ckpt.resume(model, opt):
+        state = ckpt.state
         sched.load_state_dict(state["scheduler"])
         if buffer is not None:
             buffer.z0 = state["z0_buffer"].to(device)
         history = {k: list(v) for k, v in state["history"].items()}
-        start = int(state["step"])
-        restore_rng_state(state["rng"])
-    rank = info.rank if info is not None else 0
+        start, trained_s = int(state["step"]), float(state["train_time_s"])
     multi = info is not None and info.world_size > 1
     ddp_model: nn.Module = wrap_model(model, info) if multi else model
     L = cfg.langevin
+    t0 = time.perf_counter()
 
     def save(step: int) -> None:
-        if ckpt is None or rank != 0:
+        if ckpt is None:
             return
-        save_checkpoint(
-            ckpt,
+        ckpt.save(
+            step,
             {
                 "model": model.state_dict(),
                 "optimizer": opt.state_dict(),
                 "scheduler": sched.state_dict(),
-                "step": step,
                 "method": method,
                 "z0_buffer": buffer.z0.cpu() if buffer is not None else torch.empty(0),
                 "history": history,
                 "rng": capture_rng_state(),
+                "train_time_s": trained_s + time.perf_counter() - t0,
             },
         )
 
     model.train()
-    t0 = time.perf_counter()
-    for step in range(start, n_steps):
+    steps = range(start, n_steps)
+    bar = hooks.progress(steps, desc=f"seed {seed} {method}") if hooks.progress else steps
+    for step in bar:
         rng = np.random.default_rng([seed, rank, step])
         batch = data.batch(data.sample(rng, t.batch_size), device)
         z0 = None
@@ -187,7 +213,7 @@ def train(
             _gather_buffer_update(buffer, batch["idx"], z0)
         losses = ddp_model(batch, z0)
         loss = lpt_loss(losses, t.reward_weight)
-        check_finite(loss.item(), step)
+        _check_finite(loss, step, method, seed, ckpt)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
@@ -200,12 +226,37 @@ def train(
             history["step"].append(step)
             for k, v in vals.items():
                 history.setdefault(k, []).append(v)
-            if run is not None and rank == 0:
-                run.log(step, {f"{method}/{k}": v for k, v in vals.items()})
-        if t.ckpt_every and (step + 1) % t.ckpt_every == 0:
+            if hooks.log is not None and rank == 0:
+                hooks.log(step, {f"{method}/{k}": v for k, v in vals.items()})
+        if ckpt is not None and ckpt.due(step + 1) and step + 1 < n_steps:
             save(step + 1)
-    elapsed = time.perf_counter() - t0
-    save(n_steps)
+        if hooks.boundary is not None and step + 1 < n_steps:
+            hooks.boundary(f"at seed {seed} {method} step {step + 1}", partial(save, step + 1))
+    if start < n_steps:
+        save(n_steps)
+    trained_s += time.perf_counter() - t0 if start < n_steps else 0.0
     model.eval()
-    done = n_steps - start
-    return TrainResult(model, buffer, history, done / elapsed if done else 0.0)
+    return TrainResult(model, buffer, history, n_steps / trained_s if trained_s > 0 else 0.0)
+
+
+def _checkpointer(
+    cfg: Config, ckpt_dir: Path | None, n_steps: int, rank: int
+) -> Checkpointer | None:
+    """Checkpoints every ``train.ckpt_every`` steps (0: at the end only) into ``ckpt_dir``; all
+    ranks read them, rank 0 writes them."""
+    if ckpt_dir is None:
+        return None
+    every = cfg.train.ckpt_every or n_steps
+    return Checkpointer(ckpt_dir, every=every, enabled=rank == 0, config=to_dict(cfg))
+
+
+def _check_finite(
+    loss: torch.Tensor, step: int, method: str, seed: int, ckpt: Checkpointer | None
+) -> None:
+    """NaN/inf loss: a one-line DivergenceError naming the method, seed and kept checkpoint."""
+    try:
+        check_finite(loss.item(), step)
+    except DivergenceError as e:
+        files = sorted(ckpt.dir.glob("ckpt_*.pt")) if ckpt is not None else []
+        kept = f"last good checkpoint {files[-1]}" if files else "no checkpoint written yet"
+        raise DivergenceError(f"{method} seed {seed}: {e}; {kept}") from None
