@@ -121,6 +121,30 @@ def check_results(folder: Path) -> list[str]:
         problems.append(f"results/cpu/metrics.json comes from profile {doc['profile']!r}, not cpu")
     if results_md.is_file() and claims_table(doc) not in results_md.read_text():
         problems.append("RESULTS.md claims table does not match results/cpu/metrics.json")
+    return problems + check_other_evidence(folder)
+
+
+def check_other_evidence(folder: Path) -> list[str]:
+    """Every further committed evidence file (``results/cpu/<x>_metrics.json``, or a
+    supplementary ``results/cpu/<run>/metrics.json``) is valid and has its table in a report."""
+    cpu = folder / "results" / "cpu"
+    files = [*cpu.glob("*_metrics.json"), *(p for p in cpu.glob("*/metrics.json"))]
+    problems = []
+    for path in sorted(files):
+        rel = path.relative_to(folder)
+        try:
+            doc = json.loads(path.read_text(), parse_constant=_reject_constant)
+        except ValueError as err:
+            problems.append(f"{rel} is not strict JSON: {err}")
+            continue
+        invalid = validate(doc)
+        problems += [f"{rel}: {p}" for p in invalid]
+        if invalid:
+            continue
+        reports = [folder / "RESULTS.md", path.parent / "RESULTS.md"]
+        table = claims_table(doc)
+        if not any(r.is_file() and table in r.read_text() for r in reports):
+            problems.append(f"{rel}: its claims table is in no RESULTS.md")
     return problems
 
 

@@ -130,6 +130,19 @@ MUTATIONS = {
         _edit("RESULTS.md", "| **held** |", "| **not held** |"),
         "does not match",
     ),
+    "supplementary evidence in an old layout": (
+        lambda p: (p / "results/cpu/extra_metrics.json").write_text('{"acc": 0.5}'),
+        "results/cpu/extra_metrics.json: lacks top-level key 'schema'",
+    ),
+    "supplementary evidence without its table": (
+        lambda p: (
+            (p / "results/cpu/grid").mkdir()
+            or (p / "results/cpu/grid/metrics.json").write_text(
+                (p / "results/cpu/metrics.json").read_text().replace("beats the baseline", "wins")
+            )
+        ),
+        "in no RESULTS.md",
+    ),
     "metrics of another profile": (
         _json_edit(lambda d: d.update(profile="smoke")),
         "profile 'smoke'",
