@@ -93,7 +93,8 @@ def test_smoke_profile_end_to_end(reference):
     assert saved["metrics"]["tierA/systematicity/alans/test_acc"]["n"] == 3
     assert saved["metrics"]["tierB/systematicity/scl/iid_acc"]["seeds"] == [0]
     assert "answer generation" in reporting.notes(saved).lower()
-    assert "C1" in (reference / "RESULTS.md").read_text()
+    text = (reference / "RESULTS.md").read_text()
+    assert "C1" in text and "python -m alans.reproduce --profile smoke --out" in text
     for f in FIGURES:
         assert (reference / f).stat().st_size > 1000
 
@@ -268,7 +269,10 @@ def test_overridden_cpu_run_leaves_the_committed_results_alone(tmp_path, capsys)
     assert "overrides given" in out and "untouched" in out
     report = _session_dir(tmp_path / "runs", *small) / "report"
     doc = json.loads((report / "metrics.json").read_text())
-    assert doc["seeds"] == [0] and (report / "RESULTS.md").exists()  # one seed is accepted
+    assert doc["seeds"] == [0]  # one seed is accepted
+    assert (
+        "python -m alans.reproduce --profile cpu --seeds 0" in (report / "RESULTS.md").read_text()
+    )
     assert _committed() == before
 
 

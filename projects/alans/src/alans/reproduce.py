@@ -13,6 +13,7 @@ profile).
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -128,10 +129,17 @@ def _figures(
     return figures
 
 
+def _with_profile(argv: list[str], profile: str) -> list[str]:
+    """``argv`` with ``--profile`` spelled out (the command line shown in RESULTS.md)."""
+    given = any(a == "--profile" or a.startswith("--profile=") for a in argv)
+    return argv if given else ["--profile", profile, *argv]
+
+
 def _report(
-    cfg: Config, profile: str, ra: dict, rb: list, target: ReportTarget, wall: float
+    cfg: Config, profile: str, ra: dict, rb: list, target: ReportTarget, wall: float, argv: list
 ) -> tuple[dict, list[Path]]:
-    """Judge the evidence; write metrics.json, the figures and RESULTS.md into ``target``."""
+    """Judge the evidence; write metrics.json, the figures and RESULTS.md into ``target``
+    (its command line: ``make reproduce`` for the committed results, else ``argv``)."""
     tb = cfg.tier_b
     ev = evidence(profile, cfg.seeds, ra, rb, tb.seeds, tb.split if rb else None)
     splits = tuple(ra)
@@ -148,7 +156,11 @@ def _report(
         doc,
         title=f"ALANS — {'CPU' if profile == 'cpu' else profile}-profile results",
         figures=figures,
-        command="make reproduce PROJECT=alans",
+        command=(
+            "make reproduce PROJECT=alans"
+            if target.committed
+            else shlex.join(["python", "-m", PROG, *_with_profile(argv, profile)])
+        ),
         notes=reporting.notes(doc),
         metrics_path=metrics_path,
     )
@@ -198,7 +210,7 @@ def run(argv: list[str], fresh: bool) -> None:
         target = report_target(
             "alans", profile, cfg, PROFILES, anchor=__file__, session=session, out=cfg.out
         )
-        doc, written = _report(cfg, profile, ra, rb, target, session.wall_time_s)
+        doc, written = _report(cfg, profile, ra, rb, target, session.wall_time_s, argv)
         footer(session, doc, written, why=target.why)
 
 
