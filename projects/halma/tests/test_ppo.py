@@ -4,20 +4,13 @@ import numpy as np
 import pytest
 import torch
 from halma import batched
+from halma.configs import SMOKE_PPO
 from halma.panel import digit_pool
 from halma.ppo import PPO, gae, merge, train
 from halma.rules import Rules
 from halma.splits import Layout
 
-TINY = PPO(
-    total_steps=2 * 8 * 4,
-    n_envs=8,
-    rollout=4,
-    epochs=1,
-    minibatches=2,
-    n_train_boards=8,
-    checkpoint_every=1,
-)
+TINY = SMOKE_PPO  # the smoke profile's PPO budget
 
 
 def test_gae_equals_the_naive_sum():
