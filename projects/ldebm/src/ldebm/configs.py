@@ -1,0 +1,172 @@
+"""Typed configuration and the profiles (smoke, cpu, paper).
+
+Profiles
+* ``smoke``: seconds; every code path of ``reproduce`` (three methods, all metrics, gates,
+  figures) with tiny budgets. ``python -m ldebm.reproduce --profile smoke``
+* ``cpu``: the default; prior-only LDEBM vs SVEBM-IB (and LDEBM without clustering) on the
+  fixed unit-variance 16-Gaussian latent target, seeds 0 1 2, on 2 shared CPU cores.
+  ``make reproduce PROJECT=ldebm`` (writes results/cpu/metrics.json and RESULTS.md)
+* ``paper``: the official synthetic-script sizes (H = 200, 12 blocks, 50 Langevin steps per
+  level, batch 1000, 50 000 iterations; SVEBM-IB: 100 steps of 0.4, MI weight 15), for GPUs.
+  ``python -m ldebm.reproduce --profile paper``
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reprokit.config import param
+
+
+@dataclass
+class MethodConfig:
+    """One prior learner (LDEBM, LDEBM without clustering, or SVEBM-IB)."""
+
+    hidden: int = param(64, "EBM width H (official 200)", ge=1)
+    n_blocks: int = param(3, "LDEBM residual blocks (official 12; SVEBM-IB: unused)", ge=0)
+    emb_dim: int = param(64, "LDEBM sinusoidal time-table width (SVEBM-IB: unused)", ge=2)
+    n_classes: int = param(16, "symbols K of the coupling (official 16 on the grid)", ge=2)
+    T: int = param(6, "diffusion levels (official 6; SVEBM-IB: unused)", ge=2)
+    spectral_norm: bool = param(True, "spectral norm on every Linear (LDEBM official: on)")
+    langevin_steps: int = param(15, "Langevin steps per level (LDEBM) or per chain (SVEBM)", ge=1)
+    step_size: float = param(2e-3, "LDEBM e_l_step_size (official 2e-3); SVEBM step s", gt=0)
+    mi_weight: float = param(0.05, "weight λ_MI of the information bottleneck", ge=0)
+    cls_weight: float = param(0.05, "weight of the pseudo-label cross-entropy", ge=0)
+    lr: float = param(3e-4, "Adam learning rate of the EBM (official 1e-4)", gt=0)
+    grad_clip: float = param(10.0, "gradient-norm clip of the EBM (official prior clip 10)", gt=0)
+    iterations: int = param(600, "learning iterations (official 50 000)", ge=1)
+    batch_size: int = param(128, "latents per iteration", ge=2)
+    recluster_every: int = param(200, "iterations between k-means re-clusterings", ge=1)
+    pca_dim: int = param(2, "PCA-whitening dimension before k-means (official 2 on 2-D)", ge=1)
+    l2_normalize: bool = param(True, "L2-normalise the whitened means (official: on)")
+    ckpt_every: int = param(100, "iterations between checkpoints", ge=1)
+    log_every: int = param(50, "iterations between log lines", ge=1)
+
+
+@dataclass
+class ExperimentConfig:
+    """The fixed 2-D latent target and the evaluation budgets."""
+
+    pool_size: int = param(20000, "training latents drawn once per seed from the target", ge=16)
+    n_eval: int = param(2000, "prior samples and held-out target samples per metric", ge=16)
+    longrun_chains: int = param(2000, "chains per anchor of the sampler gate's long run", ge=16)
+    longrun_steps: int = param(300, "steps of the long-run sampler of the sampler gate", ge=1)
+    check_level: int = param(2, "diffusion level of the sampler gate (bimodal conditionals)", ge=0)
+    grid_bins: int = param(12, "bins per axis of the grid-density TV", ge=2)
+
+
+def _ldebm() -> MethodConfig:
+    return MethodConfig()
+
+
+def _svebm() -> MethodConfig:
+    """SVEBM-IB's official 2-D recipe (H 200, no spectral norm, 100 steps of 0.4) with its own
+    pilot-tuned learning rate and MI weight (README: 3 trials, as many as LDEBM's)."""
+    return MethodConfig(
+        hidden=200,
+        spectral_norm=False,
+        langevin_steps=100,
+        step_size=0.4,
+        mi_weight=0.05,
+        lr=1e-3,
+    )
+
+
+def _noclust() -> MethodConfig:
+    return MethodConfig(cls_weight=0.0)
+
+
+@dataclass
+class Config:
+    seeds: tuple[int, ...] = param((0, 1, 2), "seeds (one unit per method and seed)", nonempty=True)
+    methods: tuple[str, ...] = param(
+        ("ldebm", "svebm", "ldebm_noclust"),
+        "priors to train (a subset leaves the claims that need the others untestable)",
+        choices=("ldebm", "svebm", "ldebm_noclust"),
+        nonempty=True,
+    )
+    out: Path | None = param(
+        None, "report folder (default: results/<profile>, or the run folder under overrides)"
+    )
+    experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
+    ldebm: MethodConfig = field(default_factory=_ldebm)
+    svebm: MethodConfig = field(default_factory=_svebm)
+    ldebm_noclust: MethodConfig = field(default_factory=_noclust)
+
+    def method(self, name: str) -> MethodConfig:
+        """The config of method ``name``."""
+        return getattr(self, name)
+
+
+def cpu() -> Config:
+    """CPU profile (sized from the one-seed pilots, see the README): 600 iterations per prior,
+    equal for all three (SVEBM-IB's iteration costs about LDEBM's: equal wall clock)."""
+    return Config()
+
+
+def cpu_long() -> Config:
+    """CPU-long profile: the cpu profile with longer training."""
+    cfg = Config()
+    for m in ("ldebm", "svebm", "ldebm_noclust"):
+        cfg.method(m).iterations *= 4
+    return cfg
+
+
+def smoke() -> Config:
+    """Seconds: every code path with tiny budgets (3 seeds: the evidence needs n >= 3)."""
+    tiny = {
+        "hidden": 8,
+        "emb_dim": 8,
+        "n_blocks": 1,
+        "langevin_steps": 2,
+        "iterations": 3,
+        "batch_size": 16,
+        "recluster_every": 2,
+        "ckpt_every": 2,
+        "log_every": 1,
+    }
+    return Config(
+        experiment=ExperimentConfig(
+            pool_size=200, n_eval=64, longrun_chains=64, longrun_steps=4, grid_bins=3
+        ),
+        ldebm=MethodConfig(**tiny),
+        svebm=MethodConfig(**{**tiny, "spectral_norm": False, "step_size": 0.4, "mi_weight": 15.0}),
+        ldebm_noclust=MethodConfig(**{**tiny, "cls_weight": 0.0}),
+    )
+
+
+def paper() -> Config:
+    """The official synthetic scripts' sizes: LDEBM H = 200, 12 blocks, 50 steps per level at
+    2e-3, batch 1000, 50 × 1000 iterations, Adam 1e-4; SVEBM-IB (``bpucla/ibebm``) H = 200,
+    100 steps of 0.4, MI weight 15, batch 500, 25 000 iterations, Adam 1e-4."""
+    ld = {
+        "hidden": 200,
+        "emb_dim": 200,
+        "n_blocks": 12,
+        "langevin_steps": 50,
+        "lr": 1e-4,
+        "iterations": 50_000,
+        "batch_size": 1000,
+        "recluster_every": 1000,
+        "ckpt_every": 1000,
+    }
+    return Config(
+        experiment=ExperimentConfig(pool_size=1_000_000, n_eval=5000, longrun_chains=20_000),
+        ldebm=MethodConfig(**ld),
+        svebm=MethodConfig(
+            hidden=200,
+            spectral_norm=False,
+            langevin_steps=100,
+            step_size=0.4,
+            mi_weight=15.0,
+            lr=1e-4,
+            iterations=25_000,
+            batch_size=500,
+            ckpt_every=1000,
+        ),
+        ldebm_noclust=MethodConfig(**{**ld, "cls_weight": 0.0}),
+    )
+
+
+PROFILES = {"smoke": smoke, "cpu": cpu, "cpu-long": cpu_long, "paper": paper}

@@ -1,0 +1,276 @@
+"""Entry point: ``python -m ldebm.reproduce --profile {smoke,cpu,cpu-long,paper} [--key value]
+[--fresh]``.
+
+The prior-only experiment on the fixed unit-variance 16-Gaussian latent target: per seed, a
+reference unit (fresh target samples and the wrong samplers through every metric, the analytic
+sampler check) and one unit per learned prior (LDEBM, SVEBM-IB, LDEBM without clustering:
+training, resumable from checkpoints, then its samples through the same metrics). The gates
+and claims of ``ldebm.claims`` are judged by the one rule of ``reprokit.claims``; metrics.json,
+figures and RESULTS.md go where ``reprokit.lifecycle.report_target`` says (the unmodified cpu
+profile: the committed results; a run with overrides: its run folder). A rerun of the same
+command reuses finished units and resumes an interrupted one; ``--fresh`` starts over.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ldebm.claims import build_evidence
+from ldebm.configs import PROFILES, Config
+from reprokit.config import parse, to_dict
+from reprokit.errors import UserError
+from reprokit.lifecycle import Session, entry, footer, header, report_target
+from reprokit.report import write_results
+from reprokit.runlog import Run
+from reprokit.seeding import seed_everything
+from reprokit.torch_utils import Checkpointer, capture_rng_state
+
+PROG = "ldebm.reproduce"
+EXPECTED = {
+    "smoke": "~20 s",
+    "cpu": "~12 min on 2 idle CPU cores; ~50 min on 2 cores shared with other jobs",
+    "cpu-long": "4x the cpu profile",
+    "paper": "hours on a GPU",
+}
+
+
+def _rngs(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
+    """The seed's training-pool and held-out streams (the same for every method: paired)."""
+    return np.random.default_rng([seed, 0]), np.random.default_rng([seed, 1])
+
+
+def reference_unit(cfg: Config, seed: int) -> dict:
+    """Fresh target samples and the wrong samplers through every metric; the analytic check
+    of the top-level sampler and grid density (the floor and tolerance of the sampler gates)."""
+    from ldebm import evaluate as ev
+    from ldebm.metrics import sample_metrics
+    from ldebm.schedule import make_schedule
+    from ldebm.target import grid16, wrong_samples
+
+    seed_everything(seed, torch=True)
+    ec, target = cfg.experiment, grid16()
+    _, held = _rngs(seed)
+    ref, _ = target.sample(ec.n_eval, held)
+    bw = _bandwidths(target)
+    rng = np.random.default_rng([seed, 2])
+    sources = {"data": target.sample(ec.n_eval, rng)[0], **wrong_samples(target, ec.n_eval, rng)}
+    out = {
+        f"prior/{m}/{src}": v
+        for src, x in sources.items()
+        for m, v in sample_metrics(target, x, ref, bw).items()
+    }
+    out["prior/precision/half_gap"] = 0.5 * (
+        out["prior/precision/gaussian"] + out["prior/precision/data"]
+    )
+    out["density/heldout_ll/gaussian"] = ev.gaussian_heldout_ll(ref)
+    sched = make_schedule(cfg.ldebm.T, cfg.ldebm.step_size)
+    chk = ev.analytic_check(target, sched, ec, rng)
+    out["sampler/tv_excess/analytic"] = chk["tv_excess"]
+    out["sampler/tv/iid_floor"] = chk["floor"]
+    out["sampler/tv_excess/blind"] = chk["tv_wrong"] - chk["floor"]
+    return {"metrics": out, "samples": sources}
+
+
+def _bandwidths(target) -> dict[str, float]:
+    """RBF bandwidths of the MMD²: the component σ, the grid spacing, and 1 (the data scale)."""
+    return {"sigma": target.sigma, "spacing": target.spacing, "unit": 1.0}
+
+
+def method_unit(
+    cfg: Config, seed: int, method: str, floor: float, folder: Path, session: Session
+) -> dict:
+    """Train one (method, seed) prior (resumable), then its samples through every metric."""
+    from ldebm import prior
+    from ldebm.target import grid16
+
+    seed_everything(seed, torch=True)
+    mc, target = cfg.method(method), grid16()
+    pool_rng, _ = _rngs(seed)
+    pool, pool_comp = target.sample(cfg.experiment.pool_size, pool_rng)
+    lrn = prior.build(method, mc)
+    opt = torch.optim.Adam(lrn.ebm.parameters(), lr=mc.lr)
+    ckpt = Checkpointer(folder / "checkpoints", every=mc.ckpt_every, config=to_dict(cfg))
+    start = ckpt.resume(lrn.ebm, opt)
+    if ckpt.state is not None:
+        lrn.train_time_s = float(ckpt.state["train_time_s"])
+
+    def save(step: int) -> None:
+        state = {
+            "model": lrn.ebm.state_dict(),
+            "optimizer": opt.state_dict(),
+            "rng": capture_rng_state(),
+            "train_time_s": lrn.train_time_s,
+        }
+        ckpt.save(step, state)
+
+    with Run("ldebm", session.profile, to_dict(cfg), seed=seed, folder=folder) as run:
+        hooks = prior.Hooks(
+            log=lambda step, **kw: run.log(step, {f"{method}/{k}": v for k, v in kw.items()}),
+            progress=run.progress,
+            boundary=lambda step, s: session.boundary(
+                f"at {method} seed {seed} iteration {step}", s
+            ),
+        )
+        labels = prior.train(lrn, mc, pool, seed, opt, start, hooks, save)
+        out = _evaluate(cfg, seed, lrn, pool_comp, labels, floor)
+        run.finish({k: v for k, v in out["metrics"].items()})
+    return out
+
+
+def _evaluate(
+    cfg: Config, seed: int, lrn, pool_comp: np.ndarray, labels: np.ndarray | None, floor: float
+) -> dict:
+    """Samples, sample metrics, symbol NMI and the method's sampler / density checks (``floor``:
+    the i.i.d. TV floor of the seed's reference unit)."""
+    from ldebm import evaluate as ev
+    from ldebm.metrics import sample_metrics, symbol_nmi
+    from ldebm.target import grid16
+
+    ec, target, m = cfg.experiment, grid16(), lrn.method
+    _, held = _rngs(seed)
+    ref, comp = target.sample(ec.n_eval, held)
+    torch.manual_seed(seed + 10_000)
+    x = lrn.sample(ec.n_eval).numpy()
+    out = {
+        f"prior/{k}/{m}": v for k, v in sample_metrics(target, x, ref, _bandwidths(target)).items()
+    }
+    out[f"symbols/nmi/{m}"] = symbol_nmi(lrn.symbols(torch.from_numpy(ref)), comp)
+    out[f"train_time_s/{m}"] = lrn.train_time_s
+    if labels is not None:
+        out[f"symbols/nmi/kmeans_{m}"] = symbol_nmi(labels, pool_comp)
+    if lrn.sched is not None:
+        out[f"sampler/tv_excess/{m}"] = ev.sampler_check(lrn.ebm, lrn.sched, ec, target) - floor
+    else:
+        out[f"density/heldout_ll/{m}"] = ev.svebm_heldout_ll(lrn.ebm, ref)
+        out[f"sampler/tv/{m}_shortrun"] = ev.svebm_shortrun_tv(lrn, x, ec)
+    return {"metrics": out, "samples": x}
+
+
+def run_units(cfg: Config, session: Session) -> dict:
+    """Every unit in order (per seed: reference, then each method); their results."""
+    per_seed: dict[str, list[float]] = {}
+    art: dict = {}
+    for seed in cfg.seeds:
+        res = [session.unit(f"reference-seed{seed}", lambda _, s=seed: reference_unit(cfg, s))]
+        floor = res[0]["metrics"]["sampler/tv/iid_floor"]
+        for method in cfg.methods:
+            res.append(
+                session.unit(
+                    f"{method}-seed{seed}",
+                    lambda d, s=seed, m=method, f=floor: method_unit(cfg, s, m, f, d, session),
+                )
+            )
+            if seed == cfg.seeds[0]:
+                art[method] = res[-1]["samples"]
+        if seed == cfg.seeds[0]:
+            art["data"] = res[0]["samples"]["data"]
+        for r in res:
+            for k, v in r["metrics"].items():
+                per_seed.setdefault(k, []).append(float(v))
+    return {"per_seed": per_seed, "art": art}
+
+
+def _command(argv: list[str], profile: str, committed: bool) -> str:
+    """The command of RESULTS.md: the make target for the committed results, else the CLI."""
+    if committed:
+        return "make reproduce PROJECT=ldebm"
+    return " ".join(["python -m ldebm.reproduce", *argv])
+
+
+def _figures(out_dir: Path, art: dict) -> dict[str, Path]:
+    """Samples of every learned prior against fresh target samples (first seed)."""
+    from reprokit import plots
+
+    figs = {}
+    for method, x in art.items():
+        if method == "data":
+            continue
+        figs[f"{method} prior samples vs target samples (first seed)"] = plots.scatter_2d(
+            {"target": art["data"], method: x}, out_dir / f"samples_{method}.png", lim=(-2.5, 2.5)
+        )
+    return figs
+
+
+def write_report(cfg: Config, profile: str, argv: list[str], session: Session, res: dict) -> None:
+    """Judge the evidence; metrics.json, figures and RESULTS.md where report_target says."""
+    from ldebm.notes import results_notes
+
+    target = report_target("ldebm", profile, cfg, PROFILES, __file__, session, out=cfg.out)
+    ev = build_evidence(profile, cfg.seeds, res["per_seed"])
+    figures = _figures(target.dir, res["art"])
+    wall, info = session.wall_time_s, _info(cfg)
+    metrics_path = ev.write(target.dir / "metrics.json", wall, info)
+    doc = ev.to_dict(wall, info)
+    write_results(
+        target.results_md,
+        doc,
+        title="ldebm: CPU-profile results" if profile == "cpu" else f"ldebm: {profile} profile",
+        figures=figures,
+        command=_command(argv, profile, target.committed),
+        notes=results_notes(doc, cfg),
+        metrics_path=metrics_path,
+    )
+    footer(session, doc, [target.results_md, metrics_path, *figures.values()], why=target.why)
+
+
+def _info(cfg: Config) -> dict:
+    """Free-form extras of metrics.json: the budgets behind the numbers (no paths)."""
+    keys = (
+        "iterations",
+        "batch_size",
+        "langevin_steps",
+        "step_size",
+        "hidden",
+        "n_blocks",
+        "lr",
+        "mi_weight",
+        "cls_weight",
+    )
+    return {
+        "target": "16-Gaussian grid, unit variance per coordinate",
+        "experiment": to_dict(cfg.experiment),
+        **{m: {k: getattr(cfg.method(m), k) for k in keys} for m in cfg.methods},
+    }
+
+
+def preflight(cfg: Config) -> None:
+    """Cross-field checks before the first step (one-line UserError)."""
+    for m in cfg.methods:
+        mc = cfg.method(m)
+        if cfg.experiment.check_level >= mc.T and m != "svebm":
+            raise UserError(
+                f"--experiment.check_level {cfg.experiment.check_level} needs --{m}.T above it"
+            )
+        if mc.pca_dim > 2:
+            raise UserError(f"--{m}.pca_dim: the latents are 2-D, got {mc.pca_dim}")
+        if mc.n_classes > cfg.experiment.pool_size:
+            raise UserError(
+                f"--{m}.n_classes {mc.n_classes} exceeds --experiment.pool_size "
+                f"{cfg.experiment.pool_size}"
+            )
+    if len(set(cfg.seeds)) != len(cfg.seeds):
+        raise UserError(f"--seeds: repeated seed in {list(cfg.seeds)}")
+
+
+def run(argv: list[str], fresh: bool) -> None:
+    """``reproduce`` under the lifecycle: preflight, one unit per (reference | method, seed)."""
+    torch.set_num_threads(1)
+    profile, cfg = parse(PROFILES, argv, prog=PROG)
+    preflight(cfg)
+    with Session("ldebm", profile, cfg, fresh=fresh) as session:
+        header(
+            session,
+            expected=EXPECTED.get(profile),
+            seeds=cfg.seeds,
+            methods=cfg.methods,
+            target="16-Gaussian grid (unit variance), prior only",
+        )
+        res = run_units(cfg, session)
+        write_report(cfg, profile, argv, session, res)
+
+
+if __name__ == "__main__":
+    entry(PROG, run)

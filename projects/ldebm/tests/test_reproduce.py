@@ -1,0 +1,124 @@
+"""The entry point: smoke end to end, gates → untestable, bad input, the paper profile."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+import torch
+from ldebm import prior
+from ldebm import reproduce as rep
+from ldebm.claims import CLAIMS, GATES, build_evidence
+from ldebm.configs import PROFILES
+
+from reprokit.claims import validate
+from reprokit.config import parse
+from reprokit.lifecycle import entry
+
+
+def exit_code(tmp_path: Path, *args: str) -> int:
+    """reproduce in-process through the real entry() (runs root under tmp_path)."""
+    os.environ["REPROKIT_RUNS"] = str(tmp_path / "runs")
+    try:
+        with pytest.raises(SystemExit) as e:
+            entry(rep.PROG, rep.run, list(args))
+    finally:
+        del os.environ["REPROKIT_RUNS"]
+    return e.value.code
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, Path]:
+    """One smoke run: (its metrics.json, stdout, tmp folder)."""
+    tmp = tmp_path_factory.mktemp("smoke")
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        assert exit_code(tmp, "--profile", "smoke", "--out", str(tmp / "o")) == 0
+    return json.loads((tmp / "o" / "metrics.json").read_text()), out.getvalue(), tmp
+
+
+def test_smoke_writes_a_valid_document_with_every_gate_and_claim(smoke):
+    doc, out, tmp = smoke
+    assert validate(doc) == []
+    assert [g["id"] for g in doc["gates"]] == [g.id for g in GATES]
+    assert [c["id"] for c in doc["claims"]] == [c.id for c in CLAIMS]
+    for name in (
+        "prior/mmd_sigma/ldebm",
+        "prior/mmd_sigma/svebm",
+        "symbols/nmi/ldebm_noclust",
+        "density/heldout_ll/svebm",
+        "sampler/tv_excess/ldebm",
+    ):
+        assert doc["metrics"][name]["n"] == 3
+    assert "central claim C1" in out
+    assert (tmp / "o" / "RESULTS.md").exists() and (tmp / "o" / "samples_ldebm.png").exists()
+
+
+def test_rerun_reuses_every_unit(smoke, capsys):
+    doc, _, tmp = smoke
+    assert exit_code(tmp, "--profile", "smoke", "--out", str(tmp / "o")) == 0
+    out = capsys.readouterr().out
+    assert out.count("finished earlier, result reused") == 12  # 3 seeds × (reference + 3)
+    again = json.loads((tmp / "o" / "metrics.json").read_text())
+    assert again["metrics"] == doc["metrics"]
+
+
+def test_a_failed_gate_makes_its_claims_untestable():
+    seeds = [0, 1, 2]
+    per_seed = {
+        "prior/precision/ldebm": [0.40, 0.41, 0.39],
+        "prior/precision/half_gap": [0.62, 0.62, 0.62],
+        "prior/mmd_sigma/ldebm": [0.001, 0.001, 0.001],
+        "prior/mmd_sigma/svebm": [0.01, 0.01, 0.01],
+    }
+    doc = build_evidence("cpu", seeds, per_seed).to_dict(1.0)
+    fit = next(g for g in doc["gates"] if g["id"] == "G_fit_ldebm")
+    assert fit["verdict"] == "not held" and not fit["passed"]
+    c1 = next(c for c in doc["claims"] if c["id"] == "C1")
+    assert c1["verdict"] == "untestable"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--profile", "gpu"], "unknown profile 'gpu'"),
+        (["--ldebm.lrr", "1"], "unknown option --ldebm.lrr"),
+        (["--methods", "vae"], "invalid choice 'vae'"),
+        (["--seeds", "none"], "--seeds"),
+        (["--svebm.step_size", "-0.4"], "must be > 0"),
+        (["--seeds", "1,1"], "repeated seed"),
+        (["--ldebm.pca_dim", "3"], "the latents are 2-D"),
+        (["--experiment.check_level", "6"], "needs --ldebm.T above it"),
+        (["--ldebm.n_classes", "500", "--experiment.pool_size", "100"], "exceeds"),
+    ],
+)
+def test_bad_input_is_one_line_before_any_step(tmp_path, capsys, args, message):
+    code = exit_code(tmp_path, "--profile", "smoke", *args)
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1 and message in err
+    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").rglob("result.json"))
+
+
+def test_paper_profile_builds_the_official_sizes_and_takes_two_steps():
+    _, cfg = parse(PROFILES, ["--profile", "paper"])
+    mc = cfg.ldebm
+    assert (mc.hidden, mc.n_blocks, mc.langevin_steps, mc.T) == (200, 12, 50, 6)
+    torch.manual_seed(0)
+    for method in ("ldebm", "svebm"):
+        m = cfg.method(method)
+        lrn = prior.build(method, m)
+        opt = torch.optim.Adam(lrn.ebm.parameters(), lr=m.lr)
+        z = torch.randn(8, 2)  # batch shrunk from the official 1000 / 500
+        for _ in range(2):
+            if method == "ldebm":
+                loss = prior.ldebm_loss(lrn, m, z, torch.randint(0, m.n_classes, (8,)))
+            else:
+                loss = prior.svebm_step_loss(lrn, m, z)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            assert torch.isfinite(loss)
