@@ -88,7 +88,8 @@ def test_rerun_reuses_every_unit(smoke_run, capsys) -> None:
 
 def test_sigterm_then_rerun_equals_an_uninterrupted_run(tmp_path, capsys) -> None:
     """SIGTERM once LanMDP's training starts: exit 143 with one line; the rerun resumes from the
-    checkpoint and ends with the uninterrupted run's numbers."""
+    checkpoint and ends with the numbers of an uninterrupted run (the same command with
+    --fresh, which starts over: no unit reused)."""
     args = [*SHORT, "--out", str(tmp_path / "o")]
     env = {"REPROKIT_RUNS": str(tmp_path / "runs")}
     first = interrupt_python("-m", rep.PROG, *args, src=SRC, when="-- unit lanmdp", env=env)
@@ -96,21 +97,14 @@ def test_sigterm_then_rerun_equals_an_uninterrupted_run(tmp_path, capsys) -> Non
     assert "rerun the same command to resume" in first.stderr.strip().splitlines()[-1]
     ckpts = session_dir(tmp_path, *SHORT) / "units" / "lanmdp" / "checkpoints"
     assert list(ckpts.glob("ckpt_*.pt"))
-    assert exit_code(tmp_path, *args) == 0
-    resumed = json.loads((tmp_path / "o" / "metrics.json").read_text())
-    other = tmp_path / "other"
-    assert exit_code(other, *SHORT, "--out", str(other / "o")) == 0
-    straight = json.loads((other / "o" / "metrics.json").read_text())
-    assert comparable(resumed) == comparable(straight)
     capsys.readouterr()
-
-
-def test_fresh_starts_over(smoke_run, capsys) -> None:
-    _, _, tmp = smoke_run
-    args = [*SMOKE, "--plan.enabled", "false", "--seeds", "0"]
-    assert exit_code(tmp, *args, "--out", str(tmp / "f")) == 0
-    assert exit_code(tmp, *args, "--out", str(tmp / "f"), "--fresh") == 0
+    assert exit_code(tmp_path, *args) == 0
+    assert "finished earlier, result reused" in capsys.readouterr().out
+    resumed = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    assert exit_code(tmp_path, *args, "--fresh") == 0
     assert "finished earlier" not in capsys.readouterr().out
+    straight = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    assert comparable(resumed) == comparable(straight)
 
 
 def foreign_checkpoint(tmp_path: Path) -> list[str]:

@@ -3,8 +3,9 @@
 Profiles
 * ``smoke``: seconds; every code path (references, regression, LanMDP, planning, report).
   ``python -m lanmdp.reproduce --profile smoke``
-* ``cpu``: the default; the cubic task, 10 training curves per seed, L ∈ {1, 2, 4, 6} × 3 seeds
-  as one ensemble. ``make reproduce PROJECT=lanmdp`` (writes results/cpu/ and RESULTS.md)
+* ``cpu``: the default; the cubic task, 10 training curves per seed, L ∈ {1, 6} × 3 seeds as one
+  ensemble, 20k iterations (≈ 10 CPU-minutes). ``make reproduce PROJECT=lanmdp`` (writes
+  results/cpu/ and RESULTS.md). The one-seed pilot of the README: ``--seeds 0``.
 * ``paper``: the official cubic-task configuration (``cubic/main.py``: h = 4·L_max, lr 1e-4,
   10k epochs × 3 steps, variance 0.1, 4 prior samples), all L at that width. GPU or long CPU.
 """
@@ -104,7 +105,11 @@ class Config:
 
 
 def cpu() -> Config:
-    return Config()
+    return replace(
+        Config(),
+        model=ModelConfig(context_lengths=(1, 6)),
+        train=TrainConfig(iterations=20_000, ckpt_every=1000, log_every=200),
+    )
 
 
 def smoke() -> Config:
