@@ -21,7 +21,7 @@ def test_gymnasium_checker(pool):
 
 
 def test_invalid_moves_leave_the_agent_in_place():
-    env = HalmaEnv(Rules(trial_steps=50), observation="symbols")
+    env = HalmaEnv(Rules(trial_steps=50, trial_budget=0), observation="symbols")
     env.reset(seed=0)
     table, seen_invalid = env.table, 0
     for a in np.random.default_rng(0).integers(0, table.n, 200):

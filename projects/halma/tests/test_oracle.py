@@ -3,8 +3,8 @@
 import numpy as np
 from halma import batched
 from halma.env import HalmaEnv
-from halma.oracle import oracle_action, plan
-from halma.rules import Rules, action_table
+from halma.oracle import moves_from, oracle_action, plan
+from halma.rules import Rules, action_table, move_target
 
 
 def move_graph(pawns: np.ndarray, rules: Rules) -> np.ndarray:
@@ -85,3 +85,19 @@ def test_unit_steps_alone_fail_every_trial_limit(boards):
         for pawns, s, g, limit in zip(b["pawns"], b["start"], b["goal"], b["trial_limit"]):
             unit = plan(pawns, tuple(s), tuple(g), [1])
             assert unit is None or unit.steps > limit
+
+
+def test_the_oracles_move_scan_equals_the_literal_rule():
+    rules, rng = Rules(), np.random.default_rng(5)
+    values = action_table(rules).values()
+    for _ in range(100):
+        pawns = rng.random((9, 9)) < rng.uniform(0.1, 0.6)
+        pos = tuple(int(v) for v in rng.integers(0, 9, 2))
+        fast = {(m.direction, m.value, m.target) for m in moves_from(pawns, pos, values)}
+        literal = {
+            (d, n, move_target(pawns, pos, d, n))
+            for d in range(4)
+            for n in values
+            if move_target(pawns, pos, d, n) is not None
+        }
+        assert fast == literal

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from halma.agents import AGENT_NAMES
 from halma.reproduce import run
 
 from reprokit.claims import validate
@@ -28,9 +29,10 @@ def test_smoke_writes_a_valid_report(smoke):
     doc = json.loads((out / "metrics.json").read_text())
     assert validate(doc) == []
     names = doc["metrics"]
-    for agent in ("cnn_gru", "factored", "relational"):
-        for split in ("iid", "perceptual", "conceptual", "algorithmic"):
+    for agent in AGENT_NAMES:
+        for split in ("iid", "perceptual", "conceptual", "algorithmic", "permuted"):
             assert f"{agent}_{split}_success" in names and f"{agent}_{split}_steps" in names
+    assert names["cnn_gru_iid_success"]["missing"] == "agent not run in this profile"
     for key in ("oracle_iid_steps", "env_steps_per_s_vectorised", "env_steps_per_s_loop"):
         assert key in names
     assert names["oracle_min_success"]["mean"] == 1.0
@@ -44,7 +46,7 @@ def test_rerun_reuses_every_unit(smoke, capsys):
     before = json.loads((out / "metrics.json").read_text())
     with pytest.raises(SystemExit):
         entry("halma.reproduce", run, ["--profile", "smoke", "--out", str(out)])
-    assert "resuming: 12 finished unit(s)" in capsys.readouterr().out
+    assert "resuming: 18 finished unit(s)" in capsys.readouterr().out
     after = json.loads((out / "metrics.json").read_text())
     assert after["metrics"] == before["metrics"]
 

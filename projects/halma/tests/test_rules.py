@@ -13,6 +13,8 @@ from halma.rules import (
     move_target,
     option_value,
     panel_symbols,
+    permute_digits,
+    visible_symbols,
 )
 
 from reprokit.errors import UserError
@@ -88,7 +90,22 @@ def test_panel_symbols():
     sym = panel_symbols(b, (1, 0), (0, 3))
     assert sym[:4].tolist() == [2, 2, 2, 1]  # up edge 2, right pawn 2, down edge 2, left edge 1
     assert sym[4:8].tolist() == [WALL, PAWN, WALL, WALL]
-    assert sym[8:].tolist() == [-1, 1]
+    assert sym[8:12].tolist() == [0, 4, 0, 0]  # beyond the pawn: the edge 4 cells away
+    assert sym[12:].tolist() == [-1, 3]  # goal offset (dy, dx)
+
+
+def test_visible_symbols_and_permuted_digits():
+    sym = panel_symbols(board(["....", "..#.", "...."]), (1, 0), (0, 3))[None]
+    hidden = visible_symbols(sym, Rules(show_landing=False, show_offset=False))[0]
+    assert hidden[8:12].tolist() == [0] * 4 and hidden[12:].tolist() == [-1, 1]
+    assert visible_symbols(sym, Rules(show_offset=False, show_goal=False))[0, 12:].tolist() == [
+        0,
+        0,
+    ]
+    perm = np.array([0, 5, 6, 7, 8, 9, 1, 2, 3, 4])
+    moved = permute_digits(sym, perm)[0]
+    assert moved[:4].tolist() == [6, 6, 6, 5] and moved[4:8].tolist() == sym[0, 4:8].tolist()
+    assert moved[8:12].tolist() == [0, 8, 0, 0] and moved[12:].tolist() == [-5, 7]
 
 
 def test_bad_rules_are_one_line_errors():

@@ -1,14 +1,25 @@
-"""Recurrent actor-critics with different inductive biases, all reading the panel image.
+"""Recurrent actor-critics with different inductive biases.
 
+Image agents read the panel (B, 3, 5s, 5s) uint8:
 - ``cnn_gru``: the baseline, a small CNN (three 3 x 3 convolutions) over the whole panel;
-- ``factored``: the panel cut into its 3 x 3 tiles, one digit encoder shared by every tile (an
+- ``factored``: the panel cut into its 5 x 5 tiles, one digit encoder shared by every tile (an
   object-factored bias: a digit means the same in every direction), tile codes concatenated;
-- ``relational``: the same shared tile encoder, then one self-attention layer over the nine tile
+- ``relational``: the same shared tile encoder, then one self-attention layer over the tile
   tokens (with learned position embeddings) and mean pooling.
 
-Every agent ends in the same GRU core and linear policy / value heads. The GRU state is reset per
-episode, never per trial, so memory across the 3 trials is possible. Shapes: panels (B, 3, 3s, 3s)
-uint8, hidden (B, H).
+Symbolic agents read the panel's numbers themselves (perfect perception; B, 14 int):
+- ``symbolic``: one-hot numbers, one MLP over all of them (no sharing between directions);
+- ``symbolic_factored``: one encoder shared by the four directions, each reading its own
+  direction's numbers and the goal offset projected on it; the logits of a direction's options
+  come from a head shared by the directions (a jump over k means the same in every direction);
+- ``symbolic_relational``: the same per-direction tokens plus a learned embedding of each
+  direction, one self-attention block over the four tokens, then the shared option head (the
+  embeddings let it treat directions differently: whether it does is measured, not built in);
+- ``symbolic_blind``: ``symbolic_factored`` with every number replaced by its sign (a wrong
+  method: it sees the layout's colours and the goal direction, not the numbers).
+
+Every agent has a GRU core reset per episode, never per trial, so memory across the 3 trials is
+possible; linear value head; hidden (B, H).
 """
 
 from __future__ import annotations
@@ -18,16 +29,41 @@ from typing import Literal
 import torch
 from torch import nn
 
-AgentName = Literal["cnn_gru", "factored", "relational"]
-AGENT_NAMES: tuple[AgentName, ...] = ("cnn_gru", "factored", "relational")
+from .panel import GRID
+from .rules import PAWN
+
+AgentName = Literal[
+    "cnn_gru",
+    "factored",
+    "relational",
+    "symbolic",
+    "symbolic_factored",
+    "symbolic_relational",
+    "symbolic_blind",
+]
+IMAGE_AGENTS: tuple[AgentName, ...] = ("cnn_gru", "factored", "relational")
+SYMBOLIC_AGENTS: tuple[AgentName, ...] = (
+    "symbolic",
+    "symbolic_factored",
+    "symbolic_relational",
+    "symbolic_blind",
+)
+AGENT_NAMES: tuple[AgentName, ...] = IMAGE_AGENTS + SYMBOLIC_AGENTS
+DIGITS = 10  # one-hot size of a distance 0..9
+OFFSETS = 17  # one-hot size of a goal offset -8..8
+UNIT = torch.tensor([[-1, 0], [0, 1], [1, 0], [0, -1]])  # (dy, dx) of up, right, down, left
 
 
 def tiles(panel: torch.Tensor) -> torch.Tensor:
-    """(B, 3, 3s, 3s) -> (B, 9, 3 * s * s), row-major tile order."""
+    """(B, 3, Gs, Gs) -> (B, G * G, 3 * s * s), row-major tile order (G = GRID)."""
     b, c, h, _ = panel.shape
-    s = h // 3
-    x = panel.reshape(b, c, 3, s, 3, s).permute(0, 2, 4, 1, 3, 5)
-    return x.reshape(b, 9, c * s * s)
+    s = h // GRID
+    x = panel.reshape(b, c, GRID, s, GRID, s).permute(0, 2, 4, 1, 3, 5)
+    return x.reshape(b, GRID * GRID, c * s * s)
+
+
+def one_hot(v: torch.Tensor, n: int, low: int = 0) -> torch.Tensor:
+    return nn.functional.one_hot((v - low).clamp(0, n - 1), n).float()
 
 
 class CNNEncoder(nn.Module):
@@ -41,7 +77,7 @@ class CNNEncoder(nn.Module):
             nn.Conv2d(2 * width, 2 * width, 3, stride=2, padding=1),
             nn.ReLU(),
             nn.Flatten(),
-            nn.Linear(2 * width * ((3 * size + 3) // 4) ** 2, out),
+            nn.Linear(2 * width * ((GRID * size + 3) // 4) ** 2, out),
             nn.ReLU(),
         )
 
@@ -50,14 +86,14 @@ class CNNEncoder(nn.Module):
 
 
 class FactoredEncoder(nn.Module):
-    """One MLP shared by the nine tiles; codes concatenated in tile order."""
+    """One MLP shared by the tiles; codes concatenated in tile order."""
 
     def __init__(self, size: int, width: int, out: int) -> None:
         super().__init__()
         self.tile = nn.Sequential(
             nn.Linear(3 * size * size, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU()
         )
-        self.mix = nn.Sequential(nn.Linear(9 * width, out), nn.ReLU())
+        self.mix = nn.Sequential(nn.Linear(GRID * GRID * width, out), nn.ReLU())
 
     def forward(self, panel: torch.Tensor) -> torch.Tensor:
         return self.mix(self.tile(tiles(panel)).flatten(1))
@@ -69,22 +105,56 @@ class RelationalEncoder(nn.Module):
     def __init__(self, size: int, width: int, out: int, heads: int = 4) -> None:
         super().__init__()
         self.tile = nn.Sequential(nn.Linear(3 * size * size, width), nn.ReLU())
-        self.position = nn.Parameter(torch.zeros(9, width))
+        self.position = nn.Parameter(torch.zeros(GRID * GRID, width))
         self.attention = nn.MultiheadAttention(width, heads, batch_first=True)
         self.norm = nn.LayerNorm(width)
         self.out = nn.Sequential(nn.Linear(width, out), nn.ReLU())
 
     def forward(self, panel: torch.Tensor) -> torch.Tensor:
-        x = self.tile(tiles(panel)) + self.position  # (B, 9, width)
+        x = self.tile(tiles(panel)) + self.position  # (B, G * G, width)
         x = self.norm(x + self.attention(x, x, x, need_weights=False)[0])
         return self.out(x.mean(1))
+
+
+def direction_features(symbols: torch.Tensor) -> torch.Tensor:
+    """(B, 14) visible symbols -> (B, 4, F): per direction its nearest distance, whether it is a
+    pawn, its landing distance, and the goal offset along and across that direction."""
+    dist, kind, landing, offset = symbols[:, :4], symbols[:, 4:8], symbols[:, 8:12], symbols[:, 12:]
+    along = offset @ UNIT.T  # (B, 4): goal offset projected on each direction
+    across = (offset @ UNIT.flip(1).T).abs()
+    return torch.cat(
+        [
+            one_hot(dist, DIGITS),
+            (kind == PAWN).float()[..., None],
+            one_hot(landing, DIGITS),
+            one_hot(along, OFFSETS, low=-(OFFSETS // 2)),
+            one_hot(across, DIGITS),
+        ],
+        -1,
+    )
+
+
+def flat_features(symbols: torch.Tensor) -> torch.Tensor:
+    """(B, 14) -> (B, F): every number one-hot, in a fixed order (no sharing)."""
+    dist, kind, landing, offset = symbols[:, :4], symbols[:, 4:8], symbols[:, 8:12], symbols[:, 12:]
+    parts = [one_hot(dist, DIGITS), (kind == PAWN).float()[..., None], one_hot(landing, DIGITS)]
+    parts.append(one_hot(offset, OFFSETS, low=-(OFFSETS // 2)))
+    return torch.cat([p.flatten(1) for p in parts], 1)
+
+
+FLAT_FEATURES = 4 * (2 * DIGITS + 1) + 2 * OFFSETS
+DIRECTION_FEATURES = 2 * DIGITS + 1 + OFFSETS + DIGITS
+
+
+def mlp(n_in: int, width: int, n_out: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(n_in, width), nn.ReLU(), nn.Linear(width, n_out), nn.ReLU())
 
 
 ENCODERS = {"cnn_gru": CNNEncoder, "factored": FactoredEncoder, "relational": RelationalEncoder}
 
 
 class Agent(nn.Module):
-    """Encoder -> GRU cell -> policy logits (A) and value."""
+    """Image agent: encoder -> GRU cell -> policy logits (A) and value."""
 
     def __init__(
         self, name: AgentName, size: int, n_actions: int, width: int = 32, hidden: int = 128
@@ -102,8 +172,92 @@ class Agent(nn.Module):
     def forward(
         self, panel: torch.Tensor, h: torch.Tensor, start: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """One step: panels (B, 3, 3s, 3s) uint8, hidden (B, H), ``start`` (B,) bool marks the
+        """One step: panels (B, 3, 5s, 5s) uint8, hidden (B, H), ``start`` (B,) bool marks the
         first step of an episode (hidden reset). Returns logits (B, A), value (B,), hidden."""
         h = h * (~start).float()[:, None]
         h = self.core(self.encoder(panel.float() / 255.0), h)
         return self.policy(h), self.value(h)[:, 0], h
+
+
+class FlatSymbolicAgent(nn.Module):
+    """``symbolic``: one MLP over every one-hot number -> GRU -> heads."""
+
+    def __init__(self, n_actions: int, width: int, hidden: int) -> None:
+        super().__init__()
+        self.encoder = mlp(FLAT_FEATURES, width, hidden)
+        self.core = nn.GRUCell(hidden, hidden)
+        self.policy = nn.Linear(hidden, n_actions)
+        self.value = nn.Linear(hidden, 1)
+        self.hidden_size = hidden
+
+    def initial(self, batch: int) -> torch.Tensor:
+        return torch.zeros(batch, self.hidden_size)
+
+    def forward(self, symbols: torch.Tensor, h: torch.Tensor, start: torch.Tensor):
+        """symbols (B, 14) int; same returns as :meth:`Agent.forward`."""
+        h = self.core(self.encoder(flat_features(symbols)), h * (~start).float()[:, None])
+        return self.policy(h), self.value(h)[:, 0], h
+
+
+class FactoredSymbolicAgent(nn.Module):
+    """``symbolic_factored``: a direction encoder and an option head shared by the 4 directions.
+
+    e_d = phi(x_d); the GRU reads sum_d e_d (the same for any order of the directions); the logit
+    of option o in direction d is psi([e_d, h])_o. Rotating the board permutes the logits the
+    same way, so a jump learnt in one direction is available in the others. ``blind``: every
+    number is replaced by its sign before the encoder (the digit-blind wrong method)."""
+
+    def __init__(self, n_options: int, width: int, hidden: int, blind: bool = False) -> None:
+        super().__init__()
+        self.blind = blind
+        self.phi = mlp(DIRECTION_FEATURES, width, width)
+        self.core = nn.GRUCell(width, hidden)
+        self.psi = nn.Sequential(
+            nn.Linear(width + hidden, width), nn.ReLU(), nn.Linear(width, n_options)
+        )
+        self.value = nn.Linear(hidden, 1)
+        self.hidden_size = hidden
+
+    def initial(self, batch: int) -> torch.Tensor:
+        return torch.zeros(batch, self.hidden_size)
+
+    def forward(self, symbols: torch.Tensor, h: torch.Tensor, start: torch.Tensor):
+        """symbols (B, 14) int; same returns as :meth:`Agent.forward`."""
+        e = self.phi(direction_features(symbols.sign() if self.blind else symbols))  # (B, 4, w)
+        h = self.core(e.sum(1), h * (~start).float()[:, None])
+        logits = self.psi(torch.cat([e, h[:, None].expand(-1, 4, -1)], -1))  # (B, 4, options)
+        return logits.flatten(1), self.value(h)[:, 0], h
+
+
+class RelationalSymbolicAgent(FactoredSymbolicAgent):
+    """``symbolic_relational``: tokens t_d = phi(x_d) + p_d (learned direction embeddings p_d),
+    one self-attention block over the 4 tokens, then the GRU and option head of the factored
+    agent: logit(d, o) = psi([t_d, h])_o."""
+
+    def __init__(self, n_options: int, width: int, hidden: int, heads: int = 4) -> None:
+        super().__init__(n_options, width, hidden)
+        self.direction = nn.Parameter(0.1 * torch.randn(4, width))
+        self.attention = nn.MultiheadAttention(width, heads, batch_first=True)
+        self.norm = nn.LayerNorm(width)
+
+    def forward(self, symbols: torch.Tensor, h: torch.Tensor, start: torch.Tensor):
+        """symbols (B, 14) int; same returns as :meth:`Agent.forward`."""
+        t = self.phi(direction_features(symbols)) + self.direction  # (B, 4, width)
+        t = self.norm(t + self.attention(t, t, t, need_weights=False)[0])
+        h = self.core(t.sum(1), h * (~start).float()[:, None])
+        logits = self.psi(torch.cat([t, h[:, None].expand(-1, 4, -1)], -1))
+        return logits.flatten(1), self.value(h)[:, 0], h
+
+
+def make_agent(
+    name: AgentName, size: int, n_actions: int, width: int = 32, hidden: int = 128
+) -> nn.Module:
+    """The agent called ``name`` for a panel of ``size``-pixel digits and ``n_actions`` actions
+    (4 directions x options, direction-major)."""
+    if name in ("symbolic_factored", "symbolic_blind"):
+        return FactoredSymbolicAgent(n_actions // 4, width, hidden, blind=name == "symbolic_blind")
+    if name == "symbolic_relational":
+        return RelationalSymbolicAgent(n_actions // 4, width, hidden)
+    if name == "symbolic":
+        return FlatSymbolicAgent(n_actions, width, hidden)
+    return Agent(name, size, n_actions, width, hidden)

@@ -11,7 +11,16 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .panel import DigitPool, render
-from .rules import DIRECTIONS, EMPTY, PAWN, WALL, ActionTable, Rules
+from .rules import (
+    DIRECTIONS,
+    EMPTY,
+    PAWN,
+    WALL,
+    ActionTable,
+    Rules,
+    permute_digits,
+    visible_symbols,
+)
 
 DY = np.array([d[0] for d in DIRECTIONS])
 DX = np.array([d[1] for d in DIRECTIONS])
@@ -98,14 +107,20 @@ def afforded(state: State, direction: np.ndarray, value: np.ndarray) -> np.ndarr
 
 
 def symbols(state: State) -> np.ndarray:
-    """(B, 10) panel symbols, as ``rules.panel_symbols`` per board."""
-    dist, kind, _ = nearest(rays(state.pawns, state.pos))
-    return np.concatenate([dist, kind, np.sign(state.goal - state.pos)], axis=1)
+    """(B, 14) panel symbols, as ``rules.panel_symbols`` per board."""
+    dist, kind, second = nearest(rays(state.pawns, state.pos))
+    landing = np.where(kind == PAWN, second, 0)
+    return np.concatenate([dist, kind, landing, state.goal - state.pos], axis=1)
 
 
-def observe(state: State, pool: DigitPool | None, rules: Rules) -> np.ndarray:
-    """The panels: images (B, 3, 3s, 3s) uint8, or the symbols themselves when ``pool`` is None."""
-    sym = symbols(state)
+def observe(
+    state: State, pool: DigitPool | None, rules: Rules, permutation: np.ndarray | None = None
+) -> np.ndarray:
+    """The panels: images (B, 3, 5s, 5s) uint8, or the visible symbols (B, 14) when ``pool`` is
+    None. ``permutation`` (10,) relabels every shown digit (the wrong-method check)."""
+    sym = visible_symbols(symbols(state), rules)
+    if permutation is not None:
+        sym = permute_digits(sym, permutation)
     return sym if pool is None else render(sym, state.instance, pool, rules.show_goal)
 
 

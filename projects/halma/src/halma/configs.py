@@ -2,11 +2,13 @@
 
 - ``smoke``: seconds; every code path of ``reproduce`` (planners, 2 PPO updates per agent, the
   evaluation and the report) on a few boards; the tests run it.
-- ``cpu``: planners, speed test, and the three agents at 300k PPO steps each over 3 seeds;
-  NOT RUN YET (work in progress): the pilot that sizes it comes first.
-- ``paper``: the note's full-scale plan: 10M PPO steps per agent (512 envs x 64 steps),
-  1,000 evaluation boards per split, 50,000 training boards; the agents train on the CPU for now
-  (GPU placement is open work).
+- ``cpu``: planners, speed test, and the three symbolic agents (factored, relational, and the
+  digit-blind wrong method) at 100k PPO steps each over 3 seeds, 50 evaluation boards per split.
+  ``make reproduce PROJECT=halma``; sized from one-seed pilots (README, Results); the image
+  agents are left to ``paper`` (the design-risk note's item 2: ~3x slower per step).
+- ``paper``: the note's full-scale plan: every agent (image and symbolic), 10M PPO steps per
+  agent (512 envs x 64 steps), 1,000 evaluation boards per split, 50,000 training boards; the
+  agents train on the CPU for now (GPU placement is open work).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 
 from reprokit.config import param
 
-from .agents import AgentName
+from .agents import AGENT_NAMES, AgentName
 from .ppo import PPO
 from .rules import Rules
 from .splits import Layout
@@ -27,9 +29,9 @@ class Config:
         (0, 1, 2), "seeds (a board sample per split, agent weights)", nonempty=True
     )
     agents: tuple[AgentName, ...] = param(
-        ("cnn_gru", "factored", "relational"), "agents trained with PPO"
+        ("symbolic_factored", "symbolic_relational", "symbolic_blind"), "agents trained with PPO"
     )
-    n_boards: int = param(200, "evaluation boards per split and seed", ge=1)
+    n_boards: int = param(50, "evaluation boards per split and seed", ge=1)
     eval_greedy: bool = param(False, "agents act by argmax instead of sampling in evaluation")
     speed_batch: int = param(1024, "boards in the batched state of the speed test", ge=1)
     speed_steps: int = param(50, "timed steps of the speed test", ge=1)
@@ -49,11 +51,24 @@ SMOKE_PPO = PPO(
     checkpoint_every=1,
 )
 PROFILES = {
-    "smoke": Config(n_boards=4, speed_batch=16, speed_steps=3, ppo=SMOKE_PPO),
+    "smoke": Config(
+        agents=(
+            "symbolic",
+            "symbolic_factored",
+            "symbolic_relational",
+            "symbolic_blind",
+            "factored",
+        ),
+        n_boards=4,
+        speed_batch=16,
+        speed_steps=3,
+        ppo=SMOKE_PPO,
+    ),
     "cpu": Config(),
     "paper": Config(
+        agents=AGENT_NAMES,
         n_boards=1000,
         speed_batch=4096,
-        ppo=PPO(total_steps=10_000_000, n_envs=512, rollout=64, n_train_boards=50_000),
+        ppo=PPO(total_steps=10_000_000, n_envs=512, rollout=64, n_train_boards=50_000, hidden=128),
     ),
 }

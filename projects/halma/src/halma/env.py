@@ -16,8 +16,17 @@ import gymnasium as gym
 import numpy as np
 
 from .oracle import distance_map, plan
-from .panel import DigitPool, render
-from .rules import Rules, action_table, check_rules, move_target, panel_symbols, trial_limit
+from .panel import GRID, DigitPool, render
+from .rules import (
+    N_SYMBOLS,
+    Rules,
+    action_table,
+    check_rules,
+    move_target,
+    panel_symbols,
+    trial_limit,
+    visible_symbols,
+)
 from .splits import Layout, check_layout, classify, draw_board, held_out_concepts
 
 Observation = Literal["image", "symbols"]
@@ -47,12 +56,13 @@ class HalmaEnv(gym.Env):
         self.render_mode = "rgb_array" if pool is not None else None
         h, w = self.rules.height, self.rules.width
         if observation == "image":
-            s = 3 * pool.size
+            s = GRID * pool.size
             self.observation_space = gym.spaces.Box(0, 255, (3, s, s), np.uint8)
         else:
-            low = np.array([1] * 4 + [1] * 4 + [-1] * 2)
-            high = np.array([max(h, w)] * 4 + [2] * 4 + [1] * 2)
-            self.observation_space = gym.spaces.Box(low, high, (10,), np.int64)
+            d = max(h, w)
+            low = np.array([1] * 4 + [1] * 4 + [0] * 4 + [1 - h, 1 - w])
+            high = np.array([d] * 4 + [2] * 4 + [d] * 4 + [h - 1, w - 1])
+            self.observation_space = gym.spaces.Box(low, high, (N_SYMBOLS,), np.int64)
 
     def _draw(self) -> tuple[np.ndarray, tuple[int, int], tuple[int, int]]:
         values, held = self.table.values(), held_out_concepts(self.layout)
@@ -88,7 +98,7 @@ class HalmaEnv(gym.Env):
         return self._obs(), self._info(valid=True)
 
     def _obs(self) -> np.ndarray:
-        sym = panel_symbols(self.pawns, self.pos, self.goal)
+        sym = visible_symbols(panel_symbols(self.pawns, self.pos, self.goal)[None], self.rules)[0]
         if self.observation == "symbols":
             return sym
         return render(sym[None], self.instance[None], self.pool, self.rules.show_goal)[0]
@@ -124,6 +134,6 @@ class HalmaEnv(gym.Env):
         """The panel the agent sees, (3s, 3s, 3) uint8 (an rgb_array)."""
         if self.pool is None:
             raise gym.error.Error("render() needs a DigitPool")
-        sym = panel_symbols(self.pawns, self.pos, self.goal)
-        panel = render(sym[None], self.instance[None], self.pool, self.rules.show_goal)[0]
+        sym = visible_symbols(panel_symbols(self.pawns, self.pos, self.goal)[None], self.rules)
+        panel = render(sym, self.instance[None], self.pool, self.rules.show_goal)[0]
         return panel.transpose(1, 2, 0)

@@ -1,8 +1,10 @@
 """Scoring policies on a split with the batched env, and the environment's speed.
 
 A policy maps (state, observation) to actions (B,). Per split: success rate over all trials,
-steps per successful trial (the pilot's score), invalid-option rate, and the trial-1 -> trial-3
-speed-up (steps of trial 1 minus steps of the last trial, over episodes that solved both).
+steps per successful trial (the pilot's score), ``ratio`` = steps / oracle steps per successful
+trial, invalid-option rate, and the trial-1 -> trial-3 speed-up (steps of trial 1 minus steps of
+the last trial, over episodes that solved both). ``permutation`` relabels the panel's digits
+(the wrong-method check: an agent that reads numbers must get worse).
 """
 
 from __future__ import annotations
@@ -16,7 +18,17 @@ from . import batched
 from .env import HalmaEnv
 from .oracle import oracle_action, plan
 from .panel import DigitPool
-from .rules import ActionTable, Rules, action_table
+from .rules import DIRECTIONS, PAWN, ActionTable, Rules, action_table
+
+
+def digit_permutation(seed: int) -> np.ndarray:
+    """(10,) a relabelling of the digits 1..9 that moves every one of them (0 stays blank)."""
+    rng = np.random.default_rng(seed)
+    while True:
+        perm = np.concatenate([[0], rng.permutation(np.arange(1, 10))])
+        if (perm[1:] != np.arange(1, 10)).all():
+            return perm
+
 
 Policy = Callable[[batched.State, np.ndarray], np.ndarray]
 
@@ -49,15 +61,46 @@ def unit_only_policy(table: ActionTable) -> Policy:
     return act
 
 
+def greedy_policy(table: ActionTable, seed: int) -> Policy:
+    """A hand-written heuristic reading the true numbers of the panel (a reference): among the
+    directions towards the goal, jump over the nearest pawn when the landing room allows it and
+    the jump does not pass the goal's row or column, else step; ties broken at random."""
+    rng = np.random.default_rng(seed)
+    big = max(table.values())
+
+    def act(state: batched.State, obs: np.ndarray) -> np.ndarray:
+        out = []
+        for sym in batched.symbols(state):
+            dist, kind, landing, offset = sym[:4], sym[4:8], sym[8:12], sym[12:]
+            jumps, steps = [], []
+            for d, (dy, dx) in enumerate(DIRECTIONS):
+                along = offset[0] * dy + offset[1] * dx
+                n = 2 * dist[d]
+                if along > 0 and kind[d] == PAWN and n <= min(big, along) and landing[d] > n:
+                    jumps.append(table.index(d, n))
+                if along > 0 and dist[d] > 1:
+                    steps.append(table.index(d, 1))
+            pick = jumps or steps or [0]
+            out.append(pick[rng.integers(len(pick))])
+        return np.array(out)
+
+    return act
+
+
 def random_policy(table: ActionTable, seed: int) -> Policy:
     rng = np.random.default_rng(seed)
     return lambda state, obs: rng.integers(0, table.n, len(state.pos))
 
 
 def evaluate(
-    policy: Policy, boards: dict, pool: DigitPool | None, rules: Rules, seed: int
+    policy: Policy,
+    boards: dict,
+    pool: DigitPool | None,
+    rules: Rules,
+    seed: int,
+    permutation: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """Run one episode per board; returns success, steps, invalid and speedup."""
+    """Run one episode per board; returns success, steps, ratio, invalid and speedup."""
     n, table = len(boards["pawns"]), action_table(rules)
     instance = np.random.default_rng(seed).integers(0, 1 << 30, (n, 10))
     state = batched.reset(
@@ -72,7 +115,7 @@ def evaluate(
     while not state.done.all():
         live = ~state.done
         state, _, info = batched.step(
-            state, policy(state, batched.observe(state, pool, rules)), table, rules
+            state, policy(state, batched.observe(state, pool, rules, permutation)), table, rules
         )
         moves += live.sum()
         invalid += (live & ~info["valid"]).sum()
@@ -81,6 +124,9 @@ def evaluate(
     return {
         "success": float(ok.mean()),
         "steps": float(state.steps[ok].mean()) if ok.any() else float("nan"),
+        "ratio": float((state.steps / boards["oracle_steps"][:, None])[ok].mean())
+        if ok.any()
+        else float("nan"),
         "invalid": float(invalid / moves),
         "speedup": float((state.steps[both, 0] - state.steps[both, -1]).mean())
         if both.any()

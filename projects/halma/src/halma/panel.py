@@ -1,10 +1,13 @@
 """The panel, the agent's only observation: colourful digits and a geometric symbol.
 
 RECONSTRUCTED layout (the pilot shows "colorful digits and some geometric symbols", nothing more):
-a 3 x 3 grid of ``s x s`` tiles. The four edge-centre tiles (up, right, down, left) show the digit
-``distance to the nearest non-empty cell`` in that direction, red when it is a pawn and blue when
-it is the board's edge; the centre tile shows the goal direction as a green square displaced
-towards the goal (blank with ``show_goal = False``); the corner tiles are blank.
+a 5 x 5 grid of ``s x s`` tiles around the agent. Next to the centre, in each direction (up,
+right, down, left), the digit ``distance to the nearest non-empty cell``, red when it is a pawn
+and blue when it is the board's edge; one tile further out, beyond a pawn, the distance to the
+next non-empty cell in yellow (the landing room of a jump; blank otherwise). The centre tile shows
+the goal direction as a green square displaced towards the goal (blank with ``show_goal =
+False``); the top corners show the goal's row and column distances as green digits. Every other
+tile is blank.
 
 Digit images come from a :class:`DigitPool`: scikit-learn's 8 x 8 digits (``train`` or ``test``
 instances of reprokit's fixed split; the perceptual split uses the test instances) or digits drawn
@@ -24,8 +27,17 @@ from reprokit.datasets import load_digits
 from .rules import PAWN
 
 DigitSource = Literal["train", "test", "font"]
-TILE_OF_DIRECTION = ((0, 1), (1, 2), (2, 1), (1, 0))  # (row, col) of up, right, down, left
-COLOURS = {PAWN: (1.0, 0.3, 0.3), "wall": (0.3, 0.5, 1.0), "goal": (0.2, 1.0, 0.3)}
+GRID = 5  # tiles per side
+NEAREST_TILE = ((1, 2), (2, 3), (3, 2), (2, 1))  # (row, col) per direction: up, right, down, left
+LANDING_TILE = ((0, 2), (2, 4), (4, 2), (2, 0))
+OFFSET_TILE = ((0, 0), (0, 4))  # goal row distance, goal column distance
+CENTRE = (2, 2)
+COLOURS = {
+    PAWN: (1.0, 0.3, 0.3),
+    "wall": (0.3, 0.5, 1.0),
+    "landing": (1.0, 0.9, 0.2),
+    "goal": (0.2, 1.0, 0.3),
+}
 
 
 @dataclass(frozen=True)
@@ -98,20 +110,33 @@ def goal_symbol(size: int, sign: tuple[int, int]) -> np.ndarray:
 def render(
     symbols: np.ndarray, instance: np.ndarray, pool: DigitPool, show_goal: bool
 ) -> np.ndarray:
-    """Panels of a batch: symbols (B, 10) from ``rules.panel_symbols`` and digit instance indices
-    (B, 10), one per digit value, fixed for an episode -> uint8 images (B, 3, 3s, 3s)."""
+    """Panels of a batch: visible symbols (B, 14) from ``rules.visible_symbols`` and digit
+    instance indices (B, 10), one per digit value, fixed for an episode -> uint8 images
+    (B, 3, 5s, 5s). A number <= 0 leaves its tile blank (offsets show their magnitude)."""
     b, s = len(symbols), pool.size
-    out = np.zeros((b, 3, 3 * s, 3 * s), np.float32)
-    rows = np.arange(b)
-    for d, (r, c) in enumerate(TILE_OF_DIRECTION):
-        v = np.minimum(symbols[:, d], 9)
-        digit = pool.images[v, instance[rows, v] % pool.instances]  # (B, s, s)
-        colour = np.where(symbols[:, 4 + d, None] == PAWN, COLOURS[PAWN], COLOURS["wall"])
+    out = np.zeros((b, 3, GRID * s, GRID * s), np.float32)
+
+    def put(tile: tuple[int, int], value: np.ndarray, colour: np.ndarray) -> None:
+        v = np.clip(value, 0, 9)
+        digit = (
+            pool.images[v, instance[np.arange(b), v] % pool.instances] * (value > 0)[:, None, None]
+        )
+        r, c = tile
         out[:, :, r * s : (r + 1) * s, c * s : (c + 1) * s] = (
             colour[:, :, None, None] * digit[:, None]
         )
+
+    for d in range(4):
+        kind = np.where(symbols[:, 4 + d, None] == PAWN, COLOURS[PAWN], COLOURS["wall"])
+        put(NEAREST_TILE[d], symbols[:, d], kind)
+        put(LANDING_TILE[d], symbols[:, 8 + d], np.tile(COLOURS["landing"], (b, 1)))
+    for i, tile in enumerate(OFFSET_TILE):
+        put(tile, np.abs(symbols[:, 12 + i]), np.tile(COLOURS["goal"], (b, 1)))
     if show_goal:
-        for i in rows:
-            sym = goal_symbol(s, (int(symbols[i, 8]), int(symbols[i, 9])))
-            out[i, :, s : 2 * s, s : 2 * s] = np.asarray(COLOURS["goal"])[:, None, None] * sym
+        r, c = CENTRE
+        for i in range(b):
+            sym = goal_symbol(s, tuple(int(v) for v in np.sign(symbols[i, 12:14])))
+            out[i, :, r * s : (r + 1) * s, c * s : (c + 1) * s] = (
+                np.asarray(COLOURS["goal"])[:, None, None] * sym
+            )
     return (out * 255).round().astype(np.uint8)

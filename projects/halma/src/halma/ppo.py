@@ -3,7 +3,9 @@
 Training boards are ``iid`` boards from a seed stream the evaluation never uses; a finished
 episode is replaced by a fresh random training board and its GRU state reset. Rewards in
 training add the potential-based shaping ``shaping * (Phi(s') - Phi(s))`` with
-``Phi = -oracle distance`` (the design-risk note: without it untuned PPO does not learn).
+``Phi = -oracle distance`` (Ng et al. 1999; the design-risk note: without it untuned PPO does not
+learn). The held-out concepts are never selectable in training (``mask_held_out``): their
+actions get logit -1e9, and the potential is the oracle distance without them.
 """
 
 from __future__ import annotations
@@ -13,30 +15,32 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
+from reprokit.cache import cached_npz
 from reprokit.config import param, to_dict
 from reprokit.lifecycle import Session
 from reprokit.seeding import seed_everything
 from reprokit.torch_utils import Checkpointer, capture_rng_state, check_finite
 
 from . import batched
-from .agents import Agent, AgentName
+from .agents import AgentName, make_agent
 from .oracle import distance_map
 from .panel import DigitPool
-from .rules import Rules, action_table
-from .splits import Layout, generate
+from .rules import ActionTable, Rules, action_table
+from .splits import Layout, generate, held_out_concepts
 
 TRAIN_SEED_OFFSET = 10_000  # training boards use seeds 10000 + seed; evaluation uses seed
 
 
 @dataclass
 class PPO:
-    total_steps: int = param(300_000, "env steps per agent and seed", ge=1)
-    n_envs: int = param(64, "boards stepped in parallel", ge=2)
-    rollout: int = param(32, "steps per env between updates", ge=1)
+    total_steps: int = param(100_000, "env steps per agent and seed", ge=1)
+    n_envs: int = param(128, "boards stepped in parallel", ge=2)
+    rollout: int = param(16, "steps per env between updates", ge=1)
     epochs: int = param(4, "optimisation passes per rollout", ge=1)
     minibatches: int = param(4, "minibatches per pass (split over envs)", ge=1)
-    lr: float = param(3e-4, "Adam learning rate", gt=0)
+    lr: float = param(1e-3, "Adam learning rate", gt=0)
     gamma: float = param(0.99, "discount", gt=0, le=1)
     gae_lambda: float = param(0.95, "GAE lambda", ge=0, le=1)
     clip_coef: float = param(0.2, "policy ratio clip", gt=0)
@@ -44,10 +48,11 @@ class PPO:
     vf_coef: float = param(0.5, "value loss weight", ge=0)
     max_grad_norm: float = param(0.5, "gradient norm clip", gt=0)
     shaping: float = param(1.0, "training reward shaping coefficient (0 = off)", ge=0)
-    n_train_boards: int = param(2000, "distinct training boards", ge=1)
-    width: int = param(32, "encoder width", ge=1)
-    hidden: int = param(128, "GRU size", ge=1)
+    n_train_boards: int = param(300, "distinct training boards", ge=1)
+    width: int = param(64, "encoder width", ge=1)
+    hidden: int = param(64, "GRU size", ge=1)
     checkpoint_every: int = param(20, "updates between checkpoints", ge=1)
+    mask_held_out: bool = param(True, "held-out concepts' actions are never selected in training")
 
 
 @dataclass(frozen=True)
@@ -73,11 +78,40 @@ class TrainingBoards:
 def training_boards(ppo: PPO, seed: int, rules: Rules, layout: Layout) -> TrainingBoards:
     b = generate("iid", ppo.n_train_boards, TRAIN_SEED_OFFSET + seed, rules, layout)
     values = action_table(rules).values()
-    pot = [
-        -distance_map(p, tuple(g), values, unreachable=p.size)
-        for p, g in zip(b["pawns"], b["goal"])
-    ]
-    return TrainingBoards(b, np.stack(pot).astype(float))
+    held = held_out_concepts(layout) if ppo.mask_held_out else frozenset()
+    params = {
+        "boards": {"n": ppo.n_train_boards, "seed": TRAIN_SEED_OFFSET + seed},
+        "rules": to_dict(rules),
+        "layout": to_dict(layout),
+        "excluded": sorted(held),
+    }
+
+    def build() -> dict[str, np.ndarray]:
+        pot = [potential(p, tuple(g), values, held) for p, g in zip(b["pawns"], b["goal"])]
+        return {"potential": np.stack(pot)}
+
+    return TrainingBoards(b, cached_npz("halma-potential", 1, params, build)["potential"])
+
+
+def potential(pawns: np.ndarray, goal: tuple[int, int], values: list[int], held) -> np.ndarray:
+    """Phi = -(oracle steps to the goal); a cell with no path gets one step more than the
+    farthest cell that has one (a bounded penalty instead of an arbitrary large one)."""
+    dist = distance_map(pawns, goal, values, excluded=held).astype(float)
+    dist[dist < 0] = dist.max() + 1
+    return -dist
+
+
+def held_out_actions(table: ActionTable, layout: Layout) -> torch.Tensor:
+    """(A,) bool: the actions that perform a held-out concept (a jump of 2k in direction d)."""
+    held = held_out_concepts(layout)
+    return torch.tensor(
+        [(int(v) // 2, int(d)) in held and v % 2 == 0 for d, v in zip(table.direction, table.value)]
+    )
+
+
+def observation(state: batched.State, pool: DigitPool | None, rules: Rules) -> torch.Tensor:
+    """What an agent reads: panel images, or the visible symbols when ``pool`` is None."""
+    return torch.from_numpy(batched.observe(state, pool, rules))
 
 
 def merge(mask: np.ndarray, new: batched.State, old: batched.State) -> batched.State:
@@ -101,12 +135,15 @@ def gae(rewards, values, dones, last_value, gamma: float, lam: float) -> torch.T
     return adv
 
 
-def ppo_loss(agent: Agent, batch: dict, ppo: PPO) -> tuple[torch.Tensor, dict[str, float]]:
-    """Clipped surrogate + value + entropy over the stored sequences of some envs (T, b)."""
+def ppo_loss(
+    agent: nn.Module, batch: dict, ppo: PPO, blocked: torch.Tensor
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """Clipped surrogate + value + entropy over the stored sequences of some envs (T, b);
+    ``blocked`` (A,) bool actions are never selectable."""
     h, logits, values = batch["h0"], [], []
     for t in range(len(batch["obs"])):
         lg, v, h = agent(batch["obs"][t], h, batch["start"][t])
-        logits.append(lg)
+        logits.append(lg.masked_fill(blocked, -1e9))
         values.append(v)
     dist = torch.distributions.Categorical(logits=torch.stack(logits))
     logp, value = dist.log_prob(batch["actions"]), torch.stack(values)
@@ -125,16 +162,18 @@ def train(
     ppo: PPO,
     rules: Rules,
     layout: Layout,
-    pool: DigitPool,
+    pool: DigitPool | None,
     seed: int,
     folder: Path,
     session: Session | None = None,
-) -> tuple[Agent, list[dict]]:
-    """Train one agent; resumes from ``folder/checkpoints``. Returns it and per-update stats."""
+) -> tuple[nn.Module, list[dict]]:
+    """Train one agent (``pool`` None: a symbolic agent); resumes from ``folder/checkpoints``.
+    Returns it and per-update stats."""
     rng = seed_everything(seed, torch=True)
     table, train_rules = action_table(rules), replace(rules, shaping=ppo.shaping)
     source = training_boards(ppo, seed, rules, layout)
-    agent = Agent(name, pool.size, table.n, ppo.width, ppo.hidden)
+    blocked = held_out_actions(table, layout) & ppo.mask_held_out
+    agent = make_agent(name, 8 if pool is None else pool.size, table.n, ppo.width, ppo.hidden)
     opt = torch.optim.Adam(agent.parameters(), lr=ppo.lr, eps=1e-5)
     ckpt = Checkpointer(
         folder / "checkpoints",
@@ -172,10 +211,10 @@ def train(
         )
         episodes = successes = 0
         for _ in range(ppo.rollout):
-            obs = torch.from_numpy(batched.observe(state, pool, rules))
+            obs = observation(state, pool, rules)
             with torch.no_grad():
                 logits, value, h = agent(obs, h, start)
-            dist = torch.distributions.Categorical(logits=logits)
+            dist = torch.distributions.Categorical(logits=logits.masked_fill(blocked, -1e9))
             action = dist.sample()
             state, reward, _ = batched.step(state, action.numpy(), table, train_rules)
             done = state.done
@@ -195,7 +234,7 @@ def train(
             state = merge(done, source.episodes(rng, ppo.n_envs, train_rules), state)
         batch = {k: torch.stack(v) for k, v in roll.items()}
         with torch.no_grad():
-            last = agent(torch.from_numpy(batched.observe(state, pool, rules)), h, start)[1]
+            last = agent(observation(state, pool, rules), h, start)[1]
         batch["adv"] = gae(
             batch["rewards"], batch["values"], batch["dones"], last, ppo.gamma, ppo.gae_lambda
         )
@@ -205,7 +244,7 @@ def train(
         for _ in range(ppo.epochs):
             for envs in torch.randperm(ppo.n_envs).chunk(ppo.minibatches):
                 mini = {k: (v[envs] if k == "h0" else v[:, envs]) for k, v in batch.items()}
-                loss, stats = ppo_loss(agent, mini, ppo)
+                loss, stats = ppo_loss(agent, mini, ppo, blocked)
                 check_finite(loss, update + 1)
                 opt.zero_grad()
                 loss.backward()
@@ -229,7 +268,7 @@ def train(
     return agent, history
 
 
-def agent_policy(agent: Agent, seed: int, greedy: bool = False):
+def agent_policy(agent: nn.Module, seed: int, greedy: bool = False):
     """An ``evaluate`` policy: the agent's GRU state carries over the whole episode."""
     gen = torch.Generator().manual_seed(seed)
     memory: dict[str, torch.Tensor] = {}

@@ -1,10 +1,10 @@
 """Entry point: ``python -m halma.reproduce --profile {smoke,cpu,paper} [--key value ...]``.
 
 Units (each resumable through ``reprokit.lifecycle``): per seed, the reference planners (oracle,
-unit steps only, random) on every split plus the env's speed; per agent and seed, PPO training
-and the evaluation on every split. Then the gates and claims of ``claims.py`` are judged and
-``metrics.json`` and RESULTS.md go where ``report_target`` says (the committed ones only for the
-unmodified cpu profile).
+greedy heuristic, unit steps only, random) on every split plus the env's speed; per agent and
+seed, PPO training and the evaluation on every split and on relabelled digits. Then the gates
+and claims of ``claims.py`` are judged and ``metrics.json`` and RESULTS.md go where
+``report_target`` says (the committed ones only for the unmodified cpu profile).
 """
 
 from __future__ import annotations
@@ -18,51 +18,71 @@ from reprokit.config import parse, to_dict
 from reprokit.lifecycle import Session, entry, footer, header, report_target
 from reprokit.report import write_results
 
-from .agents import AgentName
+from .agents import SYMBOLIC_AGENTS, AgentName
 from .claims import evidence
 from .configs import PROFILES, Config
-from .evaluate import evaluate, oracle_policy, random_policy, speed, unit_only_policy
-from .panel import digit_pool
+from .evaluate import (
+    digit_permutation,
+    evaluate,
+    greedy_policy,
+    oracle_policy,
+    random_policy,
+    speed,
+    unit_only_policy,
+)
+from .panel import DigitPool, digit_pool
 from .ppo import agent_policy, train
 from .rules import action_table, check_rules
-from .splits import SPLITS, check_layout, digit_source, generate
+from .splits import SPLITS, Split, check_layout, digit_source, generate_all
+
+
+def evaluation_boards(cfg: Config, seed: int) -> dict[str, dict]:
+    """The boards of every split for one seed (one generator stream, cached)."""
+    return generate_all({s: cfg.n_boards for s in SPLITS}, seed, cfg.rules, cfg.layout)
 
 
 def evaluate_planners(cfg: Config, seed: int) -> dict[str, float]:
-    """Every planner on every split for one seed, and the env's speed."""
+    """Every reference planner on every split for one seed (they read the board, not the
+    panel images), and the env's speed."""
     rules, table = cfg.rules, action_table(cfg.rules)
     policies = {
         "oracle": oracle_policy(table),
+        "greedy": greedy_policy(table, seed),
         "unit_only": unit_only_policy(table),
         "random": random_policy(table, seed),
     }
     out: dict[str, float] = {}
+    boards = evaluation_boards(cfg, seed)
     for split in SPLITS:
-        boards = generate(split, cfg.n_boards, seed, rules, cfg.layout)
-        pool = digit_pool(digit_source(split, cfg.layout))
         for name, policy in policies.items():
-            for m, v in evaluate(policy, boards, pool, rules, seed).items():
+            for m, v in evaluate(policy, boards[split], None, rules, seed).items():
                 out[f"{name}_{split}_{m}"] = v
-    iid = generate("iid", cfg.n_boards, seed, rules, cfg.layout)
-    fast = speed(iid, digit_pool("train"), rules, cfg.speed_batch, cfg.speed_steps, seed)
+    fast = speed(boards["iid"], digit_pool("train"), rules, cfg.speed_batch, cfg.speed_steps, seed)
     return out | {f"env_steps_per_s_{k}": v for k, v in fast.items()}
+
+
+def agent_pool(name: AgentName, split: Split, cfg: Config) -> DigitPool | None:
+    """The digit images an agent sees on a split (None: a symbolic agent reads the numbers)."""
+    return None if name in SYMBOLIC_AGENTS else digit_pool(digit_source(split, cfg.layout))
 
 
 def train_and_evaluate(
     cfg: Config, name: AgentName, seed: int, folder: Path, session: Session
 ) -> dict:
-    """PPO on iid training boards, then one evaluation episode per board of every split."""
-    agent, history = train(
-        name, cfg.ppo, cfg.rules, cfg.layout, digit_pool("train"), seed, folder, session
-    )
+    """PPO on iid training boards, then one evaluation episode per board of every split, and the
+    iid boards again with relabelled digits (``permuted``)."""
+    pool = agent_pool(name, "iid", cfg)
+    agent, history = train(name, cfg.ppo, cfg.rules, cfg.layout, pool, seed, folder, session)
     torch.save(agent.state_dict(), folder / "agent.pt")
     out: dict = {"train_success": np.array([h["success"] for h in history])}
-    for split in SPLITS:
-        boards = generate(split, cfg.n_boards, seed, cfg.rules, cfg.layout)
-        pool = digit_pool(digit_source(split, cfg.layout))
+    boards = evaluation_boards(cfg, seed)
+    runs = [(s, s, None) for s in SPLITS] + [("permuted", "iid", digit_permutation(seed))]
+    for label, split, perm in runs:
         policy = agent_policy(agent, seed, cfg.eval_greedy)
-        for m, v in evaluate(policy, boards, pool, cfg.rules, seed).items():
-            out[f"{split}_{m}"] = v
+        result = evaluate(
+            policy, boards[split], agent_pool(name, split, cfg), cfg.rules, seed, perm
+        )
+        out |= {f"{label}_{m}": v for m, v in result.items()}
     return out
 
 
@@ -73,7 +93,7 @@ def run(argv: list[str], fresh: bool) -> None:
     with Session("halma", profile, cfg, fresh=fresh) as session:
         header(
             session,
-            expected="smoke: ~1 min; cpu: not sized yet (wip)",
+            expected="smoke: ~1 min; cpu: ~11 min on 2 idle cores (longer under load)",
             seeds=cfg.seeds,
             agents=cfg.agents,
             boards_per_split=cfg.n_boards,

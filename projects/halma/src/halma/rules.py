@@ -53,7 +53,7 @@ class Rules:
     trials: int = param(3, "trials per episode (pilot: 3)", ge=1)
     trial_steps: int = param(20, "most steps of a trial (RECONSTRUCTED)", ge=1)
     trial_budget: float = param(
-        1.5,
+        2.0,
         "a trial fails after ceil(budget x oracle steps) steps (capped by trial_steps; "
         "0 = always trial_steps) (RECONSTRUCTED: the pilot shows a per-trial step counter)",
         ge=0,
@@ -65,6 +65,13 @@ class Rules:
         0.0, "coefficient of the potential -(oracle distance to goal) (0 = off)", ge=0
     )
     show_goal: bool = param(True, "the panel shows the goal direction symbol (RECONSTRUCTED)")
+    show_offset: bool = param(
+        True, "the panel shows the goal's row and column distance as digits (RECONSTRUCTED)"
+    )
+    show_landing: bool = param(
+        True,
+        "beyond a pawn, the panel shows the distance to the next non-empty cell (RECONSTRUCTED)",
+    )
 
 
 def check_rules(rules: Rules) -> None:
@@ -170,16 +177,46 @@ def move_target(pawns: np.ndarray, pos: tuple[int, int], d: int, n: int) -> tupl
     return target if ray[k - 1] == PAWN and all(c == EMPTY for c in others) else None
 
 
+N_SYMBOLS = 14  # dist (4), kind (4), landing (4), goal offset (dy, dx)
+
+
 def panel_symbols(pawns: np.ndarray, pos: tuple[int, int], goal: tuple[int, int]) -> np.ndarray:
-    """The panel's content (RECONSTRUCTED semantics) as 10 integers: for each direction the
+    """The panel's content (RECONSTRUCTED semantics) as 14 integers: for each direction the
     distance to the nearest non-empty cell (a pawn or the board's edge), then its kind (PAWN or
-    WALL) per direction, then the signs of the goal offset (dy, dx)."""
-    dist, kind = [], []
+    WALL) per direction, then per direction the distance to the next non-empty cell beyond a
+    pawn (0 when the nearest is the edge), then the goal offset (dy, dx)."""
+    dist, kind, landing = [], [], []
     for dy, dx in DIRECTIONS:
+        found = []
         i = 1
-        while cell(pawns, pos[0] + i * dy, pos[1] + i * dx) == EMPTY:
+        while len(found) < 2 and (not found or found[0][1] == PAWN):
+            c = cell(pawns, pos[0] + i * dy, pos[1] + i * dx)
+            if c != EMPTY:
+                found.append((i, c))
             i += 1
-        dist.append(i)
-        kind.append(cell(pawns, pos[0] + i * dy, pos[1] + i * dx))
-    sign = np.sign([goal[0] - pos[0], goal[1] - pos[1]])
-    return np.array([*dist, *kind, *sign], dtype=np.int64)
+        dist.append(found[0][0])
+        kind.append(found[0][1])
+        landing.append(found[1][0] if found[0][1] == PAWN else 0)
+    offset = (goal[0] - pos[0], goal[1] - pos[1])
+    return np.array([*dist, *kind, *landing, *offset], dtype=np.int64)
+
+
+def visible_symbols(symbols: np.ndarray, rules: Rules) -> np.ndarray:
+    """What the panel shows of ``panel_symbols`` (B, 14) under the ``show_*`` rules: hidden
+    landings become 0, a hidden goal offset keeps only its sign (or 0 without the goal symbol)."""
+    out = symbols.copy()
+    if not rules.show_landing:
+        out[:, 8:12] = 0
+    if not rules.show_offset:
+        out[:, 12:] = np.sign(out[:, 12:]) * rules.show_goal
+    return out
+
+
+def permute_digits(symbols: np.ndarray, permutation: np.ndarray) -> np.ndarray:
+    """Symbols with every shown number ``v`` (distances, landings, goal offsets) replaced by
+    ``sign(v) * permutation[|v|]``: the panel's numbers lose their meaning, its layout stays."""
+    out = symbols.copy()
+    for cols in (slice(0, 4), slice(8, 14)):
+        v = out[:, cols]
+        out[:, cols] = np.sign(v) * permutation[np.minimum(np.abs(v), 9)]
+    return out

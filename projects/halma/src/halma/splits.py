@@ -4,11 +4,12 @@ Every split is defined by a property of the board's oracle plans, so that it dif
 training distribution (``iid``) in exactly one factor (RECONSTRUCTED: the paper's splits are not
 public; each threshold is a field of :class:`Layout`):
 
-- ``perceptual``: boards drawn exactly as ``iid``; only the digit images differ (held-out
+- ``perceptual``: the ``iid`` boards themselves; only the digit images differ (held-out
   scikit-learn instances, or the DejaVu font);
-- ``conceptual``: every shortest plan needs a held-out *concept*, a jump (pawn distance k,
-  direction) whose distance and direction were each seen in training in other combinations;
-  the plan's composition depth (jumps) stays in the training range;
+- ``conceptual``: every plan without a held-out *concept* is ``conceptual_saving`` steps longer
+  than the shortest plan; a concept is a jump (pawn distance k, direction) whose distance and
+  direction are each trained in other combinations (PPO never selects a held-out jump in
+  training); the plan's composition depth (jumps) stays in the training range;
 - ``algorithmic``: no held-out concept is needed, but every shortest plan chains more jumps
   than any training board needs (composition depth out of range).
 
@@ -29,20 +30,21 @@ from reprokit.cache import cached_npz
 from reprokit.config import param, to_dict
 from reprokit.errors import UserError
 
-from .oracle import Concept, plan
+from .oracle import Concept, move_graph, search
 from .panel import DigitSource
 from .rules import DIRECTION_NAMES, Rules, action_table, trial_limit
 
 Split = Literal["iid", "perceptual", "conceptual", "algorithmic"]
 SPLITS: tuple[Split, ...] = ("iid", "perceptual", "conceptual", "algorithmic")
-GENERATOR_VERSION = 2
+ALL_JUMPS = frozenset((k, d) for k in range(1, 10) for d in range(4))  # excluded: unit steps only
+GENERATOR_VERSION = 3
 
 
 @dataclass
 class Layout:
     """How boards are drawn and what each split requires (all RECONSTRUCTED)."""
 
-    pawn_density: float = param(0.3, "probability that a cell holds a pawn", gt=0, lt=1)
+    pawn_density: float = param(0.2, "probability that a cell holds a pawn", gt=0, lt=1)
     min_goal_distance: int = param(3, "least Manhattan distance from start to goal", ge=1)
     held_out: tuple[str, ...] = param(
         ("2:up", "3:left"), "held-out concepts 'k:direction' (jump over a pawn k cells away)"
@@ -53,6 +55,9 @@ class Layout:
     )
     algorithmic_min_jumps: int = param(
         2, "algorithmic boards: every shortest plan has >= this", ge=1
+    )
+    conceptual_saving: int = param(
+        2, "conceptual boards: plans without a held-out concept are >= this many steps longer", ge=1
     )
     unit_steps_fail: bool = param(
         True, "every board: unit steps alone cannot reach the goal within the trial limit"
@@ -108,16 +113,20 @@ def classify(
 ) -> tuple[Split | None, int]:
     """The split a board belongs to (``iid`` also stands for ``perceptual``) or None, and its
     oracle steps."""
-    full = plan(pawns, start, goal, values)
+    graph = move_graph(pawns, values)
+    full = search(graph, start, goal)
     if full is None or full.steps > rules.trial_steps:
         return None, -1
+    limit = trial_limit(full.steps, rules)
     if layout.unit_steps_fail:
-        unit = plan(pawns, start, goal, [1])
-        if unit is not None and unit.steps <= trial_limit(full.steps, rules):
+        unit = search(graph, start, goal, excluded=ALL_JUMPS)
+        if unit is not None and unit.steps <= limit:
             return None, full.steps
-    restricted = plan(pawns, start, goal, values, excluded=held)
-    if restricted is None or restricted.steps > full.steps:
+    restricted = search(graph, start, goal, excluded=held)
+    if restricted is None or restricted.steps >= full.steps + layout.conceptual_saving:
         return ("conceptual" if full.jumps <= layout.train_max_jumps else None), full.steps
+    if restricted.steps > full.steps:
+        return None, full.steps
     if restricted.jumps >= layout.algorithmic_min_jumps:
         return "algorithmic", full.steps
     if layout.min_jumps <= restricted.jumps <= layout.train_max_jumps:
@@ -125,53 +134,71 @@ def classify(
     return None, full.steps
 
 
-def _generate(split: Split, n: int, seed: int, rules: Rules, layout: Layout) -> dict:
+DRAWN: tuple[Split, ...] = ("iid", "conceptual", "algorithmic")  # perceptual reuses iid boards
+
+
+def _generate(counts: dict[str, int], seed: int, rules: Rules, layout: Layout) -> dict:
+    """One stream of random boards, each kept by the split ``classify`` assigns it to until every
+    split has its count: the splits of one seed are disjoint by construction."""
     values, held = action_table(rules).values(), held_out_concepts(layout)
-    want = "iid" if split == "perceptual" else split
-    rng = np.random.default_rng([seed, SPLITS.index(split)])
-    pawns, start, goal, steps = [], [], [], []
+    rng = np.random.default_rng([seed, GENERATOR_VERSION])
+    found: dict[str, list] = {s: [] for s in counts}
     for _ in range(layout.max_tries):
         board = draw_board(rng, rules, layout)
         if board is None:
             continue
-        kind, oracle_steps = classify(*board, values, held, rules, layout)
-        if kind == want:
-            pawns.append(board[0])
-            start.append(board[1])
-            goal.append(board[2])
-            steps.append(oracle_steps)
-            if len(pawns) == n:
+        kind, steps = classify(*board, values, held, rules, layout)
+        if kind in found and len(found[kind]) < counts[kind]:
+            found[kind].append((*board, steps))
+            if all(len(found[s]) == counts[s] for s in counts):
                 break
-    if len(pawns) < n:
+    short = [s for s in counts if len(found[s]) < counts[s]]
+    if short:
         raise UserError(
-            f"split {split!r}: only {len(pawns)} of {n} boards in "
+            f"split {short[0]!r}: only {len(found[short[0]])} of {counts[short[0]]} boards in "
             f"{layout.max_tries} draws; loosen --layout or raise --layout.max_tries"
         )
-    return {
-        "pawns": np.array(pawns),
-        "start": np.array(start),
-        "goal": np.array(goal),
-        "oracle_steps": np.array(steps),
-        "trial_limit": np.array([trial_limit(s, rules) for s in steps]),
-    }
+    out = {}
+    for s, boards in found.items():
+        pawns, start, goal, steps = zip(*boards) if boards else ((), (), (), ())
+        out |= {
+            f"{s}/pawns": np.array(pawns, bool).reshape(-1, rules.height, rules.width),
+            f"{s}/start": np.array(start, np.int64).reshape(-1, 2),
+            f"{s}/goal": np.array(goal, np.int64).reshape(-1, 2),
+            f"{s}/oracle_steps": np.array(steps, np.int64),
+            f"{s}/trial_limit": np.array([trial_limit(k, rules) for k in steps], np.int64),
+        }
+    return out
 
 
-def generate(split: Split, n: int, seed: int, rules: Rules, layout: Layout) -> dict:
-    """``n`` boards of ``split`` (cached under $REPROKIT_DATA): pawns (n, H, W) bool, start and
-    goal (n, 2), oracle_steps and trial_limit (n,)."""
+def generate_all(
+    counts: dict[str, int], seed: int, rules: Rules, layout: Layout
+) -> dict[str, dict[str, np.ndarray]]:
+    """Boards of several splits from one seed (cached under $REPROKIT_DATA): per split, pawns
+    (n, H, W) bool, start and goal (n, 2), oracle_steps and trial_limit (n,). ``perceptual``
+    gets the ``iid`` boards (only its digit images differ)."""
+    drawn = {("iid" if s == "perceptual" else s): n for s, n in counts.items()}
     params = {
-        "split": split,
-        "n": n,
+        "counts": dict(sorted(drawn.items())),
         "seed": seed,
         "rules": to_dict(rules),
         "layout": {k: v for k, v in to_dict(layout).items() if k != "perceptual_digits"},
     }
-    return cached_npz(
+    flat = cached_npz(
         "halma-boards",
         GENERATOR_VERSION,
         params,
-        build=lambda: _generate(split, n, seed, rules, layout),
+        build=lambda: _generate(drawn, seed, rules, layout),
     )
+    split = {
+        s: {k.split("/")[1]: v for k, v in flat.items() if k.startswith(f"{s}/")} for s in drawn
+    }
+    return {s: split["iid" if s == "perceptual" else s] for s in counts}
+
+
+def generate(split: Split, n: int, seed: int, rules: Rules, layout: Layout) -> dict:
+    """``n`` boards of one split (see ``generate_all``)."""
+    return generate_all({split: n}, seed, rules, layout)[split]
 
 
 def digit_source(split: Split, layout: Layout) -> DigitSource:

@@ -1,0 +1,66 @@
+"""Gates and claims: a failed gate makes its claims untestable; the central claim follows the
+one verdict rule in both directions."""
+
+import pytest
+from halma.claims import MEASURES, PLANNERS, READERS, SHIFTS, evidence
+from halma.splits import SPLITS
+
+SEEDS = [0, 1, 2]
+
+
+def planner_results(unit_only: float = 0.0) -> list[dict]:
+    out = []
+    for s in SEEDS:
+        r = {f"{p}_{x}_{m}": 1.0 for p in PLANNERS for x in SPLITS for m in MEASURES}
+        r |= {f"unit_only_{x}_success": unit_only for x in SPLITS}
+        out.append(r | {"env_steps_per_s_vectorised": 1e4 + s, "env_steps_per_s_loop": 1e3})
+    return out
+
+
+def agent_results(iid: float, conceptual: float, permuted: float = 0.05) -> list[dict]:
+    out = []
+    for s in SEEDS:
+        r = {f"{x}_{m}": 1.2 for x in (*SPLITS, "permuted") for m in MEASURES}
+        r |= {f"{x}_success": iid - 0.05 for x in SHIFTS}
+        r |= {"iid_success": iid, "conceptual_success": conceptual + 0.01 * s}
+        out.append(r | {"permuted_success": permuted})
+    return out
+
+
+def agents(factored_drop: float, relational_drop: float, iid: float = 0.9) -> dict:
+    return {
+        "symbolic_factored": agent_results(iid, iid - factored_drop),
+        "symbolic_relational": agent_results(iid, iid - relational_drop),
+        "symbolic_blind": agent_results(0.1, 0.1, permuted=0.1),
+    }
+
+
+def verdicts(doc: dict) -> dict[str, str]:
+    return {c["id"]: c["verdict"] for c in doc["claims"]} | {
+        g["id"]: g["passed"] for g in doc["gates"]
+    }
+
+
+@pytest.mark.parametrize(("drops", "expect"), [((0.02, 0.2), "held"), ((0.2, 0.02), "not held")])
+def test_central_claim_can_go_either_way(drops, expect):
+    doc = evidence("test", SEEDS, planner_results(), agents(*drops)).to_dict(1.0)
+    v = verdicts(doc)
+    assert all(v[f"G_permuted_{a}"] for a in READERS) and v["G_blind"] and v["G_oracle"]
+    assert v["C1"] == expect
+
+
+@pytest.mark.parametrize(
+    ("planners", "runs", "failed"),
+    [
+        (planner_results(unit_only=0.5), agents(0.02, 0.2), "G_numbers"),
+        (planner_results(), agents(0.02, 0.2, iid=0.7), "G_iid_symbolic_factored"),
+        (planner_results(), {**agents(0.02, 0.2), "symbolic_blind": None}, "G_blind"),
+    ],
+)
+def test_a_failed_gate_makes_the_central_claim_untestable(planners, runs, failed):
+    runs = {k: v for k, v in runs.items() if v is not None}
+    doc = evidence("test", SEEDS, planners, runs).to_dict(1.0)
+    v = verdicts(doc)
+    assert v[failed] is False and v["C1"] == "untestable"
+    c1 = next(c for c in doc["claims"] if c["id"] == "C1")
+    assert failed in c1["reason"]
