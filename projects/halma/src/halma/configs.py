@@ -3,7 +3,7 @@
 - ``smoke``: seconds; every code path of ``reproduce`` (planners, 2 PPO updates per agent, the
   evaluation and the report) on a few boards; the tests run it.
 - ``cpu``: planners, speed test, and the three symbolic agents (factored, relational, and the
-  digit-blind wrong method) at 100k PPO steps each over 3 seeds, 50 evaluation boards per split.
+  digit-blind wrong method) at 150k PPO steps each over 3 seeds, 50 evaluation boards per split.
   ``make reproduce PROJECT=halma``; sized from one-seed pilots (README, Results); the image
   agents are left to ``paper`` (the design-risk note's item 2: ~3x slower per step).
 - ``paper``: the note's full-scale plan: every agent (image and symbolic), 10M PPO steps per

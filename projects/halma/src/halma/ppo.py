@@ -35,7 +35,7 @@ TRAIN_SEED_OFFSET = 10_000  # training boards use seeds 10000 + seed; evaluation
 
 @dataclass
 class PPO:
-    total_steps: int = param(100_000, "env steps per agent and seed", ge=1)
+    total_steps: int = param(150_000, "env steps per agent and seed", ge=1)
     n_envs: int = param(128, "boards stepped in parallel", ge=2)
     rollout: int = param(16, "steps per env between updates", ge=1)
     epochs: int = param(4, "optimisation passes per rollout", ge=1)

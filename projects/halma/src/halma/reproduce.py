@@ -93,7 +93,7 @@ def run(argv: list[str], fresh: bool) -> None:
     with Session("halma", profile, cfg, fresh=fresh) as session:
         header(
             session,
-            expected="smoke: ~1 min; cpu: ~11 min on 2 idle cores (longer under load)",
+            expected="smoke: ~1 min; cpu: ~12 min on 2 idle cores (longer under load)",
             seeds=cfg.seeds,
             agents=cfg.agents,
             boards_per_split=cfg.n_boards,
