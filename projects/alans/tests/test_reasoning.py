@@ -5,7 +5,13 @@ import torch
 from alans.algebra import IndependentSystem, NumberSystem, expected_representation
 from alans.data import load_split, symbolic_inputs
 from alans.execution import decode, execute_int, jsd
-from alans.induction import induce_int, induce_position, ridge_bilinear, ridge_linear
+from alans.induction import (
+    TERNARY,
+    induce_int,
+    induce_position,
+    ridge_bilinear,
+    ridge_linear,
+)
 from alans.model import ALANS, ALANSBackend, alans_loss
 from alans.perception import scene_engine
 
@@ -44,6 +50,25 @@ def test_families_fit_their_rules_exactly():
         pred = execute_int(Ts, Mb)[0, fam]
         q = decode(pred[None], V, 1e3)[0]
         assert int(q.argmax()) == vals[8], (fam, q)
+
+
+def test_right_distribute_three_pairing_matches_the_official_one():
+    """Official ``inner.py`` fits the right-direction ternary operator on [M_{j-1}; M_j] of the
+    previous row (pairs (1,2)->5, (2,3)->6, (3,1)->4, (4,5)->8, (6,4)->7, 1-based); ours stacks
+    the same two panels in the other order. That permutes the columns of T, so the ridge fit,
+    its residual and the executed prediction are identical."""
+    Mb = torch.randn(6, 9, 2, 2, dtype=torch.float64)
+    official = (((0, 1), 4), ((1, 2), 5), ((2, 0), 3), ((3, 4), 7), ((5, 3), 6))
+    fits = {}
+    for name, pairs in (("ours", TERNARY["right"][:5]), ("official", official)):
+        X = torch.cat([Mb[:, [a for (a, _), _ in pairs]], Mb[:, [b for (_, b), _ in pairs]]], 2)
+        fits[name] = ridge_linear(X, Mb[:, [t for _, t in pairs]], 1e-6)
+    assert torch.allclose(fits["ours"][1], fits["official"][1], rtol=1e-9)
+    (a, b), target = TERNARY["right"][5]
+    assert target == 8 and (a, b) == (5, 4)
+    ours = fits["ours"][0] @ torch.cat([Mb[:, a], Mb[:, b]], 1)
+    theirs = fits["official"][0] @ torch.cat([Mb[:, b], Mb[:, a]], 1)  # official: (5,6) -> 9
+    assert torch.allclose(ours, theirs, atol=1e-9)
 
 
 def test_position_families_fit_shift_union_distribute():

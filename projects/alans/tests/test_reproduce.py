@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 from alans import reporting, reproduce
-from alans.claims import CLAIMS, GATES, SPLITS, evidence
+from alans.claims import SPLITS, claims, evidence, gates
 from alans.configs import PROFILES
 from alans.train import Loop, fit
 
@@ -88,10 +88,16 @@ def test_smoke_profile_end_to_end(reference):
     reference = reference / "r"
     saved = json.loads((reference / "metrics.json").read_text())
     assert validate(saved) == [] and saved["profile"] == "smoke"
-    assert [c["id"] for c in saved["claims"]] == [c.id for c in CLAIMS]
-    assert [g["id"] for g in saved["gates"]] == [g.id for g in GATES]
+    baselines = PROFILES["smoke"]().tier_a.baselines
+    assert [c["id"] for c in saved["claims"]] == [c.id for c in claims({})]
+    assert [g["id"] for g in saved["gates"]] == [g.id for g in gates(baselines)]
+    assert set(saved["info"]["strongest"]) == set(SPLITS)
+    assert set(saved["info"]["strongest"].values()) <= set(baselines)
+    for b in baselines:
+        assert saved["metrics"][f"tierA/productivity/{b}/iid_acc"]["n"] == 3
     assert saved["metrics"]["tierA/systematicity/alans/test_acc"]["n"] == 3
     assert saved["metrics"]["tierB/systematicity/scl/iid_acc"]["seeds"] == [0]
+    assert saved["metrics"]["tierB/systematicity/alans/test_acc"]["seeds"] == [0]
     assert "answer generation" in reporting.notes(saved).lower()
     text = (reference / "RESULTS.md").read_text()
     assert "C1" in text and "python -m alans.reproduce --profile smoke --out" in text
@@ -210,6 +216,9 @@ BAD_INPUT = [
     (["--seeds", ""], None, 2, "--seeds: must not be empty"),
     (["--tier_b.seeds", ""], None, 2, "--tier_b.seeds: must not be empty"),
     (["--seeds", "1,1"], None, 2, "--seeds: seed 1 is given twice"),
+    (["--tier_a.baselines", "mlp,wren"], None, 2, "--tier_a.baselines: unknown baseline 'wren'"),
+    (["--tier_a.baselines", "mlp,mlp"], None, 2, "--tier_a.baselines: 'mlp' is given twice"),
+    (["--tier_a.baselines", ""], None, 2, "--tier_a.baselines: must not be empty"),
     (["--tier_a.enabled", "false", "--tier_b.enabled", "false"], None, 2, "nothing to run"),
     (["--tier_b.warmup_problems", "33"], None, 2, "exceeds --tier_b.n_train 32"),
     pytest.param(["--device", "cuda"], None, 2, "no CUDA device", marks=NO_CUDA),
@@ -263,6 +272,7 @@ def test_overridden_cpu_run_leaves_the_committed_results_alone(tmp_path, capsys)
     before = _committed()
     small = ["--seeds", "0", "--data.n_train", "16", "--data.n_val", "8", "--data.n_test", "8"]
     small += ["--tier_a.steps", "1", "--tier_a.mlp_steps", "1", "--tier_a.splits", "localism"]
+    small += ["--tier_a.ind_steps", "1", "--tier_a.baseline_steps", "1"]
     small += ["--tier_b.enabled", "false", "--answer_generation", "false"]
     code, out, err = _reproduce(tmp_path / "runs", capsys, *small)  # profile cpu, no --out
     assert code == 0, err
@@ -286,7 +296,9 @@ def test_paper_profile_two_steps(tmp_path, capsys):
         "data.n_val": 8,
         "data.n_test": 8,
         "tier_a.steps": 2,
+        "tier_a.ind_steps": 2,
         "tier_a.mlp_steps": 2,
+        "tier_a.baseline_steps": 2,
         "tier_a.splits": "productivity",
         "tier_b.n_train": 8,
         "tier_b.n_test": 8,
@@ -308,13 +320,18 @@ def test_paper_profile_two_steps(tmp_path, capsys):
     assert m["tierA/systematicity/alans/test_acc"]["missing"]  # split not run: null, with why
 
 
-def _fake_tier_a(rng: np.random.Generator, mlp_iid: float) -> dict:
-    """One seed of ``experiments.tier_a`` with made-up accuracies (ALANS near ceiling)."""
+def _fake_tier_a(rng: np.random.Generator, relnet_iid: float) -> dict:
+    """One seed of ``experiments.tier_a`` with made-up accuracies: ALANS near ceiling, the
+    flat MLP never learned (IID 0.64) but scores highest on test, the relation net's IID
+    accuracy is ``relnet_iid``."""
     r = {f"alans_{p}_acc": float(rng.uniform(0.97, 0.99)) for p in PARTS}
     r |= {f"alans_ind_{p}_acc": float(rng.uniform(0.5, 0.55)) for p in PARTS}
-    r |= {"mlp_val_acc": mlp_iid, "mlp_iid_acc": mlp_iid + rng.uniform(0, 0.01)}
-    r |= {"mlp_test_acc": float(rng.uniform(0.25, 0.3)), "alans_init_acc": 0.86}
-    r |= {"mcnemar_p_alans_vs_mlp": 1e-9, "mcnemar_p_alans_vs_alans_ind": 1e-9}
+    r |= {"mlp_val_acc": 0.64, "mlp_iid_acc": 0.64 + rng.uniform(0, 0.01)}
+    r |= {"mlp_test_acc": float(rng.uniform(0.55, 0.6)), "alans_init_acc": 0.86}
+    r |= {"relnet_scalar_val_acc": relnet_iid, "relnet_scalar_iid_acc": relnet_iid}
+    r |= {"relnet_scalar_test_acc": float(rng.uniform(0.45, 0.5)) + rng.uniform(0, 0.01)}
+    r |= {"mcnemar_p_alans_vs_mlp": 1e-9, "mcnemar_p_alans_vs_relnet_scalar": 1e-9}
+    r |= {"mcnemar_p_alans_vs_alans_ind": 1e-9}
     r["answer_generation"] = {"attr_acc": 0.99, "all_acc": 0.97, "copy8_attr_acc": 0.5}
     return r
 
@@ -322,23 +339,27 @@ def _fake_tier_a(rng: np.random.Generator, mlp_iid: float) -> dict:
 PARTS = ("val", "iid", "test")
 
 
-@pytest.mark.parametrize("mlp_iid", [0.64, 0.97])
-def test_a_failed_baseline_gate_makes_its_claims_untestable(mlp_iid):
+@pytest.mark.parametrize("relnet_iid", [0.64, 0.97])
+def test_a_failed_baseline_gate_makes_its_claims_untestable(relnet_iid):
     rng = np.random.default_rng(0)
-    tier_a = {s: [_fake_tier_a(rng, mlp_iid) for _ in range(3)] for s in SPLITS}
-    ev = evidence("cpu", [0, 1, 2], tier_a)
-    gates = {g["id"]: g for g in ev.gates}
-    claims = {c["id"]: c for c in ev.claims}
-    assert gates["GB-sys"]["passed"] is (mlp_iid > 0.9)
-    behind = [c for c in claims.values() if "GB-sys" in c["gates"]]
-    assert {c["id"] for c in behind} == {"C1", "C4"}
-    for c in behind:
-        if mlp_iid < 0.9:
-            assert c["verdict"] == "untestable" and "GB-sys" in c["reason"]
+    tier_a = {s: [_fake_tier_a(rng, relnet_iid) for _ in range(3)] for s in SPLITS}
+    ev = evidence("cpu", [0, 1, 2], tier_a, baselines=("mlp", "relnet_scalar"))
+    gates_ = {g["id"]: g for g in ev.gates}
+    claims_ = {c["id"]: c for c in ev.claims}
+    assert not gates_["G-prod-mlp"]["passed"]
+    assert gates_["G-prod-relnet_scalar"]["passed"] is (relnet_iid > 0.9)
+    # The strongest baseline is the best on test among those that passed their gate.
+    strongest = "relnet_scalar" if relnet_iid > 0.9 else "mlp"
+    c1 = claims_["C1"]
+    assert c1["central"] and c1["versus"]["metric"] == f"tierA/productivity/{strongest}/test_acc"
+    assert c1["gates"] == [f"G-prod-{strongest}", "G-prod-alans"]
+    for c in (claims_[i] for i in ("C1", "C2", "C3", "C4")):
+        if relnet_iid < 0.9:
+            assert c["verdict"] == "untestable" and "G-" in c["reason"] and "mlp" in c["reason"]
         else:
-            assert c["verdict"] == "held"  # ALANS 0.97+ vs MLP <= 0.30, margin 0.20
-    assert claims["C9"]["verdict"] == "untestable" and "not run" in claims["C9"]["reason"]
-    assert claims["C10"]["verdict"] == "held"
+            assert c["verdict"] == "held"  # ALANS 0.97+ vs the relation net <= 0.51
+    assert claims_["C11"]["verdict"] == "untestable" and "not run" in claims_["C11"]["reason"]
+    assert claims_["C12"]["verdict"] == "held"
     assert validate(ev.to_dict(1.0)) == []
 
 

@@ -2,12 +2,16 @@
 
 * smoke: seconds; every code path (both tiers, all models, answer generation), tiny data.
   ``python -m alans.reproduce --profile smoke``.
-* cpu: the default; ~10 min on 2 cores with OMP_NUM_THREADS=1. Tier A on all three splits x 3
-  seeds (ALANS, ALANS-Ind, MLP), Tier B on the systematicity split (ALANS-lite with a labelled
-  perception warm-up, CNN-MLP, SCL), 1 seed. Gates and claims: ``claims.py``.
+* cpu: the default; ~10 min of CPU time (one thread, OMP_NUM_THREADS=1). Tier A on all three
+  splits x 3 seeds (ALANS, ALANS-Ind, the untrained backend, the flat MLP, the factored
+  relation net with one-hot and scalar codes, the panel Transformer), Tier B on the
+  systematicity split (supervised-perception ALANS, ALANS as the paper trains it, CNN-MLP,
+  SCL), 1 seed. Gates and claims: ``claims.py``.
 * paper: the official hyperparameters (Adam 0.95e-4, batch 32, 200 epochs of 6k problems,
   32-px crops, lambdas and softmax scales of ``const.py``) on 10k-problem splits (6k/2k/2k);
-  seeds 1234 (official), 1235, 1236; GPU.
+  seeds 1234 (official), 1235, 1236; GPU. Tier B trains ALANS as the paper does (no attribute
+  labels, from random initialisation: the official starter checkpoints are not used) and, as a
+  labelled variant, supervised-perception ALANS (attribute-labelled LeNet warm-up).
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ class AlansCfg:
     number_scale: float = param(0.1, "operator-posterior softmax scale, Number", gt=0)
     exist_scale: float = param(1.0, "operator-posterior softmax scale, exist", gt=0)
     pred_scale: float = param(1e3, "decode softmax scale PRED_SOFTMAX_SCALE", gt=0)
+    exist_pred_scale: float = param(1.0, "decode softmax scale of exist (official: none)", gt=0)
     select_scale: float = param(1e3, "Position-vs-Number selection softmax scale", gt=0)
     aux: float = param(1.0, "weight of the auxiliary operator cross-entropy", ge=0)
 
@@ -62,6 +67,7 @@ class AlansCfg:
             self.number_scale,
             self.exist_scale,
             self.pred_scale,
+            self.exist_pred_scale,
             self.select_scale,
         )
 
@@ -72,10 +78,25 @@ class TierACfg:
     splits: tuple[str, ...] = param(
         ("systematicity", "productivity", "localism"), "splits to run", nonempty=True
     )
-    steps: int = param(200, "optimisation steps of ALANS / ALANS-Ind", ge=0)
-    lr: float = param(1e-2, "Adam learning rate of the 8-16 reasoning parameters", gt=0)
-    mlp_steps: int = param(800, "optimisation steps of the contrastive MLP", ge=0)
-    mlp_lr: float = param(1e-3, "Adam learning rate of the MLP", gt=0)
+    steps: int = param(200, "optimisation steps of ALANS", ge=0)
+    lr: float = param(1e-2, "Adam learning rate of ALANS's 16 reasoning parameters", gt=0)
+    ind_steps: int = param(300, "optimisation steps of ALANS-Ind", ge=0)
+    ind_lr: float = param(1e-2, "Adam learning rate of ALANS-Ind's per-value matrices", gt=0)
+    baselines: tuple[str, ...] = param(
+        ("mlp", "relnet_onehot", "relnet_scalar", "transformer_scalar"),
+        "connectionist baselines: mlp, relnet_<enc>, transformer_<enc>; "
+        "enc in onehot, thermometer, scalar",
+        nonempty=True,
+    )
+    mlp_steps: int = param(800, "optimisation steps of the flat contrastive MLP", ge=0)
+    mlp_lr: float = param(1e-3, "Adam learning rate of the flat MLP", gt=0)
+    baseline_steps: int = param(500, "optimisation steps of the relation net / Transformer", ge=0)
+    relnet_lrs: tuple[float, ...] = param(
+        (3e-3,), "Adam learning rates tried per relation net (best on val kept)", nonempty=True
+    )
+    transformer_lrs: tuple[float, ...] = param(
+        (1e-3,), "Adam learning rates tried per Transformer (best on val kept)", nonempty=True
+    )
     batch: int = param(128, "problems per step", ge=1)
     label_smoothing: float = param(0.0, "smoothing of the ground-truth one-hot inputs", ge=0, lt=1)
 
@@ -88,16 +109,20 @@ class TierBCfg:
     n_test: int = param(1000, "test and IID problems evaluated", ge=8)
     seeds: tuple[int, ...] = param((0,), "seeds of Tier B", nonempty=True)
     warmup_problems: int = param(250, "problems whose 16 panels label the perception warm-up", ge=0)
-    warmup_steps: int = param(300, "attribute-supervised LeNet warm-up steps (a deviation)", ge=0)
+    warmup_steps: int = param(
+        300, "attribute-supervised LeNet warm-up steps (supervised-perception variant)", ge=0
+    )
     warmup_batch: int = param(128, "panels per warm-up step", ge=1)
-    steps: int = param(100, "end-to-end ALANS steps after the warm-up", ge=0)
+    steps: int = param(100, "end-to-end ALANS steps (after the warm-up, if any)", ge=0)
     batch: int = param(32, "problems per step", ge=1)
     warmup_lr: float = param(3e-3, "Adam learning rate of the perception warm-up", gt=0)
     lr: float = param(
         0.95e-4, "Adam learning rate of perception, end to end (official value)", gt=0
     )
     backend_lr: float = param(1e-2, "Adam learning rate of the reasoning parameters", gt=0)
-    no_warmup_control: bool = param(True, "also train ALANS end to end without the warm-up")
+    paper_setting: bool = param(
+        True, "also train ALANS as the paper does: no warm-up, no attribute labels"
+    )
     baseline_steps: int = param(400, "steps of the CNN-MLP and SCL baselines", ge=0)
     baseline_lr: float = param(1e-3, "Adam learning rate of the baselines", gt=0)
 
@@ -120,7 +145,7 @@ class Config:
 def smoke() -> Config:
     c = Config(seeds=(0, 1, 2))  # three seeds, as in the cpu profile
     c.data = DataCfg(n_train=64, n_val=16, n_test=32)
-    c.tier_a = TierACfg(steps=3, mlp_steps=3, batch=16)
+    c.tier_a = TierACfg(steps=3, ind_steps=3, mlp_steps=3, baseline_steps=3, batch=16)
     c.tier_b = TierBCfg(
         n_train=32,
         n_test=16,
@@ -143,7 +168,17 @@ def paper() -> Config:
     c = Config(seeds=seeds)
     c.data = DataCfg(n_train=6000, n_val=2000, n_test=2000)
     steps = 200 * 6000 // 32  # 200 epochs at batch 32
-    c.tier_a = TierACfg(steps=steps, lr=0.95e-4, mlp_steps=steps, batch=32)
+    c.tier_a = TierACfg(
+        steps=steps,
+        lr=0.95e-4,
+        ind_steps=steps,
+        ind_lr=0.95e-4,
+        mlp_steps=steps,
+        baseline_steps=steps,
+        relnet_lrs=(1e-4, 3e-4, 1e-3),
+        transformer_lrs=(1e-4, 3e-4, 1e-3),
+        batch=32,
+    )
     c.tier_b = TierBCfg(
         n_train=6000,
         n_test=2000,

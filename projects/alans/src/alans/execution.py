@@ -82,7 +82,7 @@ def attribute_score(
         post = torch.cat([post * rule_prob[:, None], 1 - rule_prob[:, None]], 1)
         q = torch.cat([q, torch.full_like(q[:, :1], 1.0 / q.shape[-1])], 1)
     d = jsd(q.unsqueeze(2), cands.unsqueeze(1).to(q.dtype))  # (B, O, 8[, S])
-    d = d.flatten(3).sum(-1) if d.dim() > 3 else d  # Position: sum the per-slot JSDs
+    d = d.flatten(3).mean(-1) if d.dim() > 3 else d  # Position: mean of the per-slot JSDs
     return -(post.unsqueeze(2) * d).sum(1)
 
 

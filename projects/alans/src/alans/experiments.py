@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 from scipy.stats import chi2
+from torch import nn
 
 from reprokit.seeding import seed_everything
 
 from .baselines import CNNMLP, SCL, ContrastiveMLP
 from .configs import Config
+from .connectionist import FactoredRelationNet, PanelTransformer, value_codes
 from .data import cached_crops, flat_onehots, load_split, symbolic_inputs
 from .model import ALANS, ALANSBackend
 from .train import (
@@ -48,7 +50,7 @@ def _parts(cfg: Config, split: str, seed: int) -> dict[str, dict[str, np.ndarray
 
 
 def tier_a(cfg: Config, split: str, seed: int, unit: Unit) -> dict:
-    """ALANS, ALANS-Ind and the contrastive MLP on ground-truth attributes of one split.
+    """ALANS, ALANS-Ind and the connectionist baselines on ground-truth attributes of one split.
 
     The trained ALANS backend is saved as ``alans_backend.pt`` in the unit's folder.
     """
@@ -66,13 +68,14 @@ def tier_a(cfg: Config, split: str, seed: int, unit: Unit) -> dict:
             res["alans_init_acc"] = accuracy(
                 eval_backend(backend, x["test"])["score"], parts["test"]["target"]
             )
+        steps, lr = (a.steps, a.lr) if name == "alans" else (a.ind_steps, a.ind_lr)
         curve = train_backend(
             backend,
             x["train"],
             parts["train"],
-            a.steps,
+            steps,
             a.batch,
-            a.lr,
+            lr,
             cfg.alans.aux,
             seed,
             unit.loop(name),
@@ -90,28 +93,74 @@ def tier_a(cfg: Config, split: str, seed: int, unit: Unit) -> dict:
                 float(v) for v in backend.system.values().detach().norm(dim=(1, 2))
             ]
             torch.save(backend.state_dict(), unit.folder / "alans_backend.pt")
-    seed_everything(seed)
-    f = {k: flat_onehots(v) for k, v in parts.items()}
-    mlp = ContrastiveMLP(f["train"].shape[-1])
-    res["mlp_curve"] = train_scorer(
-        mlp,
-        lambda i: mlp(f["train"][i]),
-        parts["train"]["target"],
-        a.mlp_steps,
-        a.batch,
-        a.mlp_lr,
-        seed,
-        unit.loop("mlp"),
-    )
-    mlp.eval()
-    for part in ("val", "iid", "test"):
-        sc = predict(lambda i, p=part: mlp(f[p][i]), len(f[part]))
-        res[f"mlp_{part}_acc"] = accuracy(sc, parts[part]["target"])
-        if part == "test":
-            correct["mlp"] = sc.argmax(1) == parts["test"]["target"]
-    res["mcnemar_p_alans_vs_mlp"] = mcnemar_p(correct["alans"], correct["mlp"])
-    res["mcnemar_p_alans_vs_alans_ind"] = mcnemar_p(correct["alans"], correct["alans_ind"])
+    for name in a.baselines:
+        sc = train_baseline(cfg, name, parts, seed, unit, res)
+        correct[name] = sc.argmax(1) == parts["test"]["target"]
+    for other in ("alans_ind", *a.baselines):
+        res[f"mcnemar_p_alans_vs_{other}"] = mcnemar_p(correct["alans"], correct[other])
     return res
+
+
+def make_baseline(name: str, n_features: int, grid: bool) -> nn.Module:
+    """A Tier A baseline by name: ``mlp`` or ``<relnet|transformer>_<encoding>``."""
+    if name == "mlp":
+        return ContrastiveMLP(n_features)
+    kind, encoding = name.split("_", 1)
+    if kind == "relnet":
+        return FactoredRelationNet(encoding, grid=grid)
+    return PanelTransformer(encoding, grid=grid)
+
+
+def _inputs(name: str, data: dict[str, np.ndarray]):
+    """What baseline ``name`` reads: flat one-hots (MLP) or per-attribute value codes."""
+    if name == "mlp":
+        return flat_onehots(data)
+    return value_codes(data, name.split("_", 1)[1])
+
+
+def _rows(x, i: torch.Tensor):
+    return {k: v[i] for k, v in x.items()} if isinstance(x, dict) else x[i]
+
+
+def train_baseline(
+    cfg: Config, name: str, parts: dict[str, dict[str, np.ndarray]], seed: int, unit: Unit, res
+) -> np.ndarray:
+    """Train one baseline at each learning rate of its grid, keep the one with the best
+    validation accuracy (never the test split), record its val / IID / test accuracy in
+    ``res``; returns its test scores."""
+    a = cfg.tier_a
+    x = {k: _inputs(name, v) for k, v in parts.items()}
+    lrs = {"mlp": (a.mlp_lr,), "relnet": a.relnet_lrs, "transformer": a.transformer_lrs}
+    lrs = lrs[name.split("_")[0]]
+    steps = a.mlp_steps if name == "mlp" else a.baseline_steps
+    best = None
+    for lr in lrs:
+        seed_everything(seed)
+        n_features = x["train"].shape[-1] if name == "mlp" else 0
+        net = make_baseline(name, n_features, cfg.data.config != "center")
+        curve = train_scorer(
+            net,
+            lambda i, n=net: n(_rows(x["train"], i)),
+            parts["train"]["target"],
+            steps,
+            a.batch,
+            lr,
+            seed,
+            unit.loop(f"{name}-lr{lr:g}"),
+        )
+        net.eval()
+        sc = {
+            p: predict(lambda i, p=p, n=net: n(_rows(x[p], i)), len(parts[p]["target"]))
+            for p in ("val", "iid", "test")
+        }
+        acc = {p: accuracy(sc[p], parts[p]["target"]) for p in sc}
+        if best is None or acc["val"] > best[0]["val"]:
+            best = acc, sc["test"], curve, lr
+    acc, test_scores, curve, lr = best
+    for p, v in acc.items():
+        res[f"{name}_{p}_acc"] = v
+    res[f"{name}_curve"], res[f"{name}_lr"] = curve, lr
+    return test_scores
 
 
 def answer_generation(ev: dict[str, np.ndarray], data: dict[str, np.ndarray]) -> dict:
@@ -132,7 +181,9 @@ def answer_generation(ev: dict[str, np.ndarray], data: dict[str, np.ndarray]) ->
 
 
 def tier_b(cfg: Config, seed: int, device: torch.device, unit: Unit) -> dict:
-    """Pixels: ALANS-lite (perception warm-up, then end-to-end) vs CNN-MLP and SCL."""
+    """Pixels: supervised-perception ALANS (attribute-labelled LeNet warm-up, then the paper's
+    loss end to end; a labelled variant), ALANS as the paper trains it (no attribute labels),
+    CNN-MLP and SCL."""
     b, d = cfg.tier_b, cfg.data
     split = b.split
     data = {
@@ -171,16 +222,17 @@ def tier_b(cfg: Config, seed: int, device: torch.device, unit: Unit) -> dict:
         args = (crops["train"], data["train"], b.steps, b.batch, b.lr, b.backend_lr)
         return train_alans_pixels(net, *args, cfg.alans.aux, seed, unit.loop(what))
 
-    res["alans_warmup_only_acc"] = eval_alans(model, "test")
-    res["alans_curve"] = train_end_to_end(model, "alans")
+    # Supervised-perception ALANS: the warmed-up LeNets, then the paper's loss end to end.
+    res["alans_sp_warmup_only_acc"] = eval_alans(model, "test")
+    res["alans_sp_curve"] = train_end_to_end(model, "alans_sp")
     for part in ("iid", "test"):
-        res[f"alans_{part}_acc"] = eval_alans(model, part)
+        res[f"alans_sp_{part}_acc"] = eval_alans(model, part)
     res["perception_acc"] = perception_accuracy(model, crops["test"], data["test"])
-    if b.no_warmup_control:  # the paper's own setting: no attribute labels at all
+    if b.paper_setting:  # as the paper trains it: answer CE + operator CE, no attribute labels
         seed_everything(seed)
         ctrl = ALANS(cfg.alans.hyper()).to(device)
-        res["alans_nowarmup_curve"] = train_end_to_end(ctrl, "alans_nowarmup")
-        res["alans_nowarmup_acc"] = eval_alans(ctrl, "test")
+        res["alans_curve"] = train_end_to_end(ctrl, "alans")
+        res["alans_test_acc"] = eval_alans(ctrl, "test")
     for name, cls in (("cnn", CNNMLP), ("scl", SCL)):
         seed_everything(seed)
         net = cls().to(device)

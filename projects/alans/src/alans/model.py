@@ -46,6 +46,7 @@ class Hyper:
     number_scale: float = 0.1
     exist_scale: float = 1.0
     pred_scale: float = 1e3
+    exist_pred_scale: float = 1.0  # the official exist decode has no scale
     select_scale: float = 1e3  # Position-vs-Number selection softmax (scale not documented)
 
 
@@ -90,7 +91,7 @@ class ALANSBackend(nn.Module):
             logic = self.system.logic
             E = torch.einsum("bpsv,vij->bpsij", Pe[:, :8], logic)  # expected exist representation
             Ts, l_e = induce_position(E, self.lam["exist"])
-            q_e = decode(execute_position(Ts, E), logic, self.h.pred_scale)  # (B, 4, S, 2)
+            q_e = decode(execute_position(Ts, E), logic, self.h.exist_pred_scale)  # (B, 4, S, 2)
             post_e = operator_posterior(l_e, self.h.exist_scale)
             # Which explains the panels better: a Position rule or a Number rule?
             sel = torch.softmax(

@@ -35,7 +35,7 @@ from reprokit.report import write_results
 from reprokit.runlog import Run
 
 from . import reporting
-from .claims import evidence
+from .claims import BASELINES, evidence, strongest_baselines
 from .configs import PROFILES, Config
 from .data import load_split
 from .experiments import tier_a, tier_b
@@ -46,7 +46,7 @@ PROG = "alans.reproduce"
 DATA_NAMES = {"center": "Center", "grid2x2": "2x2 Grid", "iraven": "I-RAVEN", "raven": "RAVEN"}
 EXPECTED = {
     "smoke": "~15 s",
-    "cpu": "~7 min on 2 CPU cores",
+    "cpu": "~10 min of CPU time; ~35 min wall on 2 cores shared with other jobs",
     "paper": "not measured (GPU; many hours)",
 }
 
@@ -74,9 +74,17 @@ def preflight(cfg: Config) -> torch.device:
         raise UserError(
             f"--tier_a.splits: unknown split {bad[0]!r} (choose from {', '.join(SPLITS)})"
         )
+    bad = [b for b in cfg.tier_a.baselines if b not in BASELINES]
+    if bad:
+        raise UserError(
+            f"--tier_a.baselines: unknown baseline {bad[0]!r} (choose from {', '.join(BASELINES)})"
+        )
     if not cfg.tier_a.enabled and not cfg.tier_b.enabled:
         raise UserError("--tier_a.enabled and --tier_b.enabled are both false: nothing to run")
     _check_seeds(cfg.seeds, "--seeds")
+    dup = sorted({b for b in cfg.tier_a.baselines if cfg.tier_a.baselines.count(b) > 1})
+    if dup:
+        raise UserError(f"--tier_a.baselines: {dup[0]!r} is given twice")
     _check_seeds(cfg.tier_b.seeds, "--tier_b.seeds")
     b = cfg.tier_b
     if b.enabled and b.warmup_problems > b.n_train:
@@ -141,9 +149,12 @@ def _report(
     """Judge the evidence; write metrics.json, the figures and RESULTS.md into ``target``
     (its command line: ``make reproduce`` for the committed results, else ``argv``)."""
     tb = cfg.tier_b
-    ev = evidence(profile, cfg.seeds, ra, rb, tb.seeds, tb.split if rb else None)
+    baselines = cfg.tier_a.baselines
+    ev = evidence(profile, cfg.seeds, ra, rb, tb.seeds, tb.split if rb else None, baselines)
     splits = tuple(ra)
     info = {
+        "strongest": strongest_baselines(ev, splits, baselines),
+        "baseline_lr": {s: {b: [r[f"{b}_lr"] for r in ra[s]] for b in baselines} for s in splits},
         "config": {k: v for k, v in to_dict(cfg).items() if k != "out"},  # no machine paths
         "tier_b_seeds": list(tb.seeds) if rb else [],
         "alans_value_norms_first_seed": {s: ra[s][0]["alans_value_norms"] for s in splits},
@@ -179,7 +190,7 @@ def run(argv: list[str], fresh: bool) -> None:
             expected=EXPECTED[profile],
             tier_a_seeds=cfg.seeds if splits else "off",
             tier_a_splits=splits or "off",
-            tier_a_models="alans, alans_ind, mlp",
+            tier_a_models=("alans", "alans_ind", *cfg.tier_a.baselines),
             tier_b=f"{cfg.tier_b.split}, seeds {b_seeds}, on {device}" if b_seeds else "off",
         )
         ra = {
