@@ -13,6 +13,12 @@ Gates (preconditions), judged by the same rule; a claim behind a failed gate is 
   frequencies for Connect Four).
 - ``G_reach`` (Maze2D): some method reaches the goal at all (the best method's share of
   evaluation episodes with a non-zero return is above 0).
+- ``G_bc_goal`` (Maze2D-UMaze): BC trained only on the segments that end at the evaluation goal
+  scores above a random policy, so the data can teach the evaluated behaviour.
+- ``G_chain`` (Maze2D-UMaze): the posterior chains left the prior: on training trajectories the
+  policy under a trajectory's own z is farther from the policy under another trajectory's z
+  than two prior draws are from each other (``lpt.diagnostics.chain_movement``). Gates every
+  LPT claim: without it z carries no trajectory information (posterior collapse).
 
 Claims (paper Tables 1, 2, 4 and 9; the Spearman check is the research note's):
 - ``C1`` (central): LPT's score beats DT-final-return (same data, same backbone).
@@ -28,6 +34,7 @@ from collections.abc import Mapping, Sequence
 from reprokit.claims import Claim, Constant, Evidence, Gate
 
 MAZES = ("maze2d_umaze", "maze2d_medium")
+DIAGNOSED = ("maze2d_umaze",)  # where G_bc_goal and G_chain are measured
 NOT_IN_PAPER = "no number in the paper"
 # The paper's numbers in its own setting (D4RL / ESPER data, 5 seeds): Tables 1, 2, 4 and 9.
 PAPER = {
@@ -90,6 +97,23 @@ def gates(tag: str, methods: Sequence[str]) -> list[Gate]:
                 Constant(0.0, "never reaches the goal"),
             )
         )
+    if tag in DIAGNOSED:
+        out += [
+            Gate(
+                "G_bc_goal",
+                "BC trained on the segments that end at the evaluation goal scores above a "
+                "random policy",
+                "score/bc_goal",
+                "score/random",
+            ),
+            Gate(
+                "G_chain",
+                "the posterior chains left the prior: own-vs-other-trajectory z moves the "
+                "policy more than two prior draws",
+                "chain/own_vs_other",
+                "chain/prior_pair",
+            ),
+        ]
     return out
 
 
@@ -97,7 +121,9 @@ def claims(tag: str, methods: Sequence[str]) -> list[Claim]:
     """C1 (central) to C5 of the module docstring; C4 only when the no-UNet ablation ran."""
     paper = PAPER.get(tag, PAPER["maze2d_umaze"])
     reach = ("G_reach",) if tag in MAZES else ()
-    lpt = ("G_oracle", "G_fit_lpt", *reach)
+    reach += ("G_bc_goal",) if tag in DIAGNOSED else ()
+    chain = ("G_chain",) if tag in DIAGNOSED else ()
+    lpt = ("G_oracle", "G_fit_lpt", *reach, *chain)
     out = [
         Claim(
             "C1",

@@ -39,6 +39,11 @@ class DataCfg:
         150, "H: a segment ends at the controller's goal or after H steps", ge=2
     )
     action_noise: float = param(0.5, "std of the Gaussian action noise (D4RL: 0.5)", ge=0)
+    style: Literal["d4rl", "park"] = param(
+        "d4rl",
+        "Maze2D segments: d4rl (end on arrival) or park (aimed at the evaluation goal: park "
+        "there until H steps; lpt.maze2d)",
+    )
     seed: int = param(0, "seed of the data generator")
     return_scale: float = param(
         5.0, "y = final return / scale (official: 100 for D4RL Maze2D)", gt=0
@@ -113,6 +118,9 @@ class EvalCfg:
     sweep_fracs: tuple[float, ...] = param(
         (0.0, 0.33, 0.67, 1.0), "y*/max-return fractions of the target sweep", ge=-1
     )
+    bc_goal_steps: int = param(
+        600, "G_bc_goal: steps of BC on the segments ending at the evaluation goal", ge=1
+    )
     speed_steps: int = param(100, "env steps of the cached-vs-naive rollout timing", ge=0)
     decoding: Literal["sample", "greedy"] = param(
         "sample", "discrete actions: sample a_t ~ π (DT's Atari evaluation) or the most likely"
@@ -139,17 +147,29 @@ class Config:
 def smoke() -> Config:
     cfg = Config()
     cfg.data.n_steps, cfg.data.max_segment, cfg.data.ref_episodes = 2000, 40, 3
+    cfg.data.style = "park"  # the cpu profile's data, smaller
     cfg.model.h, cfg.model.n_head, cfg.model.window = 16, 2, 8
     cfg.langevin.n_train, cfg.langevin.n_test = 2, 3
     cfg.train.steps, cfg.train.batch_size, cfg.train.log_every = 3, 4, 1
-    cfg.eval.n_episodes, cfg.eval.horizon, cfg.eval.speed_steps = 2, 80, 6
-    cfg.eval.sweep_fracs = (0.0, 0.5, 1.0)
+    cfg.eval.n_episodes, cfg.eval.horizon, cfg.eval.speed_steps = 2, 40, 6
+    cfg.eval.sweep_fracs, cfg.eval.bc_goal_steps = (0.0, 0.5, 1.0), 3
     cfg.seeds = (0, 1, 2)  # the central claim is judged on >= 3 seeds (reprokit.claims)
     return cfg
 
 
 def cpu() -> Config:
-    return Config()
+    """Maze2D-UMaze on park-style data (returns over the evaluation window H = horizon = 150),
+    LPT vs DT-final-return, 1800 steps, 50 evaluation episodes per seed; BC only as the
+    G_bc_goal reference (trained on the goal-bound segments), to fit the CPU budget.
+    y* (stated before the run): the best return in the data (150 = at the goal for the whole
+    window); the planning chain starts at that trajectory's posterior (official z_best_idx)."""
+    cfg = Config()
+    cfg.data.style, cfg.data.max_segment = "park", 150
+    cfg.eval.horizon, cfg.eval.n_episodes = 150, 50
+    cfg.eval.sweep_fracs = (0.0, 0.25, 0.5, 0.75, 1.0)
+    cfg.train.steps, cfg.train.ckpt_every = 1800, 300
+    cfg.methods = ("lpt", "dt")
+    return cfg
 
 
 # The paper note's per-environment table (official scripts/config.py; Connect-4 from the paper):

@@ -12,7 +12,7 @@ the dataset mean/std. No step rewards or returns-to-go leave this module.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +78,8 @@ def _cached_arrays(cfg: DataCfg) -> tuple[dict, dict[str, np.ndarray]]:
         "action_noise": cfg.action_noise,
         "seed": cfg.seed,
     }
+    if is_maze(cfg.env) and cfg.style != "d4rl":  # the D4RL path keeps its earlier cache key
+        params["style"] = cfg.style
     if is_cheetah(cfg.env):
         params = {k: v for k, v in params.items() if k != "action_noise"}
         params |= {"cem": f"{cfg.cem_iters}x{cfg.cem_pop}", "noise": list(cfg.noise_levels)}
@@ -128,7 +130,7 @@ def _build(cfg: DataCfg) -> dict[str, np.ndarray]:
             cfg.seed,
         )
     return generate_dataset(
-        maze_of(cfg.env), cfg.n_steps, cfg.max_segment, cfg.action_noise, cfg.seed
+        maze_of(cfg.env), cfg.n_steps, cfg.max_segment, cfg.action_noise, cfg.seed, cfg.style
     )
 
 
@@ -169,6 +171,15 @@ class Trajectories:
         """Trajectory ids drawn with probability ∝ length (official sampler)."""
         p = self.lengths / self.lengths.sum()
         return rng.choice(self.n, size=B, p=p)
+
+    def subset(self, keep: np.ndarray) -> Trajectories:
+        """The trajectories ``keep`` with this dataset's scale and state normaliser."""
+        if len(keep) == 0:
+            raise UserError("the subset of trajectories is empty")
+        pick = lambda xs: [xs[i] for i in keep]  # noqa: E731
+        return replace(
+            self, states=pick(self.states), actions=pick(self.actions), returns=self.returns[keep]
+        )
 
     def normalize(self, obs: np.ndarray) -> np.ndarray:
         return ((obs - self.obs_mean) / self.obs_std).astype(np.float32)

@@ -10,7 +10,7 @@ and writes the ``reprokit.metrics/1`` document metrics.json (+ figures, + RESULT
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from lpt.data import (
     load_trajectories,
     maze_of,
 )
+from lpt.diagnostics import chain_movement, gradient_balance
 from lpt.evaluate import (
     Spec,
     action_fit,
@@ -40,7 +41,7 @@ from lpt.evaluate import (
     rollout,
 )
 from lpt.gym_mujoco import D4RL_REF, MujocoSpec
-from lpt.maze2d import eval_spec, reference_returns
+from lpt.maze2d import eval_spec, goal_bound, reference_returns
 from lpt.reporting import SECTIONS, append_section, marked_section, merge_section, write_report
 from lpt.train import Hooks, check_model, total_steps, train
 from reprokit.cache import cached_npz, data_dir
@@ -55,6 +56,7 @@ from reprokit.runlog import Run, runs_root
 from reprokit.seeding import seed_everything
 
 MAIN_TAG = "maze2d_umaze"  # owns metrics.json and RESULTS.md; the others are sections
+DIAGNOSED_ENV = "maze2d-umaze"  # G_chain / G_bc_goal measured here (per-env documents unchanged)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 FIT_TRAJECTORIES = 64  # training trajectories per seed for the G_fit_* gates
 UNDEFINED = {"return_fit_corr/lpt": "Pearson r is undefined: r_γ(U(z0)) is constant"}
@@ -62,7 +64,7 @@ UNDEFINED = {"return_fit_corr/lpt": "Pearson r is undefined: r_γ(U(z0)) is cons
 SIDE_PROFILES = ("cpu-halfcheetah", "cpu-connect4", "cpu-maze2d-medium")
 EXPECTED = {
     "smoke": "~1 min on 2 CPU cores",
-    "cpu": "~9 min on 2 CPU cores",
+    "cpu": "~30 min of one CPU core (~60 min on 2 loaded cores)",
     "cpu-halfcheetah": "~7 min on 2 CPU cores",
     "cpu-connect4": "~6 min on 2 CPU cores",
     "cpu-maze2d-medium": "~8 min on 2 CPU cores",
@@ -352,9 +354,15 @@ def _evaluate_seed(setup: Setup, seed: int, folder: Path, session: Session, run:
             put("spearman/lpt", 0.0 if constant else spearmanr(targets, achieved)[0])
             if E.speed_steps and seed == cfg.seeds[0]:
                 once |= _rollout_speed(play, z, E.speed_steps)
+            if cfg.data.env == DIAGNOSED_ENV:
+                _put_chain_diagnostics(put, model, res.buffer, data, fit_idx, cfg, seed)
         put(f"score/{method}", score(R))
         put(f"speed/eval_env_steps_per_s/{method}", sps)
         run.log(0, {f"{method}/score": per_seed[f"score/{method}"]})
+    if cfg.data.env == DIAGNOSED_ENV:
+        R_goal = _goal_bound_bc(setup, seed, session, folder, env_seeds)
+        put("score/bc_goal", score(R_goal))
+        put("reach/bc_goal", float((R_goal != 0).mean()))
     put("action_fit/mean_action", mean_action_fit(data, fit_idx))
     put("reach/best", max(reach))
     if setup.oracle is not None:
@@ -362,6 +370,32 @@ def _evaluate_seed(setup: Setup, seed: int, folder: Path, session: Session, run:
         put("score/random", score(np.array([r_random])))
         put("score/oracle", score(np.array([r_oracle])))
     return {"per_seed": per_seed, "once": once, "curves": curves, "sweep": sweep, "steps": steps}
+
+
+def _put_chain_diagnostics(
+    put: Callable, model, buffer, data: Trajectories, idx: np.ndarray, cfg: Config, seed: int
+) -> None:
+    """G_chain's policy distances and the gradient balance of Eq. 5 (``lpt.diagnostics``)."""
+    for k, v in chain_movement(model, buffer, data, idx, seed).items():
+        put(f"chain/{k}", v)
+    L = cfg.langevin
+    balance = gradient_balance(model, buffer, data, idx, L.step_size, L.sigma_a2, L.sigma_y2)
+    for k, v in balance.items():
+        put(f"balance/{k}", v)
+
+
+def _goal_bound_bc(
+    setup: Setup, seed: int, session: Session, folder: Path, env_seeds: list[int]
+) -> np.ndarray:
+    """G_bc_goal: BC trained (``eval.bc_goal_steps``) only on the segments that end at the
+    evaluation goal, same normaliser and evaluation episodes; its returns."""
+    cfg, data = setup.cfg, setup.data
+    final = np.stack([s[-1, :2] for s in data.states])
+    subset = data.subset(np.flatnonzero(goal_bound(final, setup.spec.goal_xy)))
+    gate_cfg = replace(cfg, train=replace(cfg.train, steps=cfg.eval.bc_goal_steps, epochs=None))
+    ckpt = _ckpt_dir(session, folder, "bc_goal")
+    res = train("bc", gate_cfg, subset, seed, setup.device, Hooks(boundary=session.boundary), ckpt)
+    return rollout(res.model, setup.spec, subset, env_seeds)[0]
 
 
 def _rollout_speed(play: Callable, z: torch.Tensor, n_steps: int) -> dict[str, float]:

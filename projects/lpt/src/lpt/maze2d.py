@@ -6,6 +6,17 @@ N(0, 0.5^2) action noise; a segment ends when the controller reaches its goal or
 and the sparse reward is relabelled to the fixed evaluation goal: r_t = 1[||pos_t - g|| <= 0.5].
 Here the physics is gymnasium-robotics ``PointMaze_*-v3`` (same point mass: timestep 0.01,
 gear 100, force in [-1, 1]); the controller is our own BFS-over-cells + PD port of D4RL's.
+
+Two segmentations (``SEGMENT_STYLES``):
+- ``d4rl`` (the paper-comparable path): every segment ends when the controller reaches its goal.
+  Segments aimed at the evaluation goal then end mid-flight, so the high final returns belong to
+  segments that *leave* the goal cell, and y = "best return" names the wrong behaviour.
+- ``park`` (CPU deviation): a segment whose controller target lies in the evaluation goal cell
+  does not end on arrival; the controller parks there until H steps. Its return is then the
+  number of steps spent at the goal within an H-step window from its start, which is what an
+  H-step evaluation episode scores (set the evaluation horizon to H). Every other segment ends
+  on arrival as in D4RL; targets are still random, so the goal is reached from whatever state
+  the previous segment left (stitching: no segment starts from every evaluation start).
 """
 
 from __future__ import annotations
@@ -19,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 MAZES = ("umaze", "medium")
+SEGMENT_STYLES = ("d4rl", "park")
 _ENV_IDS = {"umaze": "PointMaze_UMaze-v3", "medium": "PointMaze_Medium-v3"}
 # Fixed evaluation goal cell (row, col) in gymnasium's maze map: one end of the U for UMaze.
 EVAL_GOAL_CELL = {"umaze": (1, 1), "medium": (6, 6)}
@@ -115,10 +127,29 @@ def relabel_rewards(positions: np.ndarray, goal_xy: np.ndarray) -> np.ndarray:
     return (np.linalg.norm(positions - goal_xy, axis=-1) <= GOAL_RADIUS).astype(np.float32)
 
 
+def segment_ends(reached: bool, steps: int, max_segment: int, parks: bool) -> bool:
+    """The split rule: a segment ends after H steps, or on arrival unless its target parks it
+    (``park`` style, target in the evaluation goal cell)."""
+    return steps >= max_segment or (reached and not parks)
+
+
+def goal_bound(final_positions: np.ndarray, goal_xy: np.ndarray) -> np.ndarray:
+    """Segments that end at the evaluation goal (final position within the reward radius): the
+    subset that shows "reach the goal" (targets of other cells are >= 0.9 away)."""
+    return np.linalg.norm(final_positions - goal_xy, axis=-1) <= GOAL_RADIUS
+
+
 def generate_dataset(
-    maze: str, n_steps: int, max_segment: int, action_noise: float, seed: int
+    maze: str,
+    n_steps: int,
+    max_segment: int,
+    action_noise: float,
+    seed: int,
+    style: str = "d4rl",
 ) -> dict[str, np.ndarray]:
     """D4RL-format arrays from one continuous controller stream (see the module docstring)."""
+    if style not in SEGMENT_STYLES:
+        raise ValueError(f"unknown segment style {style!r}; expected one of {SEGMENT_STYLES}")
     env = make_env(maze, seed)
     rng = np.random.default_rng(seed)
     ctrl = WaypointController(env)
@@ -128,6 +159,11 @@ def generate_dataset(
         cell = ctrl.free[rng.integers(len(ctrl.free))]
         return ctrl.xy(cell) + rng.uniform(-0.1, 0.1, size=2)
 
+    goal_cell = tuple(EVAL_GOAL_CELL[maze])
+
+    def parks(target: np.ndarray) -> bool:
+        return style == "park" and ctrl.cell(target) == goal_cell
+
     obs = env.reset(seed=seed)[0]["observation"]
     target, ts = random_target(), 0
     keys = ("observations", "actions", "next_observations", "timeouts", "goals", "qvel")
@@ -136,7 +172,7 @@ def generate_dataset(
         a, done = ctrl.act(obs, target)
         a = np.clip(a + action_noise * rng.standard_normal(2), -1.0, 1.0)
         ts += 1
-        end = done or ts >= max_segment
+        end = segment_ends(done, ts, max_segment, parks(target))
         nxt = env.step(a)[0]["observation"]
         for k, v in zip(keys, (obs, a, nxt, end, target.copy(), obs[2:4]), strict=True):
             buf[k].append(v)
@@ -147,7 +183,10 @@ def generate_dataset(
     out = {k: np.asarray(v, dtype=np.float32) for k, v in buf.items() if k != "timeouts"}
     out["timeouts"] = np.asarray(buf["timeouts"], dtype=bool)
     out["terminals"] = np.zeros(n_steps, dtype=bool)
-    out["rewards"] = relabel_rewards(out["observations"][:, :2], spec.goal_xy)
+    # D4RL relabels the state before the action; ``park`` scores the state the action led to,
+    # as the evaluation episode (``MazeBatch.step``) does, so both sum the same H states.
+    scored = out["next_observations"] if style == "park" else out["observations"]
+    out["rewards"] = relabel_rewards(scored[:, :2], spec.goal_xy)
     return out
 
 
