@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from lpt.maze2d import (
     EVAL_GOAL_CELL,
+    SOLVE_THRESH,
     WaypointController,
     eval_spec,
     generate_dataset,
@@ -45,11 +46,15 @@ def _aims_at_goal(segment: dict[str, np.ndarray]) -> bool:
 def test_segments_aimed_at_the_goal_last_the_whole_window(park):
     """Park segments run to H (the last may be cut by the end of the stream); the others end on
     arrival as in D4RL, and targets stay random (several target cells, not only the goal)."""
-    aimed = [_aims_at_goal(s) for s in park[:-1]]
-    lengths = np.array([len(s["actions"]) for s in park[:-1]])
-    assert any(aimed) and not all(aimed)
-    assert (lengths[np.array(aimed)] == H).all()
-    assert (lengths[~np.array(aimed)] < H).mean() > 0.5
+    segments = park[:-1]
+    aimed = np.array([_aims_at_goal(s) for s in segments])
+    lengths = np.array([len(s["actions"]) for s in segments])
+    assert aimed.any() and not aimed.all()
+    assert (lengths[aimed] == H).all()
+    early = [s for s, a, n in zip(segments, aimed, lengths, strict=True) if not a and n < H]
+    assert early  # ended on arrival: the last state is within D4RL's solve threshold
+    for s in early:
+        assert np.linalg.norm(s["observations"][-1, :2] - s["goals"][-1]) <= SOLVE_THRESH
 
 
 def test_goal_bound_subset_is_the_segments_parked_at_the_goal(park):

@@ -26,7 +26,16 @@ def test_smoke_profile_end_to_end(tmp_path, monkeypatch):
     assert validate(saved) == [] and saved["profile"] == "smoke"
     assert {c["id"] for c in saved["claims"]} == CLAIM_IDS
     assert [c["id"] for c in saved["claims"] if c["central"]] == ["C1"]
-    assert {g["id"] for g in saved["gates"]} >= {"G_oracle", "G_fit_dt", "G_fit_bc", "G_reach"}
+    assert {g["id"] for g in saved["gates"]} >= {
+        "G_oracle",
+        "G_fit_dt",
+        "G_fit_bc",
+        "G_reach",
+        "G_bc_goal",
+        "G_chain",
+    }
+    for name in ("chain/own_vs_other", "chain/prior_pair", "balance/action", "score/bc_goal"):
+        assert len(saved["metrics"][name]["values"]) == 3
     assert saved["metrics"]["speed/rollout_speedup"]["value"] > 0
     assert doc["claims"] == saved["claims"]
     assert claims_table(saved) in (cfg.out / "RESULTS.md").read_text()
@@ -49,6 +58,9 @@ def _numbers(dt_fit: float) -> dict[str, list[float]]:
         "score/dt": [20.0, 25.0, 21.0],
         "score/bc": [10.0, 12.0, 11.0],
         "spearman/lpt": [0.5, 0.6, 0.55],
+        "score/bc_goal": [40.0, 45.0, 38.0],
+        "chain/own_vs_other": [0.3, 0.32, 0.29],
+        "chain/prior_pair": [0.05, 0.06, 0.05],
     }
 
 
@@ -65,6 +77,22 @@ def test_a_failed_gate_makes_its_claims_untestable():
     assert verdicts.pop("C1") == UNTESTABLE and set(verdicts.values()) == {HELD}
     assert "G_fit_dt" in ev.central["reason"]
     assert validate(ev.to_dict(1.0)) == []
+
+
+def test_collapsed_chains_make_every_lpt_claim_untestable():
+    """G_chain fails (own-vs-other no larger than two prior draws): C1-C5 are untestable."""
+    numbers = _numbers(dt_fit=0.1) | {"chain/own_vs_other": [0.05, 0.05, 0.06]}
+    ev = judge("maze2d_umaze", "cpu", [0, 1, 2], METHODS, numbers)
+    failed = [g["id"] for g in ev.gates if not g["passed"]]
+    assert failed == ["G_chain"]
+    assert {c["verdict"] for c in ev.claims} == {UNTESTABLE}
+
+
+def test_data_that_cannot_teach_the_goal_makes_the_claims_untestable():
+    numbers = _numbers(dt_fit=0.1) | {"score/bc_goal": [0.0, 1.0, -1.0]}
+    ev = judge("maze2d_umaze", "cpu", [0, 1, 2], METHODS, numbers)
+    assert [g["id"] for g in ev.gates if not g["passed"]] == ["G_bc_goal"]
+    assert {c["verdict"] for c in ev.claims} == {UNTESTABLE}
 
 
 def test_declarations_follow_the_trained_methods():

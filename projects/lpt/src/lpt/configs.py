@@ -159,15 +159,15 @@ def smoke() -> Config:
 
 def cpu() -> Config:
     """Maze2D-UMaze on park-style data (returns over the evaluation window H = horizon = 150),
-    LPT vs DT-final-return, 1800 steps, 50 evaluation episodes per seed; BC only as the
+    LPT vs DT-final-return, 1800 steps of 8 trajectories, 30 evaluation episodes per seed; BC as the
     G_bc_goal reference (trained on the goal-bound segments), to fit the CPU budget.
     y* (stated before the run): the best return in the data (150 = at the goal for the whole
     window); the planning chain starts at that trajectory's posterior (official z_best_idx)."""
     cfg = Config()
     cfg.data.style, cfg.data.max_segment = "park", 150
-    cfg.eval.horizon, cfg.eval.n_episodes = 150, 50
+    cfg.eval.horizon, cfg.eval.n_episodes, cfg.eval.speed_steps = 150, 30, 50
     cfg.eval.sweep_fracs = (0.0, 0.25, 0.5, 0.75, 1.0)
-    cfg.train.steps, cfg.train.ckpt_every = 1800, 300
+    cfg.train.steps, cfg.train.ckpt_every, cfg.train.batch_size = 1800, 300, 8
     cfg.methods = ("lpt", "dt")
     return cfg
 
