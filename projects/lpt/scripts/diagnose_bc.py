@@ -1,13 +1,15 @@
-"""Diagnosis of the near-random Maze2D-UMaze scores of the cpu profile (not part of the profile).
+"""Diagnosis of the near-random Maze2D-UMaze scores of the D4RL-style profile (``cpu-d4rl``, the
+``cpu`` profile before the park-style redesign; not part of any profile).
 
-Checks, on the cpu-profile data and seed-0 evaluation episodes (same env seeds as the profile):
+Checks, on that profile's data and seed-0 evaluation episodes (same env seeds as the profile):
 - how many data segments head for the evaluation goal and what they return;
 - BC (same backbone) at 600 (the profile) and 3000 iterations;
 - BC trained only on the segments whose controller target is the evaluation goal cell
   ("goal-filtered BC"): if the data/normalisation/rollout pipeline were broken this could not
   reach the goal either;
 - DT-final-return at 3000 iterations (y* = best data return, as in the profile).
-Reference returns are read from ``results/cpu/metrics.json``. Writes ``results/cpu/diagnosis.json``.
+Reference returns as the profile measures them (random policy / controller, 300-step episodes).
+Writes ``results/cpu/diagnosis.json``.
 
     PYTHONPATH=projects/lpt/src python projects/lpt/scripts/diagnose_bc.py
 """
@@ -21,10 +23,10 @@ from pathlib import Path
 import h5py
 import numpy as np
 import torch
-from lpt.configs import cpu
+from lpt.configs import cpu_d4rl
 from lpt.data import load_trajectories, to_trajectories
 from lpt.evaluate import rollout
-from lpt.maze2d import eval_spec
+from lpt.maze2d import eval_spec, reference_returns
 from lpt.train import train
 
 from reprokit.offline_rl import load_d4rl, normalized_score, split_episodes
@@ -34,11 +36,10 @@ OUT = Path(__file__).resolve().parents[1] / "results" / "cpu"
 
 def main() -> None:
     torch.set_num_threads(1)
-    cfg = cpu()
+    cfg = cpu_d4rl()
     data, path = load_trajectories(cfg.data)
     spec = eval_spec("umaze", cfg.eval.horizon)
-    info = json.loads((OUT / "metrics.json").read_text())["info"]
-    refs = (info["refs"]["random"], info["refs"]["oracle"])
+    refs = reference_returns(spec, cfg.data.ref_episodes, 0)
     env_seeds = [100_000 + i for i in range(cfg.eval.n_episodes)]  # profile's seed-0 episodes
 
     arrays = load_d4rl(path, derive_next_observations=True)

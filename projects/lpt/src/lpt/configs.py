@@ -2,8 +2,11 @@
 
 - ``smoke``: seconds; every code path (all methods, EI, target sweep, naive-rollout timing).
   ``python -m lpt.reproduce --profile smoke``.
-- ``cpu``: Maze2D-UMaze, 3 seeds, LPT vs DT-final-return vs BC vs no-UNet, EI and a target sweep;
-  about 10 minutes on 2 loaded cores (OMP_NUM_THREADS=1). ``make reproduce PROJECT=lpt``.
+- ``cpu``: Maze2D-UMaze on park-style data (``lpt.maze2d``), 3 seeds, LPT vs DT-final-return at
+  1800 steps, EI and a target sweep, the G_bc_goal / G_chain gates; about 30 minutes of one core
+  (OMP_NUM_THREADS=1; an hour or more on 2 loaded cores). ``make reproduce PROJECT=lpt``.
+- ``cpu-d4rl``: the D4RL-faithful segmentation (the paper-comparable data path) at the earlier
+  cpu sizes (600 steps, 300-step episodes, LPT / no-UNet / DT / BC); report in its run folder.
 - ``cpu-halfcheetah``, ``cpu-connect4``, ``cpu-maze2d-medium``: the second-tier CPU runs
   (HalfCheetah-v5 on local mixed-quality CEM-gait data, Connect Four against a depth-limited
   alpha-beta opponent, Maze2D-Medium); each writes its own ``reprokit.metrics/1`` document
@@ -172,6 +175,12 @@ def cpu() -> Config:
     return cfg
 
 
+def cpu_d4rl() -> Config:
+    """The D4RL-faithful Maze2D-UMaze run (segments end on arrival, 300-step episodes, 600
+    iterations of batch 16, all four methods): the ``cpu`` profile before the park-style data."""
+    return Config()
+
+
 # The paper note's per-environment table (official scripts/config.py; Connect-4 from the paper):
 # layers, heads, hidden, context tokens, lr, return scale, official y* (env_targets), horizon.
 PAPER_TABLE = {
@@ -250,6 +259,7 @@ def cpu_maze2d_medium() -> Config:
 PROFILES = {
     "smoke": smoke,
     "cpu": cpu,
+    "cpu-d4rl": cpu_d4rl,
     "cpu-halfcheetah": cpu_halfcheetah,
     "cpu-connect4": cpu_connect4,
     "cpu-maze2d-medium": cpu_maze2d_medium,

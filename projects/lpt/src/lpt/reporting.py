@@ -88,6 +88,25 @@ def notes(doc: dict, tag: str, cfg: Config) -> str:
             f"teacher-forced on {cfg.eval.n_episodes} data trajectories per seed: LPT "
             f"{_fmt(m, 'policy_shift/lpt')}, DT {_fmt(m, 'policy_shift/dt')}.\n"
         )
+    if "chain/own_vs_other" in m:
+        text += (
+            "- G_chain (did the posterior chains leave the prior?): L2 distance of LPT's mean "
+            f"actions on {info['fit_trajectories']} training trajectories per seed between the "
+            f"trajectory's own chain and another's: {_fmt(m, 'chain/own_vs_other')}; between "
+            f"two prior draws: {_fmt(m, 'chain/prior_pair')}. Gradient balance of Eq. 5 at the "
+            "chains (mean per-trajectory ‖∇_z0‖): prior "
+            f"{_fmt(m, 'balance/prior')}, action likelihood {_fmt(m, 'balance/action')}, "
+            f"return likelihood {_fmt(m, 'balance/return')}; injected noise s·‖ε‖ = "
+            f"{_fmt(m, 'balance/noise')} per step (the gradients act with ½s² = "
+            f"{0.5 * cfg.langevin.step_size**2:g}).\n"
+        )
+    if "score/bc_goal" in m:
+        text += (
+            "- G_bc_goal: BC trained for "
+            f"{cfg.eval.bc_goal_steps} steps only on the segments that end at the evaluation "
+            f"goal scores {_fmt(m, 'score/bc_goal')} (share of episodes reaching the goal "
+            f"{_fmt(m, 'reach/bc_goal')}) on the same evaluation episodes.\n"
+        )
     text += (
         f"- y* = {info['y_star']:.1f}; LPT-EI uses ω = {cfg.langevin.omega_ei}; mean "
         f"|ŷ(z*) − y*| after planning: {_fmt(m, 'plan_abs_error/lpt')}.\n"
@@ -151,6 +170,14 @@ def _data_notes(info: dict, tag: str, cfg: Config) -> str:
             f"{list(cfg.data.noise_levels)}"
         )
         expert = "best generator gait"
+    elif cfg.data.style == "park":
+        source = (
+            "gymnasium-robotics PointMaze, D4RL waypoint-controller recipe with park-style "
+            f"segments: aimed at the evaluation goal, they park there until H = "
+            f"{cfg.data.max_segment} steps, so a return counts the steps at the goal over the "
+            f"{cfg.data.max_segment}-step window an evaluation episode scores"
+        )
+        expert = "controller"
     else:
         source = "gymnasium-robotics PointMaze, D4RL waypoint-controller recipe"
         expert = "controller"
