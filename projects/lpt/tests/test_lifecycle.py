@@ -18,6 +18,7 @@ PROJECT = SRC.parent
 # Two seeds, three methods, 20 steps: seed1 is stopped mid-training and resumed.
 ARGS = ("--profile", "smoke", "--seeds", "0", "1", "--methods", "lpt", "dt", "bc")
 ARGS += ("--train.steps", "20", "--eval.speed_steps", "0")
+SLOW = {"timeout": 400}  # a whole smoke run; on cores shared with other jobs it can take minutes
 
 
 def _same_numbers(a: dict, b: dict) -> None:
@@ -30,7 +31,7 @@ def _same_numbers(a: dict, b: dict) -> None:
 def test_sigterm_then_rerun_equals_an_uninterrupted_run(tmp_path):
     env = {"REPROKIT_DATA": str(tmp_path / "data"), "REPROKIT_RUNS": str(tmp_path / "runs")}
     full = run_python(
-        "-m", "lpt.reproduce", *ARGS, "--out", str(tmp_path / "full"), src=SRC, env=env
+        "-m", "lpt.reproduce", *ARGS, "--out", str(tmp_path / "full"), src=SRC, env=env, **SLOW
     )
     assert full.returncode == 0, full.stderr[-2000:]
     out = ("--out", str(tmp_path / "resumed"))
@@ -44,7 +45,7 @@ def test_sigterm_then_rerun_equals_an_uninterrupted_run(tmp_path):
     session = next((tmp_path / "runs/lpt/smoke").iterdir())
     assert json.loads((session / "session.json").read_text())["status"] == "interrupted"
     assert list((session / "units/seed1/checkpoints/lpt").glob("ckpt_*.pt"))
-    resumed = run_python("-m", "lpt.reproduce", *ARGS, *out, src=SRC, env=env)
+    resumed = run_python("-m", "lpt.reproduce", *ARGS, *out, src=SRC, env=env, **SLOW)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "-- unit seed0: finished earlier, result reused" in resumed.stdout
     docs = [json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("full", "resumed")]

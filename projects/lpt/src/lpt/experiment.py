@@ -65,6 +65,7 @@ SIDE_PROFILES = ("cpu-halfcheetah", "cpu-connect4", "cpu-maze2d-medium")
 EXPECTED = {
     "smoke": "~1 min on 2 CPU cores",
     "cpu": "~30 min of one CPU core (~60 min on 2 loaded cores)",
+    "cpu-d4rl": "~12 min on 2 CPU cores",
     "cpu-halfcheetah": "~7 min on 2 CPU cores",
     "cpu-connect4": "~6 min on 2 CPU cores",
     "cpu-maze2d-medium": "~8 min on 2 CPU cores",
