@@ -249,7 +249,8 @@ def cpu_connect4() -> Config:
 
 
 def cpu_maze2d_medium() -> Config:
-    """Maze2D-Medium: the cpu profile's sizes on the medium maze (600-step episodes)."""
+    """Maze2D-Medium: the D4RL-style data and sizes of ``cpu-d4rl`` on the medium maze (600-step
+    episodes)."""
     cfg = Config()
     cfg.data.env, cfg.data.n_steps = "maze2d-medium", 30_000
     cfg.eval.horizon = 600
