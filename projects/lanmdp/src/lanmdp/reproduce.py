@@ -32,7 +32,7 @@ from reprokit.torch_utils import Checkpointer
 PROG = "lanmdp.reproduce"
 EXPECTED = {
     "smoke": "~20 s",
-    "cpu": "~10 CPU-minutes (longer on a shared machine)",
+    "cpu": "~3 min on 2 CPU cores (longer on a shared machine)",
     "paper": "hours on a GPU",
 }
 
