@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,33 @@ def test_rerun_reuses_every_unit(smoke, capsys):
     assert out.count("finished earlier, result reused") == 12  # 3 seeds × (reference + 3)
     again = json.loads((tmp / "o" / "metrics.json").read_text())
     assert again["metrics"] == doc["metrics"]
+
+
+def _comparable(doc: dict) -> dict:
+    return {k: v for k, v in doc["metrics"].items() if not k.startswith("train_time_s/")}
+
+
+def test_sigterm_mid_training_then_rerun_ends_with_the_same_numbers(
+    smoke, tmp_path, monkeypatch, capsys
+):
+    real, calls = prior.ldebm_loss, []
+
+    def interrupting(*a, **kw):
+        calls.append(1)
+        if len(calls) == 5:  # seed 0: ldebm's 3 iterations, then ldebm_noclust's second
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real(*a, **kw)
+
+    monkeypatch.setattr(prior, "ldebm_loss", interrupting)
+    args = ("--profile", "smoke", "--out", str(tmp_path / "o"))
+    assert exit_code(tmp_path, *args) == 143
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "interrupted by SIGTERM at ldebm_noclust seed 0 iteration 2" in last, last
+    monkeypatch.setattr(prior, "ldebm_loss", real)
+    assert exit_code(tmp_path, *args) == 0
+    assert "-- unit ldebm-seed0: finished earlier, result reused" in capsys.readouterr().out
+    again = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    assert _comparable(again) == _comparable(smoke[0])
 
 
 def test_a_failed_gate_makes_its_claims_untestable():
