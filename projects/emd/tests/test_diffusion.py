@@ -43,3 +43,23 @@ def test_ancestral_sampler_with_exact_gaussian_teacher():
     x = ancestral_sample(apply, {}, jax.random.key(0), (20000, 2), 200, -10.0, 10.0)
     np.testing.assert_allclose(np.mean(x, 0), mu, atol=0.02)
     np.testing.assert_allclose(np.std(x, 0), s, atol=0.03)
+
+
+def test_teacher_sampler_quality_rises_with_nfe():
+    """The NFE sweep (C6): with the exact Gaussian teacher, 1 NFE returns x̂(x_1) ≈ the data mean
+    (no spread), and the spread approaches the data's as the NFE grow."""
+    mu, s = jnp.array([1.0, -2.0]), 0.5
+
+    def apply(params, x_t, lam):
+        alpha, sigma = alpha_sigma(lam)
+        a, sg = alpha[:, None], sigma[:, None]
+        x_hat = mu + a * s**2 * (x_t - a * mu) / (a**2 * s**2 + sg**2)
+        return (a * x_t - x_hat) / sg
+
+    spread = {}
+    for nfe in (1, 2, 4, 50):
+        x = ancestral_sample(apply, {}, jax.random.key(nfe), (4000, 2), nfe, -10.0, 10.0)
+        spread[nfe] = float(np.mean(np.std(x, 0)))
+    assert spread[1] < 0.05 * s
+    assert spread[1] < spread[2] < spread[4] < spread[50]
+    assert abs(spread[50] - s) < 0.05

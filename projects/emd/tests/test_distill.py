@@ -57,7 +57,7 @@ def test_mstep_is_gradient_of_log_likelihood(small_net):
         r = x_K - a * generate(apply, th, z, -6.0)
         return jnp.mean(w * jnp.sum(r**2, -1) / (2 * sigma**2))
 
-    chain = Chain(eps=eps, z=z, noise=jnp.zeros_like(eps))
+    chain = Chain(eps=eps, z=z, noise=jnp.zeros_like(eps), z_noise=z)
     g_m = jax.jit(jax.grad(mstep_loss), static_argnums=(1, 6, 7, 8))(
         theta, apply, chain, alpha, sigma, w, -6.0, False, 1.0
     )

@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from emd.estep import drift_eps_z, drift_x_z, langevin
+from emd.estep import chain_diagnostics, drift_eps_z, drift_x_z, langevin
 from emd.schedule import alpha_sigma
 
 B, D = 5, 2
@@ -168,3 +168,21 @@ def test_unknown_space_is_rejected():
             0.1,
             "bogus",
         )
+
+
+def test_diagnostics_split_the_chain_into_drift_and_noise():
+    """No force (ε̂_φ = ε̂_ψ): the bookkeeping explains every move, drift-to-noise is 0 and the
+    ε relaxation is its prior value ``1 − (1 − γ/2)^K``; a constant force adds drift."""
+    n, K, gamma = 4000, 8, 0.5
+    eps0 = jax.random.normal(jax.random.key(10), (n, D))
+    z0 = jax.random.normal(jax.random.key(11), (n, D))
+    alpha, sigma = alpha_sigma(jnp.zeros((n,)))
+    args = (eps0, z0, alpha, sigma, jax.random.key(12), K, gamma, gamma)
+    idle = chain_diagnostics(
+        langevin(lambda z: z, jnp.zeros_like, *args), eps0, z0, K, gamma, gamma
+    )
+    assert float(idle["drift_to_noise_eps"]) < 1e-5 and float(idle["drift_to_noise_z"]) < 1e-5
+    np.testing.assert_allclose(float(idle["relax_eps"]), 1 - (1 - gamma / 2) ** K, atol=0.03)
+    push = langevin(lambda z: z, lambda x: jnp.full_like(x, 2.0), *args)
+    moved = chain_diagnostics(push, eps0, z0, K, gamma, gamma)
+    assert float(moved["drift_to_noise_eps"]) > 1.0 and float(moved["drift_to_noise_z"]) > 1.0

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import jax
 import numpy as np
-from emd.data import MODES, mixture_sample
-from emd.metrics import gaussian_fit_sample, mmd_rbf, mode_stats, sliced_wasserstein
+from emd.data import EIGHT_MODES, RARE_MODES, mixture_sample
+from emd.metrics import (
+    gaussian_fit_sample,
+    mmd_rbf,
+    mode_stats,
+    sliced_wasserstein,
+    without_rare_modes,
+)
 
 
 def test_mode_stats_on_data_and_collapse():
     x = np.asarray(mixture_sample(jax.random.key(0), 5000))
     good = mode_stats(x)
     assert good["modes_covered"] == 8 and good["on_mode"] > 0.99 and good["kl_weights"] < 0.01
-    collapsed = mode_stats(MODES[0] + 0.05 * np.random.default_rng(0).normal(size=(5000, 2)))
+    collapsed = mode_stats(
+        EIGHT_MODES.means[0] + 0.05 * np.random.default_rng(0).normal(size=(5000, 2))
+    )
     assert collapsed["modes_covered"] == 1 and collapsed["kl_weights"] > 1.0
     mean_only = mode_stats(np.zeros((100, 2)))
     assert mean_only["on_mode"] == 0.0 and mean_only["modes_covered"] == 0
@@ -32,3 +40,16 @@ def test_gaussian_fit_matches_mean_and_covariance_but_not_the_modes():
     np.testing.assert_allclose(g.mean(0), x.mean(0), atol=0.05)
     np.testing.assert_allclose(np.cov(g, rowvar=False), np.cov(x, rowvar=False), atol=0.05)
     assert mode_stats(g)["on_mode"] < 0.5 < mode_stats(x)["on_mode"]
+
+
+def test_rare_recall_sees_dropped_rare_modes():
+    """Data recover every rare mode; the same data with the rare modes removed recover none,
+    and the mode-weight KL rises (the positive control of gate G_detect)."""
+    x = np.asarray(RARE_MODES.sample(jax.random.key(4), 20000))
+    full = mode_stats(x, RARE_MODES)
+    assert full["rare_recall"] > 0.9 and full["modes_covered"] == 8
+    dropped = without_rare_modes(x, RARE_MODES, seed=0)
+    assert dropped.shape == x.shape
+    part = mode_stats(dropped, RARE_MODES)
+    assert part["rare_recall"] == 0.0 and part["modes_covered"] == int((~RARE_MODES.rare).sum())
+    assert part["kl_weights"] > 10 * full["kl_weights"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import jax
 import numpy as np
 import pytest
-from emd.claims import needed
+from emd.claims import CLAIM_IDS, needed
 from emd.configs import paper, smoke
 from emd.distill import init_state, make_train_step
 from emd.model import init_params, make_apply
@@ -23,7 +23,6 @@ from reprokit.report import claims_table
 from reprokit.testing import run_python
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
-CLAIM_IDS = ["C1", "C2", "C2q", "C3", "C3b", "C4", "C5"]
 
 
 def test_smoke_profile_end_to_end(tmp_path, monkeypatch, capsys):
@@ -38,18 +37,22 @@ def test_smoke_profile_end_to_end(tmp_path, monkeypatch, capsys):
     cfg = smoke()
     assert validate(saved) == [], validate(saved)
     assert [c["id"] for c in saved["claims"]] == CLAIM_IDS
-    assert [g["id"] for g in saved["gates"]] == ["G_teacher", "G_metric"]
+    assert [g["id"] for g in saved["gates"]] == [
+        "G_teacher", "G_rare", "G_metric", "G_detect", "G_relax", "G_zdrift"
+    ]  # fmt: skip
     assert saved["seeds"] == list(cfg.seeds)
     central = [c["id"] for c in saved["claims"] if c["central"]]
     assert central == ["C3"]
     for name in needed(cfg.distill.K):
         assert len(saved["metrics"][name]["values"]) == len(cfg.seeds), name
     assert max(saved["metrics"]["c1/rel_grad_diff"]["values"]) < 1e-5
-    # emd16 is not in the smoke methods: its claim is untestable, with the reason recorded
-    assert "missing" in saved["metrics"]["mmd_tail/emd16"]
-    assert next(c for c in saved["claims"] if c["id"] == "C3b")["verdict"] == UNTESTABLE
+    # emd16 is not in the smoke methods: its claims are untestable, with the reason recorded
+    assert "missing" in saved["metrics"]["kl_weights_tail/emd16"]
+    verdicts = {c["id"]: c["verdict"] for c in saved["claims"]}
+    assert verdicts["C3b"] == verdicts["C5"] == UNTESTABLE
+    assert len(saved["metrics"]["gradvar_ratio_tail/emd"]["values"]) == len(cfg.seeds)
     assert claims_table(saved) in (tmp_path / "RESULTS.md").read_text()
-    for fig in ("samples.png", "mmd_curves.png", "grad_norm.png"):
+    for fig in ("samples.png", "kl_curves.png", "gradvar.png", "nfe.png", "grad_norm.png"):
         assert (tmp_path / fig).stat().st_size > 0
 
 

@@ -18,7 +18,7 @@ import optax
 
 from emd.configs import DistillConfig
 from emd.diffusion import dsm_loss
-from emd.estep import Chain, langevin
+from emd.estep import Chain, chain_diagnostics, langevin
 from emd.model import ApplyFn, Params, generate, predict_eps, predict_x
 from emd.schedule import alpha_sigma, expand, log_snr
 
@@ -256,7 +256,7 @@ def make_train_step(
             "grad_norm": optax.tree.norm(grads),
             "mstep_loss": loss,
             "dsm_loss": jnp.mean(dsm),
-            "z_move": jnp.sqrt(jnp.mean((chain.z - z0) ** 2)),
+            **chain_diagnostics(chain, eps0, z0, cfg.K, cfg.gamma_eps, cfg.gamma_z),
         }
         new = DistillState(theta, phi, opt_theta_state, opt_phi_state, state.step + 1)
         return new, logs

@@ -14,7 +14,10 @@ priors and
 
 Chains start from generator samples ``(ε⁰, z⁰) ~ N(0, I)``. The noise bookkeeping
 ``N⁰ = ε⁰, N^{k+1} = (1 − γ_ε/2) N^k + √γ_ε n^k`` tracks the part of ``ε^K`` that is initial or
-injected Gaussian noise; ``ε^K − N^K`` is what remains after noise cancellation (§3.3).
+injected Gaussian noise; ``ε^K − N^K`` is what remains after noise cancellation (§3.3). The
+same bookkeeping for z, ``M⁰ = z⁰, M^{k+1} = (1 − γ_z/2) M^k + √γ_z n_z^k``, splits ``z^K`` into
+the accumulated likelihood drift ``z^K − M^K`` and the injected noise ``M^K − (1 − γ_z/2)^K z⁰``;
+their ratio says whether the z-chain moves by more than its noise (issue 16).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from emd.schedule import expand
 
 Space = Literal["eps_z", "x_z", "eps"]
 SPACES: tuple[str, ...] = ("eps_z", "x_z", "eps")
+DIAGNOSTICS: tuple[str, ...] = ("drift_to_noise_eps", "drift_to_noise_z", "relax_eps")
 # g(z) -> x (B, ...); eps_diff(x_t) -> ε̂_φ(x_t) − ε̂_ψ(x_t) (B, ...), both at this batch's λ_t.
 GenFn = Callable[[jax.Array], jax.Array]
 EpsDiffFn = Callable[[jax.Array], jax.Array]
@@ -40,6 +44,7 @@ class Chain(NamedTuple):
     eps: jax.Array  # (B, ...) ε^K (for the (x, z) chain: (x^K − α g(z^K)) / σ)
     z: jax.Array  # (B, ...) z^K
     noise: jax.Array  # (B, ...) N^K
+    z_noise: jax.Array  # (B, ...) M^K: z's prior-and-noise part (see ``langevin``)
 
 
 def drift_eps_z(
@@ -84,11 +89,13 @@ def langevin(
 
     ``space``: ``"eps_z"`` (the paper's reparametrised sampler), ``"eps"`` (z frozen), or
     ``"x_z"`` (chain on ``x_t`` with step ``σ_t² γ_ε``, i.e. the same step as ε in x units).
-    The bookkeeping ``N`` follows the ε-chain's linear part in every space.
+    The bookkeeping ``N`` follows the ε-chain's linear part in every space, ``M`` the z-chain's
+    (z frozen in ``"eps"``: ``M = z⁰``).
     """
     if space not in SPACES:
         raise ValueError(f"unknown sampling space {space!r}; expected one of {SPACES}")
-    c_eps = jnp.sqrt(gamma_eps)
+    c_eps, c_z = jnp.sqrt(gamma_eps), jnp.sqrt(gamma_z)
+    decay_eps, decay_z = 1.0 - 0.5 * gamma_eps, 1.0 - 0.5 * gamma_z
     keys = jax.random.split(key, K)
     s = expand(sigma, eps0)
 
@@ -97,39 +104,62 @@ def langevin(
         y0 = expand(alpha, eps0) * x_gen0 + s * eps0  # x_t^0
 
         def step(carry, k):
-            x_t, z, N = carry
+            x_t, z, N, M = carry
             k_e, k_z = jax.random.split(k)
-            n_e = jax.random.normal(k_e, x_t.shape)
+            n_e, n_z = jax.random.normal(k_e, x_t.shape), jax.random.normal(k_z, z.shape)
             d_x, d_z = drift_x_z(g, eps_diff, x_t, z, alpha, sigma)
             x_t = x_t + 0.5 * gamma_eps * s**2 * d_x + c_eps * s * n_e
-            z = z + 0.5 * gamma_z * d_z + jnp.sqrt(gamma_z) * jax.random.normal(k_z, z.shape)
-            return (x_t, z, (1.0 - 0.5 * gamma_eps) * N + c_eps * n_e), None
+            z = z + 0.5 * gamma_z * d_z + c_z * n_z
+            return (x_t, z, decay_eps * N + c_eps * n_e, decay_z * M + c_z * n_z), None
 
-        (x_t, z, N), _ = jax.lax.scan(step, (y0, z0, eps0), keys)
+        (x_t, z, N, M), _ = jax.lax.scan(step, (y0, z0, eps0, z0), keys)
         eps = (x_t - expand(alpha, eps0) * g(z)) / s
-        return Chain(eps, z, N)
+        return Chain(eps, z, N, M)
 
     if space == "eps":
         x_gen0 = g(z0)
         a = expand(alpha, eps0)
 
         def step(carry, k):
-            eps, z, N = carry
+            eps, z, N, M = carry
             n_e = jax.random.normal(k, eps.shape)
             d_eps = eps_diff(a * x_gen0 + s * eps) - eps
             eps = eps + 0.5 * gamma_eps * d_eps + c_eps * n_e
-            return (eps, z, (1.0 - 0.5 * gamma_eps) * N + c_eps * n_e), None
+            return (eps, z, decay_eps * N + c_eps * n_e, M), None
 
     else:
 
         def step(carry, k):
-            eps, z, N = carry
+            eps, z, N, M = carry
             k_e, k_z = jax.random.split(k)
-            n_e = jax.random.normal(k_e, eps.shape)
+            n_e, n_z = jax.random.normal(k_e, eps.shape), jax.random.normal(k_z, z.shape)
             d_eps, d_z = drift_eps_z(g, eps_diff, eps, z, alpha, sigma)
             eps = eps + 0.5 * gamma_eps * d_eps + c_eps * n_e
-            z = z + 0.5 * gamma_z * d_z + jnp.sqrt(gamma_z) * jax.random.normal(k_z, z.shape)
-            return (eps, z, (1.0 - 0.5 * gamma_eps) * N + c_eps * n_e), None
+            z = z + 0.5 * gamma_z * d_z + c_z * n_z
+            return (eps, z, decay_eps * N + c_eps * n_e, decay_z * M + c_z * n_z), None
 
-    (eps, z, N), _ = jax.lax.scan(step, (eps0, z0, eps0), keys)
-    return Chain(eps, z, N)
+    (eps, z, N, M), _ = jax.lax.scan(step, (eps0, z0, eps0, z0), keys)
+    return Chain(eps, z, N, M)
+
+
+def _rms(x: jax.Array) -> jax.Array:
+    return jnp.sqrt(jnp.mean(x**2))
+
+
+def chain_diagnostics(
+    chain: Chain, eps0: jax.Array, z0: jax.Array, K: int, gamma_eps: float, gamma_z: float
+) -> dict[str, jax.Array]:
+    """How far the E-step moved, split by the bookkeeping into drift and injected noise.
+
+    ``drift_to_noise_eps = rms(ε^K − N^K) / rms(N^K − (1 − γ_ε/2)^K ε⁰)`` and the same for z with
+    ``M``; ``relax_eps = 1 − ⟨ε^K, ε⁰⟩ / ⟨ε⁰, ε⁰⟩`` is how far the ε-chain forgot its start (its
+    prior part alone gives ``1 − (1 − γ_ε/2)^K``; 1 = fully relaxed).
+    """
+    noise_eps = chain.noise - (1.0 - 0.5 * gamma_eps) ** K * eps0
+    noise_z = chain.z_noise - (1.0 - 0.5 * gamma_z) ** K * z0
+    tiny = 1e-12
+    return {
+        "drift_to_noise_eps": _rms(chain.eps - chain.noise) / (_rms(noise_eps) + tiny),
+        "drift_to_noise_z": _rms(chain.z - chain.z_noise) / (_rms(noise_z) + tiny),
+        "relax_eps": 1.0 - jnp.sum(chain.eps * eps0) / jnp.sum(eps0**2),
+    }

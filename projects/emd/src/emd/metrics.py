@@ -1,31 +1,42 @@
-"""Sample-quality metrics: mode statistics of the 2-D mixture, RBF-MMD, sliced Wasserstein,
-and (digits) proxy-FID, precision/recall and the predicted-class histogram."""
+"""Sample-quality metrics: mode statistics of the 2-D mixtures (rare-mode recall), RBF-MMD,
+sliced Wasserstein, and (digits) proxy-FID, precision/recall and the predicted-class histogram."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from emd.data import MODE_STD, MODES, WEIGHTS
+from emd.data import EIGHT_MODES, Mixture
 
 MMD_BANDWIDTHS = (0.1, 0.3, 1.0)
 
 
-def mode_stats(x: np.ndarray, n_std: float = 4.0, min_mass: float = 0.2) -> dict[str, float]:
-    """On-mode fraction, modes covered and KL(true weights ‖ sample weights) for ``x (N, 2)``.
+def mode_stats(
+    x: np.ndarray, mixture: Mixture = EIGHT_MODES, n_std: float = 4.0, min_mass: float = 0.2
+) -> dict[str, float]:
+    """Mode statistics of ``x (N, 2)`` against a mixture with known modes.
 
-    A sample is on a mode within ``n_std`` mode std of its centre; a mode is covered when it holds
-    at least ``min_mass`` of its expected share ``w_k N``. Sample weights are the on-mode counts
-    with add-one smoothing, so the KL stays finite when a mode is empty.
+    A sample belongs to the mode nearest in units of that mode's std and is on it within
+    ``n_std`` stds. A mode is covered when it holds at least ``min_mass`` of its expected share
+    ``w_k N``. ``kl_weights`` is KL(true weights ‖ sample weights), the sample weights being the
+    on-mode counts with add-one smoothing (finite when a mode is empty). ``rare_recall`` is the
+    mean over the rare modes of ``min(1, count_k / (w_k N))``: the share of their mass recovered.
     """
     x = np.asarray(x, np.float64)
-    d = np.linalg.norm(x[:, None, :] - MODES[None], axis=-1)  # (N, 8)
+    w = mixture.weights
+    d = np.linalg.norm(x[:, None, :] - mixture.means[None], axis=-1) / mixture.stds  # (N, M)
     nearest, dist = d.argmin(1), d.min(1)
-    on = dist < n_std * MODE_STD
-    counts = np.bincount(nearest[on], minlength=len(WEIGHTS)).astype(np.float64)
-    covered = int(np.sum(counts >= min_mass * WEIGHTS * len(x)))
-    q = (counts + 1.0) / (counts.sum() + len(WEIGHTS))
-    kl = float(np.sum(WEIGHTS * np.log(WEIGHTS / q)))
-    return {"on_mode": float(on.mean()), "modes_covered": covered, "kl_weights": kl}
+    on = dist < n_std
+    counts = np.bincount(nearest[on], minlength=len(w)).astype(np.float64)
+    covered = int(np.sum(counts >= min_mass * w * len(x)))
+    q = (counts + 1.0) / (counts.sum() + len(w))
+    kl = float(np.sum(w * np.log(w / q)))
+    recall = np.minimum(1.0, counts / (w * len(x)))
+    return {
+        "on_mode": float(on.mean()),
+        "modes_covered": covered,
+        "kl_weights": kl,
+        "rare_recall": float(recall[mixture.rare].mean()),
+    }
 
 
 def mmd_rbf(x: np.ndarray, y: np.ndarray, bandwidths: tuple[float, ...] = MMD_BANDWIDTHS) -> float:
@@ -57,9 +68,11 @@ def sliced_wasserstein(x: np.ndarray, y: np.ndarray, n_proj: int = 256, seed: in
     return float(np.abs(px - py).mean())
 
 
-def mixture_metrics(x: np.ndarray, ref: np.ndarray, mmd_samples: int) -> dict[str, float]:
-    """All 2-D metrics of samples ``x`` against reference data ``ref``."""
-    out = mode_stats(x)
+def mixture_metrics(
+    x: np.ndarray, ref: np.ndarray, mmd_samples: int, mixture: Mixture
+) -> dict[str, float]:
+    """All 2-D metrics of samples ``x`` against reference data ``ref`` of ``mixture``."""
+    out = mode_stats(x, mixture)
     out["mmd"] = mmd_rbf(x[:mmd_samples], ref[:mmd_samples])
     out["sliced_w"] = sliced_wasserstein(x, ref)
     return out
@@ -90,3 +103,13 @@ def gaussian_fit_sample(data: np.ndarray, n: int, seed: int) -> np.ndarray:
     x = np.asarray(data, np.float64).reshape(len(data), -1)
     rng = np.random.default_rng(seed)
     return rng.multivariate_normal(x.mean(0), np.cov(x, rowvar=False), size=n)
+
+
+def without_rare_modes(x: np.ndarray, mixture: Mixture, seed: int) -> np.ndarray:
+    """Positive control for the mode metrics: ``x`` with every sample nearest a rare mode
+    replaced by a random other sample of ``x`` (same size, the rare mass dropped)."""
+    x = np.asarray(x, np.float64)
+    d = np.linalg.norm(x[:, None, :] - mixture.means[None], axis=-1) / mixture.stds
+    keep = ~mixture.rare[d.argmin(1)]
+    rng = np.random.default_rng(seed)
+    return x[keep][rng.integers(0, keep.sum(), len(x))]

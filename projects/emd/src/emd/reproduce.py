@@ -28,9 +28,11 @@ from emd.checkpoints import Checkpoints
 from emd.claims import evidence
 from emd.configs import EXPECTED, METHODS, PROFILES, Config, DistillConfig
 from emd.data import SampleFn
-from emd.distill import c1_gradients
-from emd.metrics import digits_metrics, gaussian_fit_sample, mixture_metrics
+from emd.distill import DistillState, c1_gradients
+from emd.figures import figures
+from emd.metrics import digits_metrics, gaussian_fit_sample, mixture_metrics, without_rare_modes
 from emd.model import ApplyFn, Params, make_apply
+from emd.variance import fixed_state_variance
 from reprokit.config import parse, to_dict
 from reprokit.errors import UserError
 from reprokit.jax_utils import data_mesh, replicate
@@ -54,7 +56,7 @@ class Problem:
 
 def method_config(d: DistillConfig, method: str) -> DistillConfig:
     """The distillation config of a named run: ``di`` is EMD-1, ε only, with cancellation;
-    ``emd*`` variants change one setting of ``d`` (``emd16``: K = 16)."""
+    ``emd*`` variants change one setting of ``d`` (``emd2``/``emd4``/``emd16``: that K)."""
     if method == "di":
         return dataclasses.replace(d, K=1, space="eps", cancel_noise=True)
     if method == "emd":
@@ -63,8 +65,8 @@ def method_config(d: DistillConfig, method: str) -> DistillConfig:
         return dataclasses.replace(d, cancel_noise=False)
     if method == "emd_xz":
         return dataclasses.replace(d, space="x_z")
-    if method == "emd16":
-        return dataclasses.replace(d, K=16)
+    if method in ("emd2", "emd4", "emd16"):
+        return dataclasses.replace(d, K=int(method[3:]))
     if method == "emd_eps":
         return dataclasses.replace(d, space="eps")
     raise UserError(f"unknown method {method!r}; expected one of {METHODS}")
@@ -125,9 +127,10 @@ def _time_sampler(fn: Any, repeats: int = 3) -> float:
 def _scorer(cfg: Config, p: Problem, k_ref: jax.Array) -> tuple[np.ndarray | None, Score]:
     """The reference sample and the sample metrics of the configured dataset."""
     ev = cfg.eval
-    if cfg.data.dataset == "mixture2d":
-        ref = np.asarray(data_mod.mixture_sample(k_ref, ev.n_samples))
-        return ref, lambda x: mixture_metrics(x, ref, ev.mmd_samples)
+    if cfg.data.dataset in data_mod.MIXTURES:
+        mixture = data_mod.MIXTURES[cfg.data.dataset]
+        ref = np.asarray(mixture.sample(k_ref, ev.n_samples))
+        return ref, lambda x: mixture_metrics(x, ref, ev.mmd_samples, mixture)
     if cfg.data.dataset == "digits":
         return p.test, lambda x: digits_metrics(x, p.test, ev.mmd_samples)
     return None, lambda x: {}  # images: FID needs Inception features, not available offline
@@ -156,18 +159,26 @@ def teacher_unit(
 def references_unit(
     cfg: Config, p: Problem, t: Teacher, k_sample: jax.Array, k_c1: jax.Array
 ) -> dict[str, Any]:
-    """Unit ``references``: per-seed metrics of the teacher's samples and of a Gaussian fitted
-    to the data (the gates' references), C1 per seed, and the sampling cost of both samplers."""
-    n = cfg.eval.n_samples
+    """Unit ``references``: per-seed metrics of the teacher's samples at 200 and at few NFE, of
+    the teacher's samples with the rare modes removed (positive control) and of a Gaussian
+    fitted to the data (the gates' references), C1 per seed, and the sampling cost per NFE."""
+    n, mixture = cfg.eval.n_samples, data_mod.MIXTURES.get(cfg.data.dataset)
     k_teacher, k_fit = jax.random.split(k_sample)
     fit_data = np.asarray(p.sample_data(k_fit, n)) if len(p.x_shape) == 1 else None
-    sample = train.make_teacher_sampler(t.apply, cfg.teacher, n, p.x_shape)
-    refs: dict[str, list[dict[str, float]]] = {"teacher": [], "gaussian_fit": []}
-    x_first = None
+    nfes = (*cfg.eval.nfe, cfg.teacher.sample_steps)
+    samplers = {f: train.make_teacher_sampler(t.apply, cfg.teacher, n, p.x_shape, f) for f in nfes}
+    names = ["teacher", "gaussian_fit", "teacher_no_rare", *(f"teacher_nfe{f}" for f in nfes)]
+    refs: dict[str, list[dict[str, float]]] = {name: [] for name in names}
+    x_first: dict[str, np.ndarray] = {}
     for seed in cfg.seeds:
-        x = np.asarray(sample(t.psi, jax.random.fold_in(k_teacher, seed)))
-        x_first = x[: report.FIGURE_SAMPLES] if x_first is None else x_first
-        refs["teacher"].append(t.score(x))
+        k_seed = jax.random.fold_in(k_teacher, seed)
+        for f in nfes:
+            x = np.asarray(samplers[f](t.psi, k_seed))
+            x_first.setdefault(f"teacher_nfe{f}", x[: report.FIGURE_SAMPLES])
+            refs[f"teacher_nfe{f}"].append(t.score(x))
+        refs["teacher"].append(refs[f"teacher_nfe{cfg.teacher.sample_steps}"][-1])
+        x_drop = without_rare_modes(x, mixture, seed) if mixture is not None else None
+        refs["teacher_no_rare"].append(t.score(x_drop) if x_drop is not None else {})
         # images: no metric to score a Gaussian with (and a full covariance would be huge)
         gauss = gaussian_fit_sample(fit_data, n, seed) if fit_data is not None else None
         refs["gaussian_fit"].append(t.score(gauss) if gauss is not None else {})
@@ -177,29 +188,38 @@ def references_unit(
         c1_gradients(t.apply, t.psi, cfg.distill, p.x_shape, lam_range, jax.random.fold_in(k_c1, s))
         for s in cfg.seeds
     ]
-    # Sampling cost of the one-step generator vs the teacher sampler (same network).
+    # Sampling cost of the one-step generator vs the teacher sampler at each NFE (same network).
     n_t = cfg.eval.timing_samples
-    tsamp = train.make_teacher_sampler(t.apply, cfg.teacher, n_t, p.x_shape)
-    t_gen = _time_sampler(lambda: t.gen(t.psi, k_sample, n_t))
-    t_teach = _time_sampler(lambda: tsamp(t.psi, k_sample))
-    timing = {
-        "sampling_s_per_1000/generator": 1000 * t_gen / n_t,
-        "sampling_s_per_1000/teacher": 1000 * t_teach / n_t,
-    }
+    timing = {"sampling_s_per_1000/generator": _time_sampler(lambda: t.gen(t.psi, k_sample, n_t))}
+    for f in nfes:
+        tsamp = train.make_teacher_sampler(t.apply, cfg.teacher, n_t, p.x_shape, f)
+        timing[f"sampling_s_per_1000/teacher_nfe{f}"] = _time_sampler(
+            lambda s=tsamp: s(t.psi, k_sample)
+        )
+    timing = {k: 1000 * v / n_t for k, v in timing.items()}
     return {**refs, "x_teacher": x_first, "c1": [c["rel_diff"] for c in c1], "timing": timing}
 
 
 def distill_unit(
     cfg: Config, p: Problem, t: Teacher, method: str, seed: int, folder: Path, session: Session
 ) -> dict[str, Any]:
-    """Unit ``<method>-seed<seed>``: distil ψ (resumable), seeded from ``1000 + seed`` alone."""
+    """Unit ``<method>-seed<seed>``: distil ψ (resumable), seeded from ``1000 + seed`` alone.
+
+    The ``emd`` run also measures C2 at each evaluated state (θ, φ frozen):
+    ``variance.fixed_state_variance`` over ``eval.grad_batches`` minibatches."""
     dcfg, ev, name = method_config(cfg.distill, method), cfg.eval, f"{method}-seed{seed}"
     lam_range = (cfg.teacher.lambda_min, cfg.teacher.lambda_max)
     k_run, k_eval = jax.random.split(jax.random.key(1000 + seed))
+    k_var = jax.random.fold_in(k_eval, 1)
     with _unit_run(cfg, session, folder, seed) as run:
 
-        def evaluate(theta: Params, step: int) -> dict[str, float]:
-            m = t.score(np.asarray(t.gen(theta, k_eval, ev.n_samples)))
+        def evaluate(state: DistillState, step: int) -> dict[str, float]:
+            m = t.score(np.asarray(t.gen(state.theta, k_eval, ev.n_samples)))
+            if method == "emd" and step > 0:  # at step 0, φ = θ = ψ: no gradient at all
+                m |= fixed_state_variance(
+                    t.apply, dcfg, state.theta, state.phi, t.psi, p.x_shape, lam_range,
+                    jax.random.fold_in(k_var, step), ev.grad_batches,
+                )  # fmt: skip
             run.log(step, m)
             return m
 
@@ -233,15 +253,15 @@ def experiment(
                 f"{method}-seed{seed}",
                 lambda d, m=method, s=seed: distill_unit(cfg, p, t, m, s, d, session),
             )
-    by_seed = {name: dict(zip(cfg.seeds, refs[name])) for name in ("teacher", "gaussian_fit")}
+    ref_names = [k for k in refs if k.startswith(("teacher", "gaussian_fit")) and k != "x_teacher"]
+    by_seed = {name: dict(zip(cfg.seeds, refs[name])) for name in ref_names}
     per_seed = report.collect(list(cfg.seeds), results, by_seed)
     per_seed["c1/rel_grad_diff"] = refs["c1"]
     evid = evidence(profile, cfg.seeds, cfg.distill.K, per_seed, refs["timing"])
     target = report_target("emd", profile, cfg, PROFILES, __file__, session, out=cfg.out)
-    figs = report.figures(cfg, target.dir, results, refs["x_teacher"], ref)
     info = {
         "teacher_train_s": teacher["train_s"],
-        "nfe": {"generator": 1, "teacher": cfg.teacher.sample_steps},
+        "nfe": {"generator": 1, "teacher": [*cfg.eval.nfe, cfg.teacher.sample_steps]},
         "config": {
             "dataset": cfg.data.dataset,
             "methods": list(cfg.methods),
@@ -257,6 +277,8 @@ def experiment(
         if target.committed
         else " ".join(["python -m emd.reproduce --profile", profile, *argv_overrides(argv)])
     )
+    labels = report.labels(cfg.distill.K)
+    figs = figures(cfg, target.dir, results, refs["x_teacher"], ref, evid.to_dict(None), labels)
     doc, written = report.write(cfg, target, evid, figs, session.wall_time_s, info, command)
     return doc, written, target.why
 

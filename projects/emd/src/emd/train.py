@@ -25,6 +25,7 @@ from emd.configs import DistillConfig, TeacherConfig
 from emd.data import SampleFn
 from emd.diffusion import ancestral_sample, dsm_loss
 from emd.distill import DistillState, init_state, make_train_step
+from emd.estep import DIAGNOSTICS
 from emd.model import ApplyFn, Denoiser, Params, generate, init_params, make_apply
 from emd.unet import UNet
 from reprokit.errors import DivergenceError, UserError
@@ -126,7 +127,8 @@ def train_teacher(
     hooks: Hooks | None = None,
     chunk: int = 500,
 ) -> tuple[Params, list[float]]:
-    """Fit the teacher ψ by DSM (``diffusion.dsm_loss``) with Adam; returns ψ and chunk losses.
+    """Fit the teacher ψ by DSM (``diffusion.dsm_loss``) with Adam, learning rate decayed to 0 by
+    a cosine over ``tcfg.steps``; returns ψ and the chunk losses.
 
     Step ``i`` draws its batch from ``fold_in(key, i)``, so a run resumed from a checkpoint
     (``hooks.ckpt``: ψ, Adam state, PRNG key, steps done) continues with the same numbers.
@@ -136,7 +138,7 @@ def train_teacher(
     shard = make_shard(mesh)
     chunk = min(chunk, tcfg.steps)
     k_init, k_train = jax.random.split(key)
-    opt = optax.adam(tcfg.lr)
+    opt = optax.adam(optax.cosine_decay_schedule(tcfg.lr, tcfg.steps))
     params = init_params(net, k_init, (2, *x_shape))
     tree = {"params": params, "opt_state": opt.init(params), "key": k_train}
     start, tree, meta = hooks.resume(tree)
@@ -171,16 +173,15 @@ def train_teacher(
 
 
 def make_teacher_sampler(
-    apply: ApplyFn, tcfg: TeacherConfig, n: int, x_shape: tuple[int, ...]
+    apply: ApplyFn, tcfg: TeacherConfig, n: int, x_shape: tuple[int, ...], nfe: int | None = None
 ) -> Callable[[Params, jax.Array], jax.Array]:
-    """Jitted ``(ψ, key) -> n`` samples of the teacher's ancestral sampler (``tcfg.sample_steps``
-    NFE); one compilation serves every key."""
+    """Jitted ``(ψ, key) -> n`` samples of the teacher's ancestral sampler with ``nfe`` network
+    evaluations (default ``tcfg.sample_steps``); one compilation serves every key."""
+    steps = nfe or tcfg.sample_steps
 
     def sample(psi: Params, key: jax.Array) -> jax.Array:
         shape = (n, *x_shape)
-        return ancestral_sample(
-            apply, psi, key, shape, tcfg.sample_steps, tcfg.lambda_min, tcfg.lambda_max
-        )
+        return ancestral_sample(apply, psi, key, shape, steps, tcfg.lambda_min, tcfg.lambda_max)
 
     return jax.jit(sample)
 
@@ -230,15 +231,16 @@ def distill(
     key: jax.Array,
     mesh: Mesh,
     chunk: int,
-    evaluate: Callable[[Params, int], dict[str, float]],
+    evaluate: Callable[[DistillState, int], dict[str, float]],
     hooks: Hooks | None = None,
 ) -> tuple[DistillState, dict[str, Any]]:
     """Run ``dcfg.steps`` EMD iterations in jitted chunks of ``chunk`` steps.
 
-    After each chunk ``evaluate(θ, step)`` is called and a checkpoint written (``hooks.ckpt``:
-    θ, φ, both Adam states, the step, the PRNG key and the history), from which a rerun
-    resumes. Returns the final state and a history with per-step ``grad_norm``, the per-chunk
-    evaluations and the training speed.
+    After each chunk ``evaluate(state, step)`` is called (θ and φ of that step) and a
+    checkpoint written (``hooks.ckpt``: θ, φ, both Adam states, the step, the PRNG key and the
+    history), from which a rerun resumes. Returns the final state and a history with per-step
+    ``grad_norm``, the per-chunk means of the E-step diagnostics
+    (``estep.chain_diagnostics``), the per-chunk evaluations and the training speed.
     """
     hooks = hooks or Hooks()
     tree = {
@@ -248,7 +250,7 @@ def distill(
     }
     n_done, tree, meta = hooks.resume(tree)
     state, key, grad_norm = replicate(tree["state"], mesh), tree["key"], tree["grad_norm"]
-    hist = meta.get("hist") or {"steps": [0], "evals": [evaluate(state.theta, 0)], "chunk_s": []}
+    hist = meta.get("hist") or {"steps": [0], "evals": [evaluate(state, 0)], "chunk_s": []}
     run_chunk = _chunk_fn(dcfg, apply, x_shape, lam_range, mesh, chunk)
     starts = range(n_done, dcfg.steps, chunk)
     for start in hooks.progress(starts, desc=hooks.name, total=len(starts)):
@@ -260,7 +262,9 @@ def distill(
         hooks.check_finite(float(gn.sum()), "generator gradient norm", n_done)
         grad_norm[start:n_done] = gn
         hist["steps"].append(n_done)
-        hist["evals"].append(evaluate(state.theta, n_done))
+        for name in DIAGNOSTICS:
+            hist.setdefault(name, []).append(float(np.mean(logs[name])))
+        hist["evals"].append(evaluate(state, n_done))
         tree = {"state": state, "key": key, "grad_norm": grad_norm}
         hooks.end_of_chunk(n_done, tree, {"hist": hist})
     chunk_s = hist["chunk_s"]
