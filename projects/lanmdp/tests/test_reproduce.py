@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -14,11 +15,12 @@ from lanmdp import experiment
 from lanmdp import reproduce as rep
 from lanmdp.claims import claims, gates
 from lanmdp.configs import PROFILES
-from lanmdp.train import train_energy
+from lanmdp.model import RegressionPolicy
+from lanmdp.train import train_energy, train_regression
 
 from reprokit.claims import validate
 from reprokit.config import parse, to_dict
-from reprokit.lifecycle import config_hash, entry
+from reprokit.lifecycle import Interrupted, config_hash, entry
 from reprokit.report import claims_table
 from reprokit.testing import interrupt_python
 from reprokit.torch_utils import Checkpointer
@@ -160,3 +162,21 @@ def test_paper_profile_builds_and_runs_two_steps(tmp_path) -> None:
     )  # fmt: skip
     assert out["post_ratio"].shape == (4,)
     assert all(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_regression_stops_at_a_step_boundary() -> None:
+    """A stop request ends the regression reference's loop at the next step (clean stops)."""
+    _, cfg = parse(PROFILES, [*SMOKE, "--seeds", "0"])
+    ens = experiment.Ensemble(cfg, (1, 6), torch.device("cpu"))
+    model = RegressionPolicy(ens.lengths, 8)
+    tc, _ = experiment.energy_training(cfg)
+    seen: list[str] = []
+
+    def boundary(where: str, save) -> None:
+        seen.append(where)
+        if len(seen) == 3:
+            raise Interrupted(where, signal.SIGTERM)
+
+    with pytest.raises(Interrupted):
+        train_regression(model, ens.windows, tc, lambda r, **k: r, boundary)
+    assert seen[-1] == "at regression iteration 3"

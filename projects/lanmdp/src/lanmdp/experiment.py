@@ -140,12 +140,12 @@ def energy_training(cfg: Config) -> tuple[EnergyTraining, LangevinSpec]:
     return tc, LangevinSpec(t.step_size, t.noise, t.grad_clamp)
 
 
-def regression(cfg: Config, device: torch.device, progress: Callable) -> dict:
+def regression(cfg: Config, device: torch.device, progress: Callable, boundary: Callable) -> dict:
     """The MSE regression reference at L = 1 and L = L_max (same width, steps and lr)."""
     lengths = (min(cfg.model.context_lengths), max(cfg.model.context_lengths))
     ens = Ensemble(cfg, lengths, device)
     model = RegressionPolicy(ens.lengths, cfg.model.hidden, cfg.model.layers).to(device)
-    train_regression(model, ens.windows, energy_training(cfg)[0], progress)
+    train_regression(model, ens.windows, energy_training(cfg)[0], progress, boundary)
     policy = regression_policy(model)
     _, m = ens.execute(policy)
     out: dict = {}

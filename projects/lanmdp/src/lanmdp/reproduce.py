@@ -65,7 +65,7 @@ def run_units(cfg: Config, session: Session, device: torch.device) -> dict:
     def regression(folder: Path) -> dict:
         seed_everything(seed + 1, torch=True)
         with Run("lanmdp", session.profile, config, seed=seed, folder=folder) as run:
-            return experiment.regression(cfg, device, run.progress)
+            return experiment.regression(cfg, device, run.progress, session.boundary)
 
     def lanmdp(folder: Path) -> dict:
         seed_everything(seed + 2, torch=True)

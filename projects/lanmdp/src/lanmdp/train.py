@@ -29,7 +29,7 @@ from lanmdp.mle import (
 from lanmdp.model import EnergyPolicy, RegressionPolicy
 from reprokit.torch_utils import Checkpointer, capture_rng_state, check_finite
 
-Boundary = Callable[[str, Callable[[], object]], None]
+Boundary = Callable[[str, Callable[[], object] | None], None]
 Log = Callable[..., None]
 
 
@@ -159,10 +159,15 @@ def train_energy(
 
 
 def train_regression(
-    model: RegressionPolicy, data: Windows, tc: EnergyTraining, progress: Callable
+    model: RegressionPolicy,
+    data: Windows,
+    tc: EnergyTraining,
+    progress: Callable,
+    boundary: Boundary,
 ) -> float:
     """MSE regression of the true actions a* on the histories, with LanMDP's steps, batch, lr
-    schedule and clipping; the final batch MSE."""
+    schedule and clipping; the final batch MSE. A stop request ends it at a step boundary
+    (no checkpoint: the unit is short and reruns from the start)."""
     opt = torch.optim.Adam(model.parameters(), lr=tc.lr)
     loss = torch.tensor(0.0)
     for it in progress(range(tc.iterations), desc="regression"):
@@ -174,4 +179,5 @@ def train_regression(
         loss.backward()
         clip_per_member(list(model.parameters()), tc.clip)
         opt.step()
+        boundary(f"at regression iteration {it + 1}", None)
     return loss.item() / data.y.shape[0]
