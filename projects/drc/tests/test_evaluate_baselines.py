@@ -44,14 +44,16 @@ def test_grabcut_and_allfg() -> None:
 
 def test_displacement_is_in_pixels() -> None:
     import torch
-    from drc.evaluate import displacement_px
+    from drc.evaluate import displacement
     from drc.model import identity_grid
 
+    shape = torch.Size((2, 3, 8, 16))
     g = identity_grid(2, 8, 16)
-    assert displacement_px(g, torch.Size((2, 3, 8, 16))).abs().max() < 1e-6
-    shifted = g + torch.tensor([2 / 16, 0.0])  # one pixel to the right on a 16 px wide canvas
-    assert torch.allclose(displacement_px(shifted, torch.Size((2, 3, 8, 16))), torch.ones(2, 8, 16))
-    assert displacement_px(None, torch.Size((2, 3, 8, 16))).sum() == 0
+    assert displacement(g, shape).abs().max() < 1e-6
+    shifted = g + torch.tensor([2 / 16, 2 / 8])  # one pixel right and one down (16 x 8 canvas)
+    torch.testing.assert_close(displacement(shifted, shape), torch.ones(2, 8, 16, 2))
+    assert displacement(None, shape).shape == (2, 8, 16, 2)
+    assert displacement(None, shape).sum() == 0
 
 
 def test_fit_diagnostics_separate_object_and_background_pixels() -> None:
@@ -62,9 +64,12 @@ def test_fit_diagnostics_separate_object_and_background_pixels() -> None:
     m = np.zeros((4, 8, 8), bool)
     m[:, 2:5, 2:5] = True
     x_f = np.where(m[:, None], x, x + 0.5)  # right on objects, 0.5 off on the background
-    rend = {"x_hat": x, "x_f": x_f, "x_bw": x - 0.25, "disp_px": np.full((4, 8, 8), 2.0)}
+    disp = np.full((4, 8, 8), 2.0)
+    disp[m] = 5.0  # the warp moves object pixels more
+    rend = {"x_hat": x, "x_f": x_f, "x_bw": x - 0.25, "disp_px": disp}
     d = fit_diagnostics(rend, x, m)
     assert d["recon"] == 0 and d["fg_object"] == 0
     assert np.isclose(d["fg_background"], 0.5) and np.isclose(d["bg_object"], 0.25)
-    assert d["disp_px"] == 2.0
+    assert np.isclose(d["disp_px"], 2.0 + 3.0 * m.mean()) and d["disp_object_px"] == 5.0
+    assert d["disp_p90_px"] == 5.0
     assert mean_colour_l1(np.ones((2, 3, 4, 4))) == 0 and mean_colour_l1(x) > 0.4

@@ -53,3 +53,26 @@ def test_image_size_must_match_decoder() -> None:
     cfg = smoke()
     with pytest.raises(ValueError, match=r"does not match model\.channels"):
         DRC(cfg.model, 32)
+
+
+def test_instance_norm_is_configurable_per_decoder() -> None:
+    """Without InstanceNorm a decoder can paint a flat colour that depends on its input.
+
+    With it, a constant stem of any (positive) value is normalised to the same map (up to the
+    norm's epsilon):
+    the reason the background decoder drops it here (README, Deviations).
+    """
+    from drc.networks import decoder
+
+    cfg = smoke()
+    cfg.model.bg_instance_norm = False
+    model = DRC(cfg.model, cfg.data.image_size)
+    has_in = [
+        any(isinstance(m, torch.nn.InstanceNorm2d) for m in net.decode.modules())
+        for net in (model.fg_net, model.bg_net, model.sp_net)
+    ]
+    assert has_in == [True, False, True]  # the warp net keeps the official decoder
+    for norm, same in ((True, True), (False, False)):
+        dec = decoder((4, 4, 4), norm)
+        a, b = dec(torch.full((1, 4, 4, 4), 0.5)), dec(torch.full((1, 4, 4, 4), 2.0))
+        assert ((a - b).abs().max() < 0.01 * a.abs().max()).item() is same

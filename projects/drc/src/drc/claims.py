@@ -3,7 +3,15 @@
 Every number is measured on the held-out images the IoU is judged on (posterior Langevin from
 noise). Metric names: `<quantity>/<method>`; `drc` and `no_reassign` are per seed (paired: the
 same seeds), the label-free baselines and the mean-colour predictor are deterministic, computed
-once, and enter as constants. Margins are 0: neither the paper nor the note gives a threshold.
+once, and enter as constants. The transductive protocol (the official one for textured and CLEVR
+data: the persistent chains of the training images) is judged beside the held-out one, against the
+same baselines run on the training images.
+
+Margins: the reconstruction gates G1 and G3 ask for an L1 gain of at least FIT_MARGIN over the
+per-image mean colour. Its source is issue 14: the earlier cpu profile's composite beat the mean
+colour by 0.05 (0.219 vs 0.269) while its masks equalled the all-foreground mask, so a gain that
+small does not show a fitted model. Every other margin is 0: neither the paper nor the note gives a
+threshold.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from reprokit.claims import Claim, Evidence, Gate
 
 BASELINES = ("allfg", "kmeans", "grabcut")
+FIT_MARGIN = 0.05  # L1 in [-1, 1] units; source in the module docstring
 PAPER_IOU = "DRC IoU 56.4 Birds, 71.7 Dogs, 72.4 Cars (128 px); baselines' numbers unverified here"
 
 GATES = [
@@ -23,6 +32,7 @@ GATES = [
         metric="recon_l1/drc",
         versus="recon_l1/mean_colour",
         direction="lower",
+        margin=FIT_MARGIN,
     ),
     Gate(
         "G2",
@@ -39,6 +49,7 @@ GATES = [
         metric="recon_l1/no_reassign",
         versus="recon_l1/mean_colour",
         direction="lower",
+        margin=FIT_MARGIN,
     ),
 ]
 
@@ -76,6 +87,15 @@ CLAIMS = [
         versus="iou/allfg",
         gates=("G1", "G2"),
     ),
+    Claim(
+        "C5",
+        "transductive protocol: DRC's IoU on the training images (their persistent posterior "
+        "chains) beats the strongest label-free baseline on the same images",
+        metric="iou_train/drc",
+        versus="iou_train/best_baseline",
+        gates=("G1", "G2"),
+        paper=PAPER_IOU,
+    ),
 ]
 
 
@@ -105,8 +125,9 @@ def build_evidence(
         ev.add(name, list(values), missing=why if any(v is None for v in values) else None)
     for name, value in once.items():
         ev.add(name, value, missing=why if value is None else None)
-    if all(once.get(f"iou/{b}") is not None for b in BASELINES):
-        ev.add("iou/best_baseline", max(once[f"iou/{b}"] for b in BASELINES))
+    for split in ("iou", "iou_train"):
+        if all(once.get(f"{split}/{b}") is not None for b in BASELINES):
+            ev.add(f"{split}/best_baseline", max(once[f"{split}/{b}"] for b in BASELINES))
     for name in needed_metrics():
         if name not in ev.metrics:  # a per-seed list of nulls: the report shows "—"
             ev.add(

@@ -1,8 +1,10 @@
 """Configurations of DRC: the `smoke`, `cpu` and `paper` profiles.
 
 smoke: `python -m drc.reproduce --profile smoke` (seconds; every code path, tiny sizes).
-cpu:   `python -m drc.reproduce --profile cpu` (about 21 min on 2 cores, OMP_NUM_THREADS=1):
-       TexSprites at 32x32, 3 seeds, DRC vs the no-re-assignment ablation and the baselines.
+pilot: `python -m drc.reproduce --profile pilot`: one seed of DRC, the gates before sizing `cpu`.
+cpu:   `python -m drc.reproduce --profile cpu` (OMP_NUM_THREADS=1; wall time in RESULTS.md):
+       the mechanism tier (stripes background, one object, 16x16), 3 seeds, DRC vs the
+       no-re-assignment ablation and the label-free baselines.
 paper: `python -m drc.reproduce --profile paper --data.image_dir D --data.mask_dir M` (GPU): the
        official `config_gallery/*.yml` hyper-parameters (128x128, batch 48, K0=60, K1=40,
        delta_0=0.4, delta_1=0.1, sigma=0.25, lr 1e-4, EBM lr 2e-5, z_f=256, z_b=256, z_s=512,
@@ -23,6 +25,11 @@ class DataConfig:
 
     source: Literal["sprites", "clevr", "folder"] = param(
         "sprites", "TexSprites, CLEVR-like scenes, or an image folder with masks"
+    )
+    tier: Literal["flat", "gradient", "stripes", "texsprites"] = param(
+        "texsprites",
+        "sprites: background family (flat/gradient/stripes: structured, disjoint palettes; "
+        "texsprites: the hard tier, shared palette)",
     )
     image_size: int = param(32, "image side; must equal 4 * 2**(len(model.channels) - 1)", ge=8)
     n_train: int = param(256, "training images (sprites; each has persistent chains)", ge=1)
@@ -58,6 +65,8 @@ class ModelConfig:
     reassign: bool = param(
         True, "learned pixel re-assignment (warp) on the background; False = ablation"
     )
+    fg_instance_norm: bool = param(True, "InstanceNorm in the foreground decoder (official: on)")
+    bg_instance_norm: bool = param(True, "InstanceNorm in the background decoder (official: on)")
 
 
 @dataclass
@@ -117,10 +126,22 @@ class DRCConfig:
     )
 
 
+def mechanism_tier(c: DRCConfig) -> DRCConfig:
+    """The setting DRC's mechanism is tested on (README, Data; the note's pilot r5/r7 design).
+
+    One object per image over a `stripes` background (disjoint palettes), 16x16, InstanceNorm
+    removed from the background decoder only.
+    """
+    c.data.tier, c.data.max_objects, c.data.image_size = "stripes", 1, 16
+    c.model.channels, c.model.enc_channels = (32, 32, 16), (16, 32)
+    c.model.bg_instance_norm = False
+    return c
+
+
 def smoke() -> DRCConfig:
-    """Seconds: 16x16 sprites, 3 seeds (the claims' minimum), a few iterations, every code path."""
-    c = DRCConfig()
-    c.data.image_size, c.data.n_train, c.data.n_test, c.data.flip = 16, 24, 8, True
+    """Seconds: the cpu profile's setting shrunk, 3 seeds (the claims' minimum), every code path."""
+    c = mechanism_tier(DRCConfig())
+    c.data.n_train, c.data.n_test, c.data.flip = 24, 8, True
     c.model.zf_dim, c.model.zs_dim, c.model.channels = 8, 8, (8, 8, 4)
     c.model.enc_channels, c.model.n_classes, c.model.nef = (4, 8), 4, 8
     c.langevin.K0, c.langevin.K1, c.langevin.infer_test = 2, 2, 3
@@ -129,18 +150,37 @@ def smoke() -> DRCConfig:
     return c
 
 
-def cpu() -> DRCConfig:
-    """The CPU profile (2 cores, about 21 min; the defaults above).
+def pilot() -> DRCConfig:
+    """One seed of DRC in the cpu profile's setting, to check the gates before sizing `cpu`.
 
-    `python -m drc.reproduce --profile cpu`: TexSprites 32x32 (256 training / 100 held-out images),
-    seeds 0-2 x {DRC, no re-assignment}, 600 iterations of batch 16 with K1 = 5 posterior and
-    K0 = 20 prior Langevin steps, 200 test-time posterior steps from noise. Numbers: RESULTS.md.
+    `python -m drc.reproduce --profile pilot` (about 15 min on 2 loaded cores): 64 training and
+    50 held-out images, 400 iterations of batch 32 with K1 = 10 (128k posterior image-steps).
     """
-    return DRCConfig()
+    c = mechanism_tier(DRCConfig())
+    c.data.n_train, c.data.n_test = 64, 50
+    c.langevin.K1 = 10
+    c.train.iters, c.train.batch_size = 400, 32
+    c.seeds, c.ablation = (0,), False
+    return c
+
+
+def cpu() -> DRCConfig:
+    """The CPU profile: `python -m drc.reproduce --profile cpu` (`make reproduce PROJECT=drc`).
+
+    The mechanism tier (stripes, one object, 16x16), 64 training / 40 held-out images, seeds 0-2
+    x {DRC, no re-assignment}, 250 iterations of batch 32 with K1 = 10 posterior and K0 = 20
+    prior Langevin steps (80k posterior image-steps per run, 1,250 per training chain), 300
+    test-time posterior steps from noise. Numbers and wall time: RESULTS.md.
+    """
+    c = mechanism_tier(DRCConfig())
+    c.data.n_train, c.data.n_test = 64, 40
+    c.langevin.K1, c.langevin.infer_test = 10, 300
+    c.train.iters, c.train.batch_size = 250, 32
+    return c
 
 
 def paper() -> DRCConfig:
-    """The official CUB/Dogs/Cars configuration (config_gallery/cub_all.yml) on an image folder."""
+    """The official CUB "all" configuration (`config.yml.example`; the repo has no cub_all.yml)."""
     c = DRCConfig()
     c.data.source, c.data.image_size, c.data.flip, c.data.n_test = "folder", 128, True, 1000
     c.model.zf_dim, c.model.zb_dim, c.model.zs_dim = 256, 256, 512
@@ -155,4 +195,4 @@ def paper() -> DRCConfig:
     return c
 
 
-PROFILES = {"smoke": smoke, "cpu": cpu, "paper": paper}
+PROFILES = {"smoke": smoke, "pilot": pilot, "cpu": cpu, "paper": paper}

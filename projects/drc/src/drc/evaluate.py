@@ -39,6 +39,7 @@ def render_batches(model: DRC, z: torch.Tensor, batch: int) -> dict[str, np.ndar
         "x_bw": [],
         "x_hat": [],
         "disp_px": [],
+        "disp": [],
     }
     for i in range(0, len(z), batch):
         r = model.render(z[i : i + batch])
@@ -46,22 +47,23 @@ def render_batches(model: DRC, z: torch.Tensor, batch: int) -> dict[str, np.ndar
         outs["x_f"].append(r.x_f.cpu().numpy())
         outs["x_bw"].append(r.x_bw.cpu().numpy())
         outs["x_hat"].append(r.composite.cpu().numpy())
-        outs["disp_px"].append(displacement_px(r.grid, r.x_f.shape).cpu().numpy())
+        d = displacement(r.grid, r.x_f.shape)  # (B, H, W, 2)
+        outs["disp"].append(d.permute(0, 3, 1, 2).cpu().numpy())
+        outs["disp_px"].append(d.norm(dim=-1).cpu().numpy())
     return {k: np.concatenate(v) for k, v in outs.items()}
 
 
-def displacement_px(grid: torch.Tensor | None, shape: torch.Size) -> torch.Tensor:
-    """Per-pixel length of g - g_id in pixels, (B, H, W); zeros without re-assignment.
+def displacement(grid: torch.Tensor | None, shape: torch.Size) -> torch.Tensor:
+    """Per-pixel displacement g - g_id in pixels, (B, H, W, 2) as (x, y); zeros without warp.
 
     With `align_corners=False` the normalised span [-1, 1] covers W (resp. H) pixels, so one
     normalised unit is W / 2 (H / 2) pixels.
     """
     B, _, H, W = shape
     if grid is None:
-        return torch.zeros(B, H, W)
-    d = grid - identity_grid(B, H, W, grid.device)  # (B, H, W, 2) as (x, y)
-    scale = torch.tensor([W / 2, H / 2], device=grid.device)
-    return (d * scale).norm(dim=-1)
+        return torch.zeros(B, H, W, 2)
+    d = grid - identity_grid(B, H, W, grid.device)
+    return d * torch.tensor([W / 2, H / 2], device=grid.device)
 
 
 def l1_on(a: np.ndarray, x: np.ndarray, where: np.ndarray) -> float | None:
@@ -87,6 +89,8 @@ def fit_diagnostics(rend: dict[str, np.ndarray], x: np.ndarray, m: np.ndarray) -
         "bg_object": l1_on(rend["x_bw"], x, m),
         "bg_background": l1_on(rend["x_bw"], x, ~m),
         "disp_px": float(rend["disp_px"].mean()),
+        "disp_p90_px": float(np.percentile(rend["disp_px"], 90)),
+        "disp_object_px": float(rend["disp_px"][m].mean()) if m.any() else None,
     }
 
 

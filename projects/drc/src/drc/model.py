@@ -89,8 +89,8 @@ class DRC(nn.Module):
         self.reassign = cfg.reassign
         self.zs_dim = cfg.zs_dim if cfg.reassign else 0
         args = (cfg.channels, cfg.enc_channels, image_size, cfg.n_classes)
-        self.fg_net = Generator(cfg.zf_dim, *args)
-        self.bg_net = Generator(cfg.zb_dim, *args)
+        self.fg_net = Generator(cfg.zf_dim, *args, norm=cfg.fg_instance_norm)
+        self.bg_net = Generator(cfg.zb_dim, *args, norm=cfg.bg_instance_norm)
         self.sp_net = WarpNet(cfg.zs_dim, cfg.channels) if cfg.reassign else None
 
     @property

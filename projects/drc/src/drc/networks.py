@@ -17,15 +17,21 @@ from reprokit.errors import UserError
 
 
 class UpBlock(nn.Sequential):
-    """Bilinear x2 upsampling, conv3x3 (no bias), InstanceNorm(affine), LeakyReLU(0.01)."""
+    """Bilinear x2 upsampling, conv3x3, InstanceNorm(affine), LeakyReLU(0.01).
 
-    def __init__(self, c_in: int, c_out: int) -> None:
-        super().__init__(
+    `norm=False` drops the InstanceNorm (and gives the conv a bias instead): InstanceNorm removes
+    each image's per-channel mean and scale, so a decoder with it cannot paint a flat or
+    low-frequency colour that depends on z (README, Deviations).
+    """
+
+    def __init__(self, c_in: int, c_out: int, norm: bool = True) -> None:
+        layers: list[nn.Module] = [
             nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False),
-            nn.Conv2d(c_in, c_out, 3, 1, 1, bias=False),
-            nn.InstanceNorm2d(c_out, affine=True),
-            nn.LeakyReLU(0.01),
-        )
+            nn.Conv2d(c_in, c_out, 3, 1, 1, bias=not norm),
+        ]
+        if norm:
+            layers.append(nn.InstanceNorm2d(c_out, affine=True))
+        super().__init__(*layers, nn.LeakyReLU(0.01))
 
 
 class DownBlock(nn.Sequential):
@@ -39,9 +45,9 @@ class DownBlock(nn.Sequential):
         )
 
 
-def decoder(channels: tuple[int, ...]) -> nn.Sequential:
+def decoder(channels: tuple[int, ...], norm: bool = True) -> nn.Sequential:
     """UpBlocks channels[0] -> channels[1] -> ...: (B, C0, 4, 4) -> (B, C_last, 4*2^(L-1), ...)."""
-    return nn.Sequential(*[UpBlock(a, b) for a, b in itertools.pairwise(channels)])
+    return nn.Sequential(*[UpBlock(a, b, norm) for a, b in itertools.pairwise(channels)])
 
 
 class Encoder(nn.Module):
@@ -79,11 +85,12 @@ class Generator(nn.Module):
         enc_channels: tuple[int, ...],
         image_size: int,
         K: int,
+        norm: bool = True,
     ) -> None:
         super().__init__()
         self.c0 = channels[0]
         self.fc = nn.Sequential(nn.Linear(z_dim, self.c0 * 16), nn.LeakyReLU(0.2))
-        self.decode = decoder(channels)
+        self.decode = decoder(channels, norm)
         self.im_head = nn.Conv2d(channels[-1], 3, 3, 1, 1)
         self.ma_head = nn.Conv2d(channels[-1], 1, 3, 1, 1)
         self.encode = Encoder(3, enc_channels, image_size, K)

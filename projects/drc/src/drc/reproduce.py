@@ -22,9 +22,8 @@ import numpy as np
 import torch
 from drc import baselines
 from drc.claims import build_evidence
-from drc.clevr import load_clevr
 from drc.configs import PROFILES, DRCConfig
-from drc.data import load_folder, load_sprites
+from drc.data import load_data
 from drc.ebm import LatentEBM
 from drc.evaluate import fit_diagnostics, infer_test, iou_dice, mean_colour_l1, render_batches
 from drc.model import DRC
@@ -32,7 +31,6 @@ from drc.train import fit
 
 from reprokit.claims import Evidence
 from reprokit.config import override, parse, to_dict
-from reprokit.errors import UserError
 from reprokit.lifecycle import (
     ReportTarget,
     Session,
@@ -48,35 +46,13 @@ from reprokit.torch_utils import Checkpointer
 
 PROG = "drc.reproduce"
 # The profile's measured wall time on 2 CPU cores (OMP_NUM_THREADS=1); shown in the header.
-EXPECTED = {"smoke": "~30 s", "cpu": "~21 min on 2 CPU cores", "paper": "days on one GPU"}
+EXPECTED = {
+    "smoke": "~30 s",
+    "pilot": "~10 min on 2 loaded CPU cores",
+    "cpu": "~70 min on 2 heavily loaded CPU cores",
+    "paper": "days on one GPU",
+}
 FIGURE_IMAGES = 10  # held-out images shown in masks.png (the only renders a unit stores)
-
-
-def load_data(cfg: DRCConfig) -> dict[str, np.ndarray]:
-    """x_train, m_train, x_test, m_test (images (N,3,H,W) in [-1,1], masks (N,H,W) bool)."""
-    d = cfg.data
-    if d.source == "sprites":
-        tr = load_sprites(d.n_train, d.image_size, d.max_objects, d.data_seed)
-        te = load_sprites(d.n_test, d.image_size, d.max_objects, d.data_seed + 1)
-        return {"x_train": tr["x"], "m_train": tr["mask"], "x_test": te["x"], "m_test": te["mask"]}
-    if d.source == "clevr":
-        tr = load_clevr(d.n_train, d.image_size, d.max_objects, d.data_seed)
-        te = load_clevr(d.n_test, d.image_size, d.max_objects, d.data_seed + 1)
-        return {"x_train": tr["x"], "m_train": tr["mask"], "x_test": te["x"], "m_test": te["mask"]}
-    if d.image_dir is None or d.mask_dir is None:
-        raise UserError("data.source=folder needs --data.image_dir and --data.mask_dir")
-    a = load_folder(d.image_dir, d.mask_dir, d.image_size)
-    n_test = min(d.n_test, len(a["x"]) - 1)
-    if n_test < 1:
-        raise UserError(
-            f"{d.image_dir}: need at least 2 images (train + held-out), got {len(a['x'])}"
-        )
-    return {
-        "x_train": a["x"][:-n_test],
-        "m_train": a["mask"][:-n_test],
-        "x_test": a["x"][-n_test:],
-        "m_test": a["mask"][-n_test:],
-    }
 
 
 def variant_name(cfg: DRCConfig) -> str:
@@ -160,28 +136,42 @@ PER_SEED = {
     "fg_background": "l1_background/fg_expert",
     "bg_background": "l1_background/bg_expert",
     "disp_px": "warp_displacement_px",
+    "disp_p90_px": "warp_displacement_p90_px",
+    "disp_object_px": "warp_displacement_object_px",
     "iters_per_s": "iters_per_s",
     "infer_s_per_image": "infer_s_per_image",
 }
 
 
+def warp_field_image(disp: np.ndarray) -> np.ndarray:
+    """Displacement (N, 2, H, W) in pixels -> RGB in [-1, 1]: red = x, green = y, blue = 0.
+
+    Scaled by the largest displacement shown (grey = no displacement).
+    """
+    scale = max(float(np.abs(disp).max()), 1e-6)
+    rgb = np.concatenate([disp / scale, np.zeros_like(disp[:, :1])], axis=1)
+    return rgb * 0.9
+
+
 def figure(
     path: Path, data: dict[str, np.ndarray], rend: dict[str, np.ndarray], n: int = FIGURE_IMAGES
 ) -> Path:
-    """Rows: image | ground-truth mask | DRC mask | foreground pi_f x_f | background x~_b."""
+    """Rows: image | GT mask | DRC mask | foreground expert x_f | background expert x~_b |
+    warp field | composite x^."""
     from reprokit import plots
 
     def as_img(m: np.ndarray) -> np.ndarray:
         return np.repeat(m[:, None].astype(np.float32) * 2 - 1, 3, axis=1)
 
-    pi = rend["pi_f"][:, None]
+    peak = float(np.linalg.norm(rend["disp"][:n], axis=1).max())
     rows = {
         "image": data["x_test"][:n],
         "GT mask": as_img(data["m_test"][:n]),
-        "DRC mask": as_img(rend["pi_f"][:n] > 0.5),
-        "fg pi_f x_f": (pi * rend["x_f"] + (1 - pi) * 1.0)[:n],
-        "bg x~_b": rend["x_bw"][:n],
-        "composite": rend["x_hat"][:n],
+        "DRC mask pi_f>0.5": as_img(rend["pi_f"][:n] > 0.5),
+        "fg expert x_f": rend["x_f"][:n],
+        "bg expert x~_b": rend["x_bw"][:n],
+        f"warp (x red, y green; max {peak:.1f} px)": warp_field_image(rend["disp"][:n]),
+        "composite x^": rend["x_hat"][:n],
     }
     return plots.image_rows(rows, path, title="DRC on held-out images (posterior from noise)")
 
@@ -198,6 +188,9 @@ def baseline_scores(data: dict[str, np.ndarray], with_baselines: bool) -> dict[s
         ):
             iou, dice = iou_dice(fn(x), m)
             once[f"iou/{name}"], once[f"dice/{name}"] = float(iou.mean()), float(dice.mean())
+            # The transductive protocol's reference: the same baseline on the training images.
+            iou_tr, _ = iou_dice(fn(data["x_train"]), data["m_train"])
+            once[f"iou_train/{name}"] = float(iou_tr.mean())
     return once
 
 
@@ -271,7 +264,7 @@ def collect(
     curves: dict[str, dict[str, tuple[list[int], list[list[float]]]]] = {"Q": {}, "iou": {}}
     for (name, _), res in results.items():  # variants outer, seeds inner: the seeds' order
         for key, metric in PER_SEED.items():
-            if name == "drc" or key != "disp_px":  # the ablation has no warp
+            if name == "drc" or not key.startswith("disp"):  # the ablation has no warp
                 per_seed.setdefault(f"{metric}/{name}", []).append(res[key])
         steps = [h["step"] for h in res["history"]]
         curves["Q"].setdefault(name, (steps, []))[1].append([-h["Q"] for h in res["history"]])
@@ -350,8 +343,11 @@ def notes(cfg: DRCConfig, ev: Evidence) -> str:
         "- Held-out L1 ([-1, 1] units), object / background pixels: DRC foreground expert "
         f"{f('l1_object/fg_expert/drc')} / {f('l1_background/fg_expert/drc')}; re-assigned "
         f"background expert {f('l1_object/bg_expert/drc')} / {f('l1_background/bg_expert/drc')}.",
-        f"- Mean warp displacement on held-out images: {f('warp_displacement_px/drc')} px "
-        f"(canvas {cfg.data.image_size} px).",
+        f"- Warp displacement on held-out images (canvas {cfg.data.image_size} px): mean "
+        f"{f('warp_displacement_px/drc')} px, 90th percentile {f('warp_displacement_p90_px/drc')}"
+        f" px, mean on object pixels {f('warp_displacement_object_px/drc')} px.",
+        f"- Transductive baselines (training images): k-means {f('iou_train/kmeans')}, GrabCut "
+        f"{f('iou_train/grabcut')}, all-foreground {f('iou_train/allfg')}.",
         f"- Speed: {f('iters_per_s/drc')} training iterations/s; {f('infer_s_per_image/drc')} s "
         f"per held-out image for {cfg.langevin.infer_test} posterior steps from noise "
         f"(batch {cfg.train.eval_batch}).",

@@ -14,6 +14,7 @@ every rank draws its batches from its own shard of the images and owns their cha
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import sys
 import time
@@ -137,6 +138,7 @@ def fit(
     owned = torch.zeros(N, dtype=torch.bool)
     owned[own] = True
     X = torch.from_numpy(x_train).to(device)
+    info = dataclasses.replace(info, device=device)  # wrap_model moves to info.device: ours wins
     nets = Nets(model, ebm, wrap_model(model, info), wrap_model(ebm, info), opt_G, opt_E)
     t = cfg.train
     parts = nn.ModuleDict({"model": model, "ebm": ebm, "chains": chains})
@@ -290,8 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     import shutil
 
     from drc.configs import PROFILES
+    from drc.data import load_data
     from drc.evaluate import infer_test, iou_dice
-    from drc.reproduce import load_data
 
     from reprokit.config import parse, to_dict
     from reprokit.lifecycle import config_hash
