@@ -168,14 +168,14 @@ def cpu() -> DRCConfig:
     """The CPU profile: `python -m drc.reproduce --profile cpu` (`make reproduce PROJECT=drc`).
 
     The mechanism tier (stripes, one object, 16x16), 64 training / 40 held-out images, seeds 0-2
-    x {DRC, no re-assignment}, 200 iterations of batch 32 with K1 = 10 posterior and K0 = 20
-    prior Langevin steps (64k posterior image-steps per run, 1,000 per training chain), 400
+    x {DRC, no re-assignment}, 150 iterations of batch 32 with K1 = 10 posterior and K0 = 20
+    prior Langevin steps (48k posterior image-steps per run, 750 per training chain), 300
     test-time posterior steps from noise. Numbers and wall time: RESULTS.md.
     """
     c = mechanism_tier(DRCConfig())
     c.data.n_train, c.data.n_test = 64, 40
-    c.langevin.K1, c.langevin.infer_test = 10, 400
-    c.train.iters, c.train.batch_size = 200, 32
+    c.langevin.K1, c.langevin.infer_test = 10, 300
+    c.train.iters, c.train.batch_size = 150, 32
     return c
 
 

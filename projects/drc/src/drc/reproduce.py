@@ -49,7 +49,7 @@ PROG = "drc.reproduce"
 EXPECTED = {
     "smoke": "~30 s",
     "pilot": "~10 min on 2 loaded CPU cores",
-    "cpu": "~70 min on 2 heavily loaded CPU cores",
+    "cpu": "~30 min on 2 heavily loaded CPU cores",
     "paper": "days on one GPU",
 }
 FIGURE_IMAGES = 10  # held-out images shown in masks.png (the only renders a unit stores)
