@@ -8,7 +8,8 @@ One iteration, for a batch x (B, ...):
                                   q_φ̄(z)          (DAMC, ``prior_init="paper"``, Algorithm 1)
                                   N(0, I)         (LEBM);
 4. DAMC only: ``q_updates`` AdamW steps on ½‖ε − ε̂_φ‖² with targets z⁺ (context dropped with
-   prob p_mask); with ``prior_branch_data="prior"`` the null-context branch also fits z⁻;
+   prob p_mask, one mask per iteration as in the code); with ``prior_branch_data="prior"`` the
+   null-context branch also fits z⁻;
 5. G step on Σ_pixels ‖G(z⁺) − x‖² (batch mean; the code omits 1/σ²);
 6. E step on mean E(z⁺) − mean E(z⁻) (the MLE gradient of log p_α);
 7. every ``ema_every`` iterations φ̄ ← ρφ + (1 − ρ)φ̄;
@@ -129,16 +130,21 @@ def ebm_loss(E: nn.Module, z_pos: torch.Tensor, z_neg: torch.Tensor) -> torch.Te
     return e[: len(z_pos)].mean() - e[len(z_pos) :].mean()
 
 
+def context_mask(b: int, p_mask: float, device: torch.device) -> torch.Tensor:
+    """1 keeps encoder(x), 0 swaps in the null context (prob. p_mask); drawn once per iteration
+    and shared by its q_φ steps, as in the official code: (b, 1)."""
+    return (torch.rand(b, 1, device=device) >= p_mask).float()
+
+
 def amortizer_loss(
     Q_train: nn.Module,
     x: torch.Tensor,
     z_pos: torch.Tensor,
     z_neg: torch.Tensor,
-    p_mask: float,
+    mask: torch.Tensor,
     prior_branch_data: str,
 ) -> torch.Tensor:
-    """Mean ε-loss on z⁺ with context encoder(x) (null with prob. p_mask); optionally z⁻ (null)."""
-    mask = (torch.rand(len(x), 1, device=x.device) >= p_mask).float()  # 1: keep x
+    """Mean ε-loss on z⁺ with context encoder(x) (null where mask = 0); optionally z⁻ (null)."""
     z, xs = z_pos, x
     if prior_branch_data == "prior":
         z = torch.cat([z_pos, z_neg], dim=0)
@@ -167,11 +173,10 @@ def train_step(learner: Learner, x: torch.Tensor, cfg: Config) -> dict[str, floa
 
     if learner.sampler == "damc":
         learner.Q.train()
+        mask = context_mask(len(x), dc.p_mask, x.device)
         for _ in range(dc.q_updates):
             learner.opt_Q.zero_grad(set_to_none=True)
-            q_loss = amortizer_loss(
-                learner.Q_train, x, z_pos, z_neg, dc.p_mask, dc.prior_branch_data
-            )
+            q_loss = amortizer_loss(learner.Q_train, x, z_pos, z_neg, mask, dc.prior_branch_data)
             q_loss.backward()
             _clip_step(learner.opt_Q, cfg.optim.max_grad_norm)
         out["q_loss"] = float(q_loss.detach())

@@ -7,6 +7,8 @@
   both methods also get EBM samples: ``ebm_gen_steps`` prior Langevin steps from N(0, I).
   proxy-FID (reprokit.proxy) against training images of the normal classes (the code uses the
   training split as FID reference).
+* amortizer quality (DAMC): the same MSE from q_φ(z|x) and from the EMA initialiser q_φ̄(z|x)
+  without any Langevin step.
 * fit gate: the MSE of the trivial predictor that paints every test digit with the training-mean
   image; the proxy-FID feature net's own accuracy on the test digits.
 * anomaly score S(x) = ‖x − G(z)‖² + E_α(z) + ½‖z‖² with z inferred as for the MSE; AUPRC with the
@@ -43,6 +45,18 @@ def recon_mse(learner: Learner, x: torch.Tensor, cfg: Config) -> float:
 
     def per_sample(xb: torch.Tensor) -> torch.Tensor:
         z = infer_z(learner, xb, cfg)
+        with torch.no_grad():
+            return (learner.ebm.G(z) - xb).pow(2).flatten(1).mean(dim=1)
+
+    return float(_batched(per_sample, x).mean())
+
+
+def init_recon_mse(learner: Learner, x: torch.Tensor, use_ema: bool) -> float:
+    """MSE per pixel of G(z₀), z₀ ~ q_φ(z|x) (``use_ema``: the initialiser q_φ̄) with no Langevin
+    refinement: the amortizer's own quality."""
+
+    def per_sample(xb: torch.Tensor) -> torch.Tensor:
+        z = init_posterior(learner, xb, use_ema=use_ema)
         with torch.no_grad():
             return (learner.ebm.G(z) - xb).pow(2).flatten(1).mean(dim=1)
 

@@ -23,7 +23,7 @@ from damc.claims import build_evidence
 from damc.configs import PROFILES, Config
 from damc.loop import Hooks
 from damc.notes import results_notes
-from reprokit.config import parse, to_dict
+from reprokit.config import override, parse, to_dict
 from reprokit.lifecycle import Session, entry, footer, header, report_target
 from reprokit.report import write_results
 from reprokit.runlog import Run
@@ -31,7 +31,12 @@ from reprokit.seeding import seed_everything
 from reprokit.torch_utils import Checkpointer
 
 PROG = "damc.reproduce"
-EXPECTED = {"smoke": "~15 s", "cpu": "~9 min on 2 CPU cores", "paper": "days on 8 GPUs"}
+EXPECTED = {
+    "smoke": "~15 s",
+    "cpu": "~15 min on 2 CPU cores",
+    "pilot": "~2 min on 2 CPU cores",
+    "paper": "days on 8 GPUs",
+}
 
 
 def _hooks(run: Run, session: Session, prefix: str = "") -> Hooks:
@@ -50,10 +55,9 @@ def toy_unit(cfg: Config, seed: int, folder: Path, session: Session) -> dict:
     seed_everything(seed)
     ckpt = Checkpointer(folder / "checkpoints", every=cfg.toy.ckpt_every, config=to_dict(cfg))
     with Run("damc", session.profile, to_dict(cfg), seed=seed, folder=folder) as run:
-        tm, samples, losses, curve = run_toy(cfg.toy, seed, _hooks(run, session), ckpt)
-        tm["arm_err_excess/longrun"] = tm["arm_err/longrun"] - tm["arm_err/exact"]
+        tm, figure, losses, curve = run_toy(cfg.toy, seed, _hooks(run, session), ckpt)
         run.finish(tm)
-    return {"metrics": tm, "samples": samples, "losses": losses, "curve": curve}
+    return {"metrics": tm, "figure": figure, "losses": losses, "curve": curve}
 
 
 def digits_baselines(cfg: Config, seed: int) -> dict[str, float]:
@@ -73,15 +77,20 @@ def digits_baselines(cfg: Config, seed: int) -> dict[str, float]:
 def digits_unit(
     cfg: Config, seed: int, method: str, device: torch.device, folder: Path, session: Session
 ) -> dict:
-    """Train one (method, seed) latent EBM (resumable) and compute the digits / image metrics."""
+    """Train one (method, seed) latent EBM (resumable) and compute the digits / image metrics.
+    ``lebm_long`` is LEBM for ``train.lebm_long_iterations`` (about DAMC's wall time)."""
     from damc.train import load_data, train_latent_ebm
 
     seed_everything(seed)
     data = load_data(cfg, seed)
-    with Run("damc", session.profile, to_dict(cfg), seed=seed, folder=folder) as run:
+    sampler, run_cfg = method, cfg
+    if method == "lebm_long":
+        sampler = "lebm"
+        run_cfg = override(cfg, {"train.iterations": cfg.train.lebm_long_iterations})
+    with Run("damc", session.profile, to_dict(run_cfg), seed=seed, folder=folder) as run:
         hooks = _hooks(run, session, f"{method}/")
         learner = train_latent_ebm(
-            cfg, method, seed, data.x_train, device, folder / "checkpoints", hooks
+            run_cfg, sampler, seed, data.x_train, device, folder / "checkpoints", hooks
         )
         out = _digits_eval(cfg, seed, method, learner, data, device)
         run.finish({k: v for k, v in out.items() if isinstance(v, float)})
@@ -95,6 +104,9 @@ def _digits_eval(cfg: Config, seed: int, method: str, learner, data, device: tor
     out: dict = {"train_time_s": learner.train_time_s, "heldout": data.heldout}
     torch.manual_seed(seed + 12345)
     out["recon_mse"] = ev.recon_mse(learner, data.x_test.to(device), cfg)
+    if method == "damc":  # the amortizers' own quality: G(z₀) with no Langevin refinement
+        for name, use_ema in (("recon_mse_q", False), ("recon_mse_qema", True)):
+            out[name] = ev.init_recon_mse(learner, data.x_test.to(device), use_ema)
     sources = ("diffusion", "ebm") if method == "damc" else ("ebm",)
     real = data.x_train
     for source in sources:
@@ -121,38 +133,52 @@ def _digits_eval(cfg: Config, seed: int, method: str, learner, data, device: tor
 
 def _digits_metrics(dm: dict, method: str) -> dict[str, float]:
     """``digits/<metric>/<method>`` names of one (method, seed) run's numbers."""
-    keys = ("recon_mse", "proxy_fid", "proxy_fid_ebm", "fid", "fid_ebm", "auprc", "train_time_s")
+    keys = (
+        "recon_mse",
+        "recon_mse_q",
+        "recon_mse_qema",
+        "proxy_fid",
+        "proxy_fid_ebm",
+        "fid",
+        "fid_ebm",
+        "auprc",
+        "train_time_s",
+    )
     return {f"{k}/{method}": dm[k] for k in keys if k in dm}
 
 
+def digits_methods(cfg: Config) -> tuple[str, ...]:
+    """The trained methods, plus ``lebm_long`` when LEBM runs and lebm_long_iterations > 0."""
+    extra = ("lebm_long",) if "lebm" in cfg.methods and cfg.train.lebm_long_iterations else ()
+    return (*cfg.methods, *extra)
+
+
 def run_units(cfg: Config, session: Session, device: torch.device) -> dict:
-    """Every unit in order (per seed: toy, digits baselines, each method); their results."""
-    per_seed: dict[str, list[float]] = {}
+    """Every unit in order (toy seeds; then per digits seed: baselines, each method)."""
+    per_seed: dict[str, dict[int, float]] = {}
     out: dict = {"per_seed": per_seed, "heldout": [], "toy": {}, "digits_art": {}}
 
-    def add(prefix: str, values: dict[str, float]) -> None:
+    def add(prefix: str, seed: int, values: dict[str, float]) -> None:
         for k, v in values.items():
-            per_seed.setdefault(f"{prefix}/{k}", []).append(float(v))
+            per_seed.setdefault(f"{prefix}/{k}", {})[seed] = float(v)
 
-    for seed in cfg.seeds:
-        if cfg.toy.enabled:
-            toy = session.unit(f"toy-seed{seed}", lambda d, s=seed: toy_unit(cfg, s, d, session))
-            add("toy", toy["metrics"])
-            out["toy"][seed] = toy
-        add(
-            "digits",
-            session.unit(f"baselines-seed{seed}", lambda _, s=seed: digits_baselines(cfg, s)),
-        )
-        for method in cfg.methods:
+    for seed in cfg.toy.seeds if cfg.toy.enabled else ():
+        toy = session.unit(f"toy-seed{seed}", lambda d, s=seed: toy_unit(cfg, s, d, session))
+        add("toy", seed, toy["metrics"])
+        out["toy"][seed] = toy
+    for seed in cfg.seeds if cfg.digits else ():
+        base = session.unit(f"baselines-seed{seed}", lambda _, s=seed: digits_baselines(cfg, s))
+        add("digits", seed, base)
+        for method in digits_methods(cfg):
             dm = session.unit(
                 f"{method}-seed{seed}",
                 lambda d, s=seed, m=method: digits_unit(cfg, s, m, device, d, session),
             )
-            add("digits", _digits_metrics(dm, method))
+            add("digits", seed, _digits_metrics(dm, method))
             if method == cfg.methods[0]:
                 out["heldout"].append(dm["heldout"])
                 if "auprc_chance" in dm:
-                    add("digits", {"auprc/chance": dm["auprc_chance"]})
+                    add("digits", seed, {"auprc/chance": dm["auprc_chance"]})
             if seed == cfg.seeds[0]:
                 out["digits_art"][method] = dm
     return out
@@ -170,17 +196,9 @@ def write_report(
 ) -> None:
     """Judge the evidence; metrics.json, figures and RESULTS.md where report_target says."""
     target = report_target("damc", profile, cfg, PROFILES, __file__, session, out=cfg.out)
-    ev = build_evidence(profile, cfg.seeds, res["per_seed"])
-    toy = res["toy"]
-    first = next(iter(toy.values()), None)
-    figures = _figures(
-        target.dir,
-        first["samples"] if first else None,
-        {s: t["losses"] for s, t in toy.items()},
-        {s: t["curve"] for s, t in toy.items()},
-        res["per_seed"],
-        res["digits_art"],
-    )
+    seeds = [*(cfg.toy.seeds if cfg.toy.enabled else ()), *(cfg.seeds if cfg.digits else ())]
+    ev = build_evidence(profile, res["per_seed"], list(dict.fromkeys(seeds)))
+    figures = _figures(target.dir, res["toy"], res["digits_art"])
     wall, info = session.wall_time_s, _info(cfg, device, res["heldout"])
     metrics_path = ev.write(target.dir / "metrics.json", wall, info)
     doc = ev.to_dict(wall, info)
@@ -206,9 +224,9 @@ def run(argv: list[str], fresh: bool) -> None:
         header(
             session,
             expected=EXPECTED.get(profile),
-            seeds=cfg.seeds,
-            methods=cfg.methods,
-            toy="on" if cfg.toy.enabled else "off",
+            toy_seeds=cfg.toy.seeds if cfg.toy.enabled else "off",
+            digits_seeds=cfg.seeds if cfg.digits else "off",
+            methods=digits_methods(cfg) if cfg.digits else "off",
             device=device.type,
         )
         res = run_units(cfg, session, device)
@@ -217,54 +235,64 @@ def run(argv: list[str], fresh: bool) -> None:
 
 def _info(cfg: Config, device: torch.device, heldout: list[int | None]) -> dict:
     """Free-form extras of metrics.json: the budgets behind the numbers (no paths)."""
-    tc, tr = cfg.toy, cfg.train
+    tc, tr, B = cfg.toy, cfg.train, cfg.train.batch_size
+    neg = {"damc": 2 * B if cfg.damc.prior_init == "code" else B, "lebm": B, "lebm_long": B}
     return {
         "device": device.type,
         "digits_heldout_class_per_seed": heldout,
-        "digits": {"iterations": tr.iterations, "batch_size": tr.batch_size, "nz": cfg.model.nz},
+        "digits": {
+            "iterations": {"damc": tr.iterations, "lebm": tr.iterations}
+            | ({"lebm_long": tr.lebm_long_iterations} if tr.lebm_long_iterations else {}),
+            "negative_chains_per_iteration": {m: neg[m] for m in digits_methods(cfg)},
+            "batch_size": B,
+            "nz": cfg.model.nz,
+            "ema": {"rho": cfg.damc.ema_rho, "every": cfg.damc.ema_every},
+        },
         "toy": {
+            "target_prior": tc.target_prior,
+            "generator": tc.generator,
+            "g_lipschitz": tc.g_lipschitz,
+            "sigma": tc.sigma,
+            "step_size": tc.step_size,
             "iterations": tc.iterations,
             "shortrun_steps": tc.shortrun_steps,
-            "longrun_steps": tc.longrun_steps,
             "diffusion_steps": tc.diffusion_steps,
+            "equal_budget_steps": tc.shortrun_steps + tc.diffusion_steps,
+            "longrun_steps": tc.longrun_steps,
             "per_x_obs": tc.per_x_obs,
             "per_x_samples": tc.per_x_samples,
-            "pooled_n_eval": tc.n_eval,
+            "joint_n_eval": tc.n_eval,
         },
     }
 
 
-def _figures(
-    out_dir: Path, toy_samples, toy_curves, toy_tracks, per_seed, digit_art
-) -> dict[str, Path]:
-    """The toy scatter, loss and MMD² curves and the digits sample rows (first seed)."""
+def _figures(out_dir: Path, toy: dict, digit_art: dict) -> dict[str, Path]:
+    """Per-x posteriors and curves of the first toy seed; digits sample rows (first seed)."""
+    from damc.figures import per_x_posteriors
     from reprokit import plots
 
     figs: dict[str, Path] = {}
-    if toy_samples is not None:
-        pts = {k: toy_samples[k] for k in ("prior", "shortrun", "damc", "longrun")}
-        figs["Toy: pooled posterior samples (one per x) vs the pinwheel prior, first seed"] = (
-            plots.scatter_2d(pts, out_dir / "toy_pooled_posterior.png", lim=(-5, 5))
-        )
-        steps = np.arange(len(next(iter(toy_curves.values()))))
-        curves = {"q_φ ε-loss": (steps, np.array(list(toy_curves.values())))}
-        figs["Toy: amortizer training loss"] = plots.learning_curves(
-            curves, out_dir / "toy_q_loss.png", xlabel="iteration"
-        )
-        its = np.array([it for it, _ in next(iter(toy_tracks.values()))])
-        track = {
-            "DAMC (q_φ init + K steps)": (
-                its,
-                np.array([[v for _, v in c] for c in toy_tracks.values()]),
-            )
-        }
-        for ref in ("shortrun", "longrun"):
-            final = float(np.mean(per_seed[f"toy/pooled_mmd/{ref}"]))
-            track[f"{ref} (final eval)"] = (its, np.full(len(its), final))
+    if toy:
+        first = toy[next(iter(toy))]
         figs[
-            "Toy: DAMC pooled-posterior MMD² during training (500 x's) vs final short/long-run"
-        ] = plots.learning_curves(
-            track, out_dir / "toy_mmd_track.png", xlabel="iteration", ylabel="MMD²"
+            "Toy: exact posterior p(z|x) (grid) vs long-run, DAMC and equal-budget short-run "
+            "samples for a few fixed x, first toy seed"
+        ] = per_x_posteriors(first["figure"], out_dir / "toy_per_x_posteriors.png")
+        losses = np.array([t["losses"] for t in toy.values()])
+        figs["Toy: amortizer training loss (mean ± std over toy seeds)"] = plots.learning_curves(
+            {"q_φ ε-loss": (np.arange(losses.shape[1]), losses)},
+            out_dir / "toy_q_loss.png",
+            xlabel="iteration",
+        )
+        its = np.array([it for it, _ in first["curve"]])
+        track = np.array([[v for _, v in t["curve"]] for t in toy.values()])
+        figs["Toy: DAMC per-x MMD² during training (tracking observations)"] = (
+            plots.learning_curves(
+                {"DAMC (q_φ init + K steps)": (its, track)},
+                out_dir / "toy_mmd_track.png",
+                xlabel="iteration",
+                ylabel="per-x MMD²",
+            )
         )
     rows = {}
     for method, dm in digit_art.items():

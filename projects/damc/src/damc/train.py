@@ -208,7 +208,11 @@ def _check_sizes(cfg: Config) -> None:
     if dc.size not in sizes:
         nets = "digits come" if dc.dataset == "digits" else "the image-folder conv nets work"
         raise UserError(f"--data.size {dc.size}: {nets} in sizes {sizes} only")
-    for name, values in (("seeds", cfg.seeds), ("methods", cfg.methods)):
+    for name, values in (
+        ("seeds", cfg.seeds),
+        ("methods", cfg.methods),
+        ("toy.seeds", cfg.toy.seeds),
+    ):
         if len(set(values)) != len(values):
             raise UserError(f"--{name}: {list(values)} repeats a value")
 
