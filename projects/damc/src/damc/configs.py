@@ -108,16 +108,16 @@ class OptimConfig:
 class TrainConfig:
     """The learning loop shared by DAMC and LEBM."""
 
-    iterations: int = param(400, "learning iterations per (method, seed)", ge=1)
+    iterations: int = param(300, "learning iterations per (method, seed)", ge=1)
     batch_size: int = param(128, "images per iteration (per process under DDP; official 128)", ge=2)
     ckpt_every: int = param(
         200, "iterations between checkpoints in the unit folder (0: only at the end)", ge=0
     )
     log_every: int = param(50, "iterations between log lines", ge=1)
     lebm_long_iterations: int = param(
-        1080,
-        "iterations of the extra LEBM run at about DAMC's wall time (0: off; 1080 = the 2.7× "
-        "time ratio issue 18 measured at 400 iterations)",
+        810,
+        "iterations of the extra LEBM run at about DAMC's wall time (0: off; 810 = 300 × the "
+        "2.7× time ratio issue 18 measured)",
         ge=0,
     )
 
@@ -186,7 +186,7 @@ class ToyConfig:
     per_x_obs: int = param(32, "fixed observations x with an exact grid posterior", ge=1)
     per_x_samples: int = param(64, "samples per fixed x for the per-x metrics", ge=2)
     n_eval: int = param(1000, "fresh (x, z) pairs for the joint and pooled tests", ge=2)
-    track_every: int = param(20, "iterations between per-x checks of DAMC during training", ge=1)
+    track_every: int = param(40, "iterations between per-x checks of DAMC during training", ge=1)
     track_obs: int = param(8, "fixed observations used by the training-time check", ge=1)
     figure_obs: int = param(4, "observations drawn in the per-x posterior figure", ge=1)
     ckpt_every: int = param(50, "amortizer iterations between checkpoints in the unit folder", ge=1)
@@ -220,7 +220,7 @@ class Config:
 def cpu() -> Config:
     """CPU profile: ~15 min on 2 cores (OMP_NUM_THREADS=1); see RESULTS.md for the numbers.
 
-    The EMA rate of q_φ̄ is scaled to the 400-iteration budget (official 0.005 every 10
+    The EMA rate of q_φ̄ is scaled to the 300-iteration budget (official 0.005 every 10
     iterations is set for 10⁶ iterations; after 400 it leaves q_φ̄ 82% its initial weights)."""
     cfg = Config()
     cfg.damc.ema_rho = 0.1
