@@ -151,3 +151,37 @@ def test_retable_rewrites_only_the_generated_table(tmp_path):
     text = md.read_text()
     assert claims_table(doc) in text and "keep me" in text and "0.000000" not in text
     assert retable(md, metrics) is False
+
+
+def _git(repo: Path, *args: str) -> None:
+    import subprocess
+
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t"}
+    env |= {"GIT_COMMITTER_EMAIL": "t@t", "HOME": str(repo), "PATH": "/usr/bin:/bin"}
+    subprocess.run(["git", *args], cwd=repo, check=True, env=env, capture_output=True)
+
+
+def test_results_code_line_is_dirty_only_for_its_own_project_or_shared(tmp_path):
+    """Another project's uncommitted edit leaves a report clean; its own or shared/'s do not."""
+    for rel in ("projects/a/code.py", "projects/b/code.py", "shared/lib.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x = 1\n")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-q", "-m", "init")
+    ev = Evidence("a", "cpu", seeds=[0, 1, 2])
+    ev.add("m", [1.0, 1.1, 0.9])
+    ev.judge([], [Claim("C", "c", "m", Constant(0.0, "zero"), central=True)])
+    doc = ev.to_dict(1.0)
+
+    def code_line() -> str:
+        text = write_results(tmp_path / "projects" / "a" / "RESULTS.md", doc, "T").read_text()
+        return next(line for line in text.splitlines() if line.startswith("- Code: git "))
+
+    assert "uncommitted" not in code_line()
+    (tmp_path / "projects/b/code.py").write_text("x = 2\n")
+    assert "uncommitted" not in code_line()
+    for rel in ("projects/a/code.py", "shared/lib.py"):
+        (tmp_path / rel).write_text("x = 3\n")
+        assert "uncommitted changes in this project or shared/" in code_line()
+        _git(tmp_path, "checkout", "--", rel)

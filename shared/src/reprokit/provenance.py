@@ -45,8 +45,14 @@ def _run(cmd: list[str], cwd: str | Path | None = None) -> str | None:
     return out.stdout.strip()
 
 
-def git_info(path: str | Path | None = None) -> dict[str, Any]:
-    """``{"commit": sha | None, "dirty": bool | None}`` of the checkout containing ``path``."""
+def git_info(
+    path: str | Path | None = None, scope: list[str | Path] | tuple[str | Path, ...] = ()
+) -> dict[str, Any]:
+    """``{"commit": sha | None, "dirty": bool | None}`` of the checkout containing ``path``.
+
+    ``scope`` limits "dirty" to tracked changes under those paths (e.g. the project's folder and
+    ``shared/``), so another project's edits in the same checkout do not mark a result dirty.
+    """
     cwd = Path(path) if path is not None else Path.cwd()
     if cwd.is_file():
         cwd = cwd.parent
@@ -55,7 +61,9 @@ def git_info(path: str | Path | None = None) -> dict[str, Any]:
     commit = _run(["git", "rev-parse", "HEAD"], cwd)
     if not commit:
         return {"commit": None, "dirty": None}
-    status = _run(["git", "status", "--porcelain", "--untracked-files=no"], cwd)
+    pathspec = [str(Path(s).resolve()) for s in scope]
+    cmd = ["git", "status", "--porcelain", "--untracked-files=no"]
+    status = _run(cmd + (["--", *pathspec] if pathspec else []), cwd)
     return {"commit": commit, "dirty": None if status is None else bool(status)}
 
 

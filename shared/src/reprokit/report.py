@@ -232,6 +232,19 @@ def console_summary(doc: Mapping[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _code_scope(base: Path) -> list[Path]:
+    """The code a report's numbers depend on: its project folder and the repo's ``shared/``.
+
+    ``base`` is the report's folder (``projects/<name>/`` or a run folder); outside a
+    ``projects/<name>/`` tree the scope is empty, i.e. the whole checkout.
+    """
+    for folder in (base, *base.parents):
+        if folder.parent.name == "projects":
+            shared = folder.parent.parent / "shared"
+            return [folder, shared] if shared.is_dir() else [folder]
+    return []
+
+
 def write_results(
     path: str | Path,
     doc: Mapping[str, Any],
@@ -259,7 +272,7 @@ def write_results(
         return Path(os.path.relpath(Path(p).resolve(), base)).as_posix()
 
     m = machine_info()
-    git = git_info(base)
+    git = git_info(base, scope=_code_scope(base))
     profile, seeds = doc["profile"], doc["seeds"]
     lines = [f"# {title}", ""]
     lines.append(
@@ -290,7 +303,7 @@ def write_results(
     if m["gpus"]:
         lines.append(f"- GPUs: {', '.join(m['gpus'])}")
     if git["commit"]:
-        dirty = " (uncommitted changes)" if git["dirty"] else ""
+        dirty = " (uncommitted changes in this project or shared/)" if git["dirty"] else ""
         lines.append(f"- Code: git {git['commit'][:12]}{dirty}")
     lines.append(f"- Written: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}")
     if notes:
