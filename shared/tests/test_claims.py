@@ -117,6 +117,17 @@ def test_missing_values_are_null_with_a_reason(tmp_path):
     assert validate(json.loads(text)) == []
 
 
+def test_mark_unmeasured_makes_only_the_statements_that_need_it_untestable():
+    ev = _evidence()
+    claims = [*CLAIMS, Claim("C4", "lower FID", "fid/drc", "fid/base", direction="lower")]
+    assert ev.mark_unmeasured(GATES, claims, why="method not run") == ["fid/drc", "fid/base"]
+    assert ev.mark_unmeasured(GATES, claims) == []  # already recorded: nothing marked twice
+    ev.judge(GATES, claims)
+    c4 = ev.claims[-1]
+    assert c4["verdict"] == UNTESTABLE and "method not run" in c4["reason"]
+    assert all(c["verdict"] != UNTESTABLE for c in ev.claims[:-1])
+
+
 @pytest.mark.parametrize(
     ("build", "message"),
     [

@@ -265,6 +265,22 @@ class Evidence:
             )
         return self.metrics[name]
 
+    def mark_unmeasured(
+        self,
+        gates: Sequence[Gate],
+        claims: Sequence[Claim],
+        why: str = "not measured in this run's config",
+    ) -> list[str]:
+        """Record each metric a gate or claim reads (its ``metric``, then its metric ``versus``)
+        that this run did not measure as a per-seed list of nulls with reason ``why``, so the
+        statements that need it judge *untestable* instead of raising; returns the names marked."""
+        specs = [*gates, *claims]
+        names = [s.metric for s in specs] + [s.versus for s in specs if isinstance(s.versus, str)]
+        marked = [n for n in dict.fromkeys(names) if n not in self.metrics]
+        for name in marked:
+            self.add(name, [None] * len(self.seeds), missing=why)
+        return marked
+
     # -- judging ------------------------------------------------------------------------------
     def judge(self, gates: Sequence[Gate], claims: Sequence[Claim]) -> None:
         """Apply the rule to every gate, then to every claim (untestable behind a failed gate)."""

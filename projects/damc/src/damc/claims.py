@@ -197,12 +197,6 @@ CLAIMS = [
 ]
 
 
-def _needed() -> list[str]:
-    names = [s.metric for s in [*GATES, *CLAIMS]]
-    names += [s.versus for s in [*GATES, *CLAIMS] if isinstance(s.versus, str)]
-    return list(dict.fromkeys(names))
-
-
 def build_evidence(
     profile: str, per_seed: Mapping[str, Mapping[int, float]], seeds: Sequence[int] | None = None
 ) -> Evidence:
@@ -216,8 +210,6 @@ def build_evidence(
     for name, values in per_seed.items():
         covered = [s for s in ev.seeds if s in values]
         ev.add(name, [values[s] for s in covered], seeds=covered)
-    for name in _needed():
-        if name not in ev.metrics:
-            ev.add(name, [None] * len(ev.seeds), missing="not measured in this run's config")
+    ev.mark_unmeasured(GATES, CLAIMS)
     ev.judge(GATES, CLAIMS)
     return ev

@@ -192,11 +192,6 @@ def build_evidence(
     for name, values in {**per_seed, **derived(per_seed, L_max)}.items():
         ev.add(name, [float(v) for v in values])
     G, C = gates(L_max), claims(L_max)
-    needed = [s.metric for s in [*G, *C]] + [
-        s.versus for s in [*G, *C] if isinstance(s.versus, str)
-    ]
-    for name in dict.fromkeys(needed):
-        if name not in ev.metrics:
-            ev.add(name, [None] * len(ev.seeds), missing="not measured in this run's config")
+    ev.mark_unmeasured(G, C)
     ev.judge(G, C)
     return ev

@@ -153,12 +153,6 @@ CLAIMS = [
 ]
 
 
-def _needed() -> list[str]:
-    names = [s.metric for s in [*GATES, *CLAIMS]]
-    names += [s.versus for s in [*GATES, *CLAIMS] if isinstance(s.versus, str)]
-    return list(dict.fromkeys(names))
-
-
 def build_evidence(
     profile: str, seeds: Sequence[int], per_seed: Mapping[str, Sequence[float]]
 ) -> Evidence:
@@ -167,8 +161,6 @@ def build_evidence(
     ev = Evidence("ldebm", profile, seeds)
     for name, values in per_seed.items():
         ev.add(name, list(values))
-    for name in _needed():
-        if name not in ev.metrics:
-            ev.add(name, [None] * len(ev.seeds), missing="not measured in this run's config")
+    ev.mark_unmeasured(GATES, CLAIMS)
     ev.judge(GATES, CLAIMS)
     return ev
