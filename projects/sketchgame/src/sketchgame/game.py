@@ -1,0 +1,204 @@
+"""The visual communication game and its learning rules (official ``Players.forward``).
+
+Per step t = 1..T the sender adds S strokes to the shared canvas; the receiver sees the new canvas
+and either picks one of the 3 candidate photos or waits. Reward +1 correct, −1 wrong, 0 for
+waiting (step_cost 0): the discount γ is the only time pressure. A receiver still waiting after
+step T fails (evaluation) and, in training, gets Q(wait at T) = −1 (the same rule; the official
+code values it by V_{T+1}; README Deviations).
+
+Learning rule of the paper (``actor_critic_loss``): λ-returns on the sampled trajectory,
+``G_t = r_t`` after a guess, ``G_t = γ[(1−λ)V_{t+1} + λG_{t+1}]`` after a wait, and the actor
+objective ``J = Σ_t Σ_a π_t(a) Q̂_t(a)`` with ``Q̂(correct) = +1, Q̂(wrong) = −1,
+Q̂(wait) = γG_{t+1}``: the exact expectation over the receiver's action, maximised jointly by the
+receiver and, through canvas_t → encoder → π_t and through V, by the sender. Not multiplied by an
+alive mask (official code). The critic regresses V_t on the detached G_t with its own optimiser.
+Baseline ``reinforce_loss``: score function with accumulated discounted reward, the same critic as
+baseline (the official ``cum`` has none; note item 9).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from sketchgame.agents import Receiver, Sender, ValueModel
+from sketchgame.perception import Encoder
+from sketchgame.render import draw
+from torch import Tensor
+
+Setting = Literal["complete", "max", "senderfixed", "reinforce"]
+SETTINGS: tuple[Setting, ...] = ("complete", "max", "senderfixed", "reinforce")
+WAIT = 3
+
+
+@dataclass
+class Batch:
+    """A batch of games: sketch (B,1,H,W), its frozen features (B,D), the candidate photos' frozen
+    features (B,3,D) (computed once per referent: the encoder is frozen), target slot (B,)."""
+
+    sketch: Tensor
+    f_sketch: Tensor
+    f_cands: Tensor
+    target: Tensor
+
+
+@dataclass
+class Rollout:
+    probs: Tensor  # (B, T, 4) receiver policy per step
+    values: Tensor  # (B, T) V_t (value-model parameters not trained by the actor loss)
+    actions: Tensor  # (B, T) sampled (or argmax) action per step
+    canvases: Tensor  # (B, T, 1, H, W) canvas after each step
+    critic_inputs: tuple[Tensor, ...]  # detached (sketch, cand-sum, prev, now) features (B, T, D)
+
+
+def rewards_of(actions: Tensor, target: Tensor) -> Tensor:
+    """r_t: +1 correct guess, −1 wrong guess, 0 wait; (B, T)."""
+    guess = actions != WAIT
+    return torch.where(guess, torch.where(actions == target[:, None], 1.0, -1.0), 0.0)
+
+
+def lambda_returns(
+    rewards: Tensor, guessed: Tensor, values: Tensor, gamma: float, lam: float
+) -> Tensor:
+    """G_t backwards: r_t after a guess; γ[(1−λ)V_{t+1} + λG_{t+1}] after a wait; −1 for a wait at
+    the last step (timeout). rewards, guessed (bool), values: (B, T) → (B, T)."""
+    B, T = rewards.shape
+    G = torch.empty_like(values)
+    nxt = torch.full((B,), -1.0, dtype=values.dtype)
+    for t in reversed(range(T)):
+        last = t == T - 1
+        cont = nxt if last else gamma * ((1 - lam) * values[:, t + 1] + lam * G[:, t + 1])
+        G[:, t] = torch.where(guessed[:, t], rewards[:, t], cont)
+    return G
+
+
+def action_values(G: Tensor, target: Tensor, gamma: float) -> Tensor:
+    """Q̂_t(a) (B, T, 4): +1 for the target slot, −1 for the others, γG_{t+1} for wait (−1 at T)."""
+    B, T = G.shape
+    q = torch.full((B, T, 4), -1.0, dtype=G.dtype)
+    q[torch.arange(B), :, target] = 1.0
+    wait = torch.cat([gamma * G[:, 1:], torch.full((B, 1), -1.0, dtype=G.dtype)], 1)
+    q[..., WAIT] = wait
+    return q
+
+
+def expected_reward(probs: Tensor, q: Tensor) -> Tensor:
+    """J = Σ_t Σ_a π_t(a) Q̂_t(a), mean over games: (B, T, 4) × (B, T, 4) → scalar."""
+    return (probs * q).sum((1, 2)).mean()
+
+
+def play(
+    sender: Sender,
+    receiver: Receiver,
+    value: ValueModel,
+    encoder: Encoder,
+    batch: Batch,
+    setting: Setting,
+    draw_kw: dict,
+    sample: bool,
+    generator: torch.Generator | None = None,
+) -> Rollout:
+    """All T steps of a batch of games (the episode's end is read from the actions; steps after a
+    guess are still drawn, their Σπ·Q̂ terms enter the actor objective as in the official code)."""
+    B = batch.target.shape[0]
+    size = batch.sketch.shape[-1]
+    T = sender.max_step
+    f_cands, f_sketch = batch.f_cands, batch.f_sketch
+    f_sum = f_cands.sum(1)
+    canvas = torch.zeros(B, 1, size, size)
+    f_prev = encoder(canvas)
+    probs, values, actions, canvases, f_prevs, f_nows = [], [], [], [], [], []
+    for t in range(T):
+        strokes = sender(canvas, batch.sketch, t)
+        canvas = draw(canvas.detach(), strokes, **draw_kw)  # canvas0 detached: no cross-step path
+        f_now = encoder(canvas)
+        logits = receiver(f_cands, f_prev.detach(), f_now)
+        if setting == "max":  # forced to wait until the last step, then forced to guess
+            mask = torch.full_like(logits, float("-inf"))
+            mask[:, WAIT if t < T - 1 else slice(0, 3)] = 0.0
+            logits = logits + mask
+        pi = torch.softmax(logits, 1)
+        if sample:
+            a = torch.multinomial(pi.detach(), 1, generator=generator).squeeze(1)
+        else:
+            a = pi.detach().argmax(1)
+        values.append(value(f_sketch, f_sum, f_prev.detach(), f_now))
+        probs.append(pi)
+        actions.append(a)
+        canvases.append(canvas)
+        f_prevs.append(f_prev.detach())
+        f_nows.append(f_now.detach())
+        f_prev = f_now
+    return Rollout(
+        torch.stack(probs, 1),
+        torch.stack(values, 1),
+        torch.stack(actions, 1),
+        torch.stack(canvases, 1),
+        tuple(
+            x.detach()
+            for x in (
+                f_sketch[:, None].expand(-1, T, -1),
+                f_sum[:, None].expand(-1, T, -1),
+                torch.stack(f_prevs, 1),
+                torch.stack(f_nows, 1),
+            )
+        ),
+    )
+
+
+def first_guess(actions: Tensor) -> tuple[Tensor, Tensor]:
+    """(step index of the first guess (T if none), its action or WAIT): (B,), (B,)."""
+    B, T = actions.shape
+    guessed = actions != WAIT
+    idx = torch.where(guessed.any(1), guessed.float().argmax(1), torch.full((B,), T))
+    act = torch.where(idx < T, actions.gather(1, idx.clamp(max=T - 1)[:, None]).squeeze(1), WAIT)
+    return idx, act
+
+
+def alive_mask(actions: Tensor) -> Tensor:
+    """1 up to and including the first guess, 0 after it: (B, T)."""
+    idx, _ = first_guess(actions)
+    return (torch.arange(actions.shape[1])[None] <= idx[:, None]).float()
+
+
+def actor_critic_loss(
+    ro: Rollout, target: Tensor, gamma: float, lam: float
+) -> tuple[Tensor, Tensor]:
+    """(actor loss −J, λ-returns G detached) of the paper's method."""
+    guessed = ro.actions != WAIT
+    r = rewards_of(ro.actions, target)
+    G = lambda_returns(r, guessed, ro.values, gamma, lam)
+    q = action_values(G, target, gamma)
+    return -expected_reward(ro.probs, q), G.detach()
+
+
+def discounted_returns(rewards: Tensor, alive: Tensor, gamma: float) -> Tensor:
+    """R_t = Σ_{k≥t} γ^{k−t} r_k over the alive steps (accumulated reward of ``cum``); a timeout
+    adds −1 at the last step."""
+    B, T = rewards.shape
+    R = torch.zeros_like(rewards)
+    acc = torch.zeros(B)
+    for t in reversed(range(T)):
+        acc = alive[:, t] * (rewards[:, t] + gamma * acc)
+        R[:, t] = acc
+    return R
+
+
+def reinforce_loss(ro: Rollout, target: Tensor, gamma: float) -> tuple[Tensor, Tensor]:
+    """REINFORCE with accumulated reward and the critic as baseline: −Σ_t (R_t − V_t)·log π_t(a_t)
+    over the alive steps; returns (loss, R detached)."""
+    alive = alive_mask(ro.actions)
+    r = rewards_of(ro.actions, target)
+    _, last = first_guess(ro.actions)
+    r[:, -1] = torch.where(last == WAIT, -1.0, r[:, -1])  # timeout = failure
+    R = discounted_returns(r, alive, gamma)
+    logp = torch.log(ro.probs.gather(2, ro.actions[..., None]).squeeze(2).clamp_min(1e-8))
+    adv = (R - ro.values).detach()
+    return -(alive * adv * logp).sum(1).mean(), R.detach()
+
+
+def critic_loss(value: ValueModel, ro: Rollout, returns: Tensor) -> Tensor:
+    """MSE of V_t on the detached returns (−log N(G; V, 1) up to a constant), inputs detached."""
+    v = value(*(x.flatten(0, 1) for x in ro.critic_inputs)).view_as(returns)
+    return 0.5 * ((v - returns) ** 2).mean()

@@ -1,0 +1,117 @@
+"""The entry point: smoke end to end (validated metrics.json), resume, gate failure → untestable,
+bad input → one-line error."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from sketchgame import reproduce as rep
+from sketchgame.claims import CLAIMS, GATES, build_evidence
+
+from reprokit.claims import Constant, Evidence, validate
+from reprokit.lifecycle import entry
+
+SMOKE = ["--profile", "smoke"]
+
+
+def exit_code(tmp_path: Path, *args: str) -> int:
+    os.environ["REPROKIT_RUNS"] = str(tmp_path / "runs")
+    try:
+        with pytest.raises(SystemExit) as e:
+            entry(rep.PROG, rep.run, list(args))
+    finally:
+        del os.environ["REPROKIT_RUNS"]
+    return e.value.code
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+    tmp = tmp_path_factory.mktemp("smoke")
+    assert exit_code(tmp, *SMOKE, "--out", str(tmp / "o")) == 0
+    return json.loads((tmp / "o" / "metrics.json").read_text()), tmp
+
+
+def test_smoke_writes_valid_metrics_and_report(smoke) -> None:
+    doc, tmp = smoke
+    assert validate(doc) == []
+    keys = "complete_acc complete_steps max_acc senderfixed_steps unseen_cat_steps seen_steps"
+    for key in [*keys.split(), "semanticity_r", "symbolicity_acc", "reinforce_acc"]:
+        assert key in doc["metrics"], key
+    assert "wall_time_s" in doc
+    assert sum(c["central"] for c in doc["claims"]) == 1
+    assert (tmp / "o" / "RESULTS.md").exists() and (
+        tmp / "o" / "sketches_over_training.png"
+    ).exists()
+
+
+def test_rerun_reuses_finished_units(smoke, capsys) -> None:
+    doc, tmp = smoke
+    assert exit_code(tmp, *SMOKE, "--out", str(tmp / "o2")) == 0
+    again = json.loads((tmp / "o2" / "metrics.json").read_text())
+    assert {k: v for k, v in again["metrics"].items()} == doc["metrics"]
+    assert "reused" in capsys.readouterr().out.lower()
+
+
+def test_gate_failure_makes_claims_untestable() -> None:
+    seeds = [0, 1, 2]
+    per_seed = {"senderfixed_acc": [0.5, 0.55, 0.6]}  # G_solvable fails (needs ≥ 0.9)
+    per_seed |= {"familiarity_switch": [1.0, 1.2, 0.9], "render_grad_err": [1e-9] * 3}
+    per_seed |= {"encoder_acc": [0.9] * 3, "chamfer_seen": [0.5] * 3}
+    per_seed |= {"drift_seen": [0.9, 1.0, 1.1], "drift_unseen": [0.1, 0.2, 0.1]}
+    doc = build_evidence("cpu", per_seed, seeds).to_dict(1.0)
+    gates = {g["id"]: g for g in doc["gates"]}
+    assert not gates["G_solvable"]["passed"] and gates["G_drift"]["passed"]
+    c1 = next(c for c in doc["claims"] if c["id"] == "C1")
+    assert c1["verdict"] == "untestable" and "G_solvable" in c1["reason"]
+    per_seed["senderfixed_acc"] = [0.95, 0.96, 0.97]
+    doc = build_evidence("cpu", per_seed, seeds).to_dict(1.0)
+    assert next(c for c in doc["claims"] if c["id"] == "C1")["verdict"] == "held"
+
+
+def test_shrinkage_gate_fails_an_always_step_one_receiver() -> None:
+    from sketchgame.probes import shrinkage
+
+    acc = [0.9] * 200
+    assert shrinkage(acc, [1.0] * 200, 20, 0.05) == 0.0
+    falling = [7.0 - 5.0 * i / 199 for i in range(200)]
+    assert shrinkage(acc, falling, 20, 0.05) > 4.0
+    ev = Evidence("sketchgame", "cpu", seeds=[0, 1, 2])
+    ev.add("length_shrinkage", [0.0, 0.0, 0.0])
+    g = next(g for g in GATES if g.id == "G_shrink")
+    ev.judge([g], [_claim_on("G_shrink")])
+    assert ev.to_dict(1.0)["gates"][0]["passed"] is False
+
+
+def _claim_on(gate: str):
+    from reprokit.claims import Claim
+
+    return Claim("X", "x", "length_shrinkage", Constant(0, "c"), central=True, gates=(gate,))
+
+
+def test_declared_statements_are_consistent() -> None:
+    ids = {g.id for g in GATES}
+    assert all(set(c.gates) <= ids for c in CLAIMS)
+    assert sum(c.central for c in CLAIMS) == 1
+
+
+BAD = [
+    (["--profile", "smoke", "--train.n_games", "0"], "--train.n_games"),
+    (["--profile", "smoke", "--data.heldout_shapes", "blob"], "unknown shape 'blob'"),
+    (["--profile", "smoke", "--game.size", "20"], "multiple of 8"),
+    (["--profile", "smoke", "--settings", "max"], "need both 'complete' and 'senderfixed'"),
+    (["--profile", "smoke", "--train.warmup_games", "9"], "at most 20%"),
+    (["--profile", "smoke", "--game.gamma", "1.5"], "--game.gamma"),
+    (["--profile", "gpu"], "unknown profile"),
+    (["--profile", "smoke", "--seeds", ""], "--seeds"),
+]
+
+
+@pytest.mark.parametrize(("argv", "needle"), BAD, ids=[b[1] for b in BAD])
+def test_bad_input_is_one_line_error(tmp_path: Path, capsys, argv: list[str], needle: str) -> None:
+    assert exit_code(tmp_path, *argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and needle in err, err
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("world.pt"))
