@@ -27,23 +27,34 @@ from assist.train import Rays, training_samples
 
 
 class MonolithicField(nn.Module):
-    """A dense grid over the room box: density, RGB and ``n_instances`` logits per voxel."""
+    """One field over the room box: a density + RGB grid of ``res`` and an instance-logit grid
+    (``n_instances`` channels) at half that resolution."""
 
     def __init__(self, room: Box, res: tuple[int, int, int], n_instances: int) -> None:
         super().__init__()
         self.box = field_box(room, True)
         x, y, z = res
-        grid = torch.zeros(1, 4 + n_instances, z, y, x)
+        grid = torch.zeros(1, 4, z, y, x)
         grid[:, 0] = -8.0
         self.grid = nn.Parameter(grid)
+        self.instance_grid = nn.Parameter(torch.zeros(1, n_instances, z // 2, y // 2, x // 2))
 
     def forward(self, p: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """World points (P, 3) → σ (P,), colour (P, 3), instance probabilities (P, K+1)."""
         q = self.box.to_local(p)
-        raw = F.grid_sample(self.grid, q[None, :, None, None, :], align_corners=True)
-        raw = raw[0, :, :, 0, 0].T
-        sigma, rgb = activate(raw[:, :4], q)
-        return sigma, rgb, raw[:, 4:].softmax(-1)
+        at = q[None, :, None, None, :]
+        raw = F.grid_sample(self.grid, at, align_corners=True)[0, :, :, 0, 0].T
+        logits = F.grid_sample(self.instance_grid, at, align_corners=True)[0, :, :, 0, 0].T
+        sigma, rgb = activate(raw, q)
+        return sigma, rgb, logits.softmax(-1)
+
+
+def matched_rays(cfg: Config, n_objects: int) -> int:
+    """Rays per baseline step with as many field samples as one ASSIST step (all nodes)."""
+    tc = cfg.train
+    assist = tc.rays_background * (tc.samples_background + tc.samples_surface)
+    assist += n_objects * tc.rays_object * (tc.samples_object + tc.samples_surface)
+    return max(1, assist // (tc.samples_background + tc.samples_surface))
 
 
 def baseline_loss(field: MonolithicField, batch: Rays, cfg: Config, g: torch.Generator) -> Tensor:
@@ -79,6 +90,19 @@ def changed_nodes(original: SceneGraph, edited: SceneGraph) -> tuple[set[int], l
     return removed, layers
 
 
+def _base_samples(field: MonolithicField, o: Tensor, d: Tensor, n: int, view, cache: dict):
+    """Evenly spaced samples over the room and the field there (cached per view)."""
+    if view is not None and view in cache:
+        return cache[view]
+    t_near, t_far, _ = ray_box(field.box.to_local(o), field.box.dir_to_local(d))
+    t = evenly(t_near.clamp_min(NEAR), t_far, n)
+    x = (o[:, None] + t[..., None] * d[:, None]).reshape(-1, 3)
+    out = (t, t_far, x, *field(x))
+    if view is not None:
+        cache[view] = out
+    return out
+
+
 @torch.no_grad()
 def render_edited(
     field: MonolithicField,
@@ -87,47 +111,45 @@ def render_edited(
     o: Tensor,
     d: Tensor,
     cfg: Config,
+    view=None,
+    cache: dict | None = None,
 ) -> dict:
-    """Render the baseline under an edit (the unedited scene when ``edited`` is ``original``)."""
+    """Render the baseline under an edit (the unedited scene when ``edited`` is ``original``),
+    with as many samples per ray as ASSIST's renderer spends on the unedited scene, evenly
+    spaced over the room."""
     removed, layers = changed_nodes(original, edited)
     if any(n.source_scene != original.scene_id for n in layers):
         raise ValueError("the monolithic baseline holds one room only: no cross-scene insert")
     rc = cfg.render
-    t_near, t_far, _ = ray_box(field.box.to_local(o), field.box.dir_to_local(d))
-    t_near = t_near.clamp_min(NEAR)
-    ts = [evenly(t_near, t_far, rc.samples_background)]
-    for n in edited.nodes:  # as many samples inside each node box as ASSIST gets
-        b = field_box(n.box, False)
-        bn, bf, hit = ray_box(b.to_local(o), b.dir_to_local(d))
-        inner = evenly(torch.maximum(bn, t_near), torch.minimum(bf, t_far), rc.samples_object)
-        ts.append(torch.where(hit[:, None], inner, t_far[:, None]))
-    t = torch.cat(ts, 1).sort(-1).values
-    x = (o[:, None] + t[..., None] * d[:, None]).reshape(-1, 3)
+    n = rc.samples_background + rc.samples_object * len(original.nodes)
+    t, t_far, x, sigma, rgb, prob = _base_samples(
+        field, o, d, n, view, {} if cache is None else cache
+    )
     n_ids = max([*edited.ids(), *original.ids()]) + 1
-    sigma, rgb, prob = field(x)
-    keep = 1 - prob[:, sorted(removed)].sum(-1) if removed else torch.ones_like(sigma)
-    base_p = prob * keep[:, None]
-    base_p[:, sorted(removed)] = 0
-    sig_l, rgb_l = [sigma * keep], [rgb * (sigma * keep)[:, None]]
-    inst_w = F.pad(base_p * sigma[:, None], (0, n_ids - prob.shape[1]))
-    for n in layers:
-        inside = (field_box(n.box, False).to_local(x).abs() <= 1).all(-1)
-        x_src = n.source_box.to_world(n.box.to_local(x))
+    gone = sorted(removed)
+    keep = 1 - prob[:, gone].sum(-1) if gone else torch.ones_like(sigma)
+    base_p = prob.clone()
+    base_p[:, gone] = 0
+    total = sigma * keep
+    colour = rgb * total[:, None]
+    inst_w = F.pad(base_p * total[:, None], (0, n_ids - prob.shape[1]))
+    for node in layers:  # DM-NeRF-style: read the instance where it was, inside its new box
+        inside = (field_box(node.box, False).to_local(x).abs() <= 1).all(-1)
+        x_src = node.source_box.to_world(node.box.to_local(x[inside]))
         s2, c2, p2 = field(x_src)
-        s2 = s2 * p2[:, n.source_id] * inside
-        sig_l.append(s2)
-        rgb_l.append(c2 * s2[:, None])
-        inst_w[:, n.node_id] += s2
-    total = torch.stack(sig_l).sum(0)
-    colour = torch.stack(rgb_l).sum(0) / total.clamp_min(1e-8)[:, None]
+        s2 = s2 * p2[:, node.source_id]
+        total[inside] += s2
+        colour[inside] += c2 * s2[:, None]
+        inst_w[inside, node.node_id] += s2
+    colour = colour / total.clamp_min(1e-8)[:, None]
     inst_p = inst_w / inst_w.sum(-1, keepdim=True).clamp_min(1e-8)
     R, S = t.shape
     w = weights(alphas(total.reshape(R, S), t, t_far))
     per_id = (w[..., None] * inst_p.reshape(R, S, -1)).sum(1)
     winner = per_id.argmax(1)
     labels = torch.zeros(n_ids, dtype=torch.long)
-    for n in edited.nodes:
-        labels[n.node_id] = n.semantic_id
+    for node in edited.nodes:
+        labels[node.node_id] = node.semantic_id
     return {
         "rgb": (w[..., None] * colour.reshape(R, S, 3)).sum(1),
         "depth": (w * t).sum(1),

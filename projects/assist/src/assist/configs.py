@@ -44,7 +44,7 @@ class FieldConfig:
         (96, 96, 64), "background grid resolution (x, y, z) over the room", ge=2
     )
     baseline_res: tuple[int, int, int] = param(
-        (104, 104, 70), "monolithic baseline grid (about the nodes' total voxel count)", ge=2
+        (96, 96, 64), "monolithic baseline density+RGB grid (instance logits at half)", ge=2
     )
     object_hidden: int = param(32, "MLP width of object nodes (vMAP: 32)", ge=1)
     background_hidden: int = param(128, "MLP width of the background node (vMAP: 128)", ge=1)
@@ -81,8 +81,8 @@ class TrainConfig:
 class RenderConfig:
     """Evaluation rendering (evenly spaced samples; no GT depth)."""
 
-    samples_object: int = param(64, "samples per ray inside each object box", ge=2)
-    samples_background: int = param(160, "samples per ray over the room", ge=2)
+    samples_object: int = param(48, "samples per ray inside each object box", ge=2)
+    samples_background: int = param(112, "samples per ray over the room", ge=2)
 
 
 @dataclass

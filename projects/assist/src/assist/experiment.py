@@ -18,7 +18,7 @@ import torch
 
 from assist import edits as ed
 from assist import metrics as mt
-from assist.baseline import MonolithicField, baseline_loss, render_edited
+from assist.baseline import MonolithicField, baseline_loss, matched_rays, render_edited
 from assist.configs import Config
 from assist.geometry import Camera, camera_rays
 from assist.nodes import SceneGraph
@@ -28,7 +28,7 @@ from assist.room import View, render_gt, ring_cameras, room_a, room_b, seen_mask
 from assist.train import (
     Hooks,
     Rays,
-    SceneModel,
+    after_step,
     box_pool,
     build_model,
     make_rays,
@@ -100,8 +100,7 @@ def train_baseline(cfg: Config, data: RoomData, seed: int, ckpt, hooks: Hooks) -
     if start:
         g.set_state(ckpt.state["generator"])
     tc = cfg.train
-    n_rays = tc.rays_background + len(data.gt.nodes) * tc.rays_object
-    from assist.train import _after_step
+    n_rays = matched_rays(cfg, len(data.gt.nodes))
 
     for step in hooks.progress(range(start, tc.steps), desc="baseline"):
         batch = data.rays.take(torch.randint(len(data.rays.o), (n_rays,), generator=g))
@@ -109,7 +108,7 @@ def train_baseline(cfg: Config, data: RoomData, seed: int, ckpt, hooks: Hooks) -
         opt.zero_grad()
         loss.backward()
         opt.step()
-        _after_step(step, loss, field, opt, g, ckpt, hooks, cfg)
+        after_step(step, loss, field, opt, g, ckpt, hooks, cfg)
     return state_arrays({"field": field})
 
 
@@ -160,11 +159,11 @@ def speed(cfg: Config, data: RoomData) -> dict[str, float]:
 
 # -- evaluation ------------------------------------------------------------------------------
 def render_views(fn, cams: list[Camera]) -> list[dict]:
-    """Render every camera with ``fn(o, d)`` and reshape its outputs to images."""
+    """Render every camera with ``fn(o, d, cam)`` and reshape its outputs to images."""
     out = []
     for c in cams:
         o, d = camera_rays(c)
-        r = fn(o, d)
+        r = fn(o, d, c)
         hw = (c.height, c.width)
         out.append(
             {k: r[k].reshape(*hw, -1).squeeze(-1) for k in ("rgb", "depth", "instance", "semantic")}
@@ -249,13 +248,14 @@ def evaluate(cfg: Config, seed: int, a: RoomData, b: RoomData, models: dict) -> 
     art: dict = {"gt": {"unedited": gt_u}, "pred": {}}
 
     def nodes_fn(fields: Fields, graph: SceneGraph, frame: str = "node"):
-        return lambda o, d: render_graph(graph, fields, o, d, frame)
+        return lambda o, d, cam: render_graph(graph, fields, o, d, frame, view=cam)
 
     methods = {k: v for k, v in models.items() if k != "graphs"}
+    cache: dict = {}  # the baseline's field samples per held-out view
     unedited = {}
     for m, f in methods.items():
         fn = (
-            (lambda o, d, f=f: render_edited(f, graph_a, graph_a, o, d, cfg))
+            (lambda o, d, cam, f=f: render_edited(f, graph_a, graph_a, o, d, cfg, cam, cache))
             if m == "baseline"
             else nodes_fn(f, graph_a)
         )
@@ -276,7 +276,10 @@ def evaluate(cfg: Config, seed: int, a: RoomData, b: RoomData, models: dict) -> 
             if m == "baseline":
                 if name in ed.INTRA:
                     runs[m] = render_views(
-                        lambda o, d, f=f, e=model_e: render_edited(f, graph_a, e, o, d, cfg), cams
+                        lambda o, d, cam, f=f, e=model_e: render_edited(
+                            f, graph_a, e, o, d, cfg, cam, cache
+                        ),
+                        cams,
                     )
                     runs[f"{m}_noop"] = unedited[m]
                 continue
@@ -373,6 +376,3 @@ def baseline_field(cfg: Config, a: RoomData, arrays: dict) -> MonolithicField:
 
 def rooms(cfg: Config, seed: int) -> tuple[RoomData, RoomData]:
     return room_data(cfg, room_a(), seed), room_data(cfg, room_b(), seed)
-
-
-__all__ = ["SceneModel"]

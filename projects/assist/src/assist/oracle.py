@@ -14,7 +14,7 @@ from assist.render import BOX_MARGIN, ROOM_MARGIN
 from assist.room import Room, Shape, inside, room_colour, shape_colour, surface
 
 SOLID = 8.0  # raw density of an occupied voxel (σ = 800 /m); voxel midpoints: raw 0, σ = 69 /m
-EMPTY = -8.0
+EMPTY = -20.0  # σ ≈ 2e-7 /m: no fog along a 5 m ray
 
 
 def _centres(res: tuple[int, int, int]) -> torch.Tensor:

@@ -208,11 +208,11 @@ def train_scene(
         opt.zero_grad()
         loss.backward()
         opt.step()
-        _after_step(step, loss, modules, opt, g, ckpt, hooks, cfg)
+        after_step(step, loss, modules, opt, g, ckpt, hooks, cfg)
     return model
 
 
-def _after_step(step: int, loss: Tensor, modules, opt, g, ckpt, hooks, cfg: Config) -> None:
+def after_step(step: int, loss: Tensor, modules, opt, g, ckpt, hooks, cfg: Config) -> None:
     """NaN guard, log line, periodic checkpoint and the session's stop boundary."""
     from reprokit.torch_utils import check_finite
 
