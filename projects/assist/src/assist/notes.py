@@ -70,6 +70,9 @@ def results_notes(doc: dict, cfg: Config) -> str:
             "motion, `oracle` = the GT voxelised into the same grids and renderer:",
             edit_table(doc),
             speed_line,
+            f"Trained models: {', '.join(cfg.methods)} (the monolithic baseline and the no-mask "
+            "ablation are in the pilot and cpu-long profiles; claims that need them read "
+            "untestable where they did not run). "
             f"Field type: {cfg.model.kind}; {cfg.train.steps} steps; images "
             f"{cfg.data.width}×{cfg.data.height}; {cfg.data.train_views} training and "
             f"{cfg.data.test_views} held-out views. CPU-profile numbers on a procedural room, not "

@@ -29,9 +29,9 @@ from reprokit.torch_utils import Checkpointer
 PROG = "assist.reproduce"
 EXPECTED = {
     "smoke": "~20 s",
-    "pilot": "~6 min on 2 CPU cores",
-    "cpu": "~15 min on 2 CPU cores",
-    "cpu-long": "~45 min on 2 CPU cores",
+    "pilot": "~15 min on 2 CPU cores shared with other jobs",
+    "cpu": "~12 min on 2 CPU cores shared with other jobs",
+    "cpu-long": "~60 min on 2 CPU cores",
     "paper": "hours on a GPU",
 }
 
