@@ -57,7 +57,7 @@ def test_rerun_reuses_finished_units(smoke, capsys) -> None:
 
 def test_gate_failure_makes_claims_untestable() -> None:
     seeds = [0, 1, 2]
-    per_seed = {"senderfixed_acc": [0.5, 0.55, 0.6]}  # G_solvable fails (needs ≥ 0.9)
+    per_seed = {"senderfixed_forced_last": [0.5, 0.55, 0.6]}  # G_solvable fails (needs ≥ 0.9)
     per_seed |= {"familiarity_switch": [1.0, 1.2, 0.9], "render_grad_err": [1e-9] * 3}
     per_seed |= {"encoder_acc": [0.9] * 3, "chamfer_seen": [0.5] * 3}
     per_seed |= {"drift_seen": [0.9, 1.0, 1.1], "drift_unseen": [0.1, 0.2, 0.1]}
@@ -66,7 +66,7 @@ def test_gate_failure_makes_claims_untestable() -> None:
     assert not gates["G_solvable"]["passed"] and gates["G_drift"]["passed"]
     c1 = next(c for c in doc["claims"] if c["id"] == "C1")
     assert c1["verdict"] == "untestable" and "G_solvable" in c1["reason"]
-    per_seed["senderfixed_acc"] = [0.95, 0.96, 0.97]
+    per_seed["senderfixed_forced_last"] = [0.95, 0.96, 0.97]
     doc = build_evidence("cpu", per_seed, seeds).to_dict(1.0)
     assert next(c for c in doc["claims"] if c["id"] == "C1")["verdict"] == "held"
 

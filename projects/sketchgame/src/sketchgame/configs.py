@@ -45,6 +45,7 @@ class DataConfig:
     n_pretrain_instances: int = param(
         40, "fresh sketches per seen category for sender pretraining", ge=1
     )
+    encoder_jitter: float = param(0.015, "stroke jitter of the encoder's extra pool sketches", ge=0)
     p_same_shape: float = param(
         0.6, "probability of a same-shape distractor (≥ 0.5, note item 5)", ge=0, le=1
     )
@@ -69,8 +70,8 @@ class TrainConfig:
     n_games: int = param(600, "game batches (updates) per setting (official 50000)", ge=1)
     batch_size: int = param(32, "games per batch (official 64)", ge=1)
     sender_lr: float = param(1e-3, "peak sender lr (official 1e-4; scaled for small nets)", gt=0)
-    receiver_lr: float = param(1e-3, "receiver lr (official 1e-4)", gt=0)
-    value_lr: float = param(1e-3, "value-model lr (official 1e-4)", gt=0)
+    receiver_lr: float = param(3e-3, "receiver lr (official 1e-4)", gt=0)
+    value_lr: float = param(3e-3, "value-model lr (official 1e-4)", gt=0)
     warmup_games: int = param(120, "sender lr warm-up from 0 (≤ 20% of n_games)", ge=1)
     decay_every: int = param(100, "lr decay period in games", ge=1)
     sender_decay: float = param(0.99, "sender lr factor per period (official 0.99)", gt=0, le=1)

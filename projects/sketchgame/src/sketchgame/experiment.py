@@ -81,11 +81,14 @@ def probe_setting(cfg, world: World, ag, setting: str, games: dict, seed: int) -
     m[f"{setting}_symbolicity_acc"] = probes.symbolicity(
         f_seen[train_idx], lab_seen[train_idx], f_test, games["unseen_inst"].sketch_cat
     )
-    inst = world.train_inst
+    inst, scale = world.train_inst, None
     for name, cats in (("seen", world.seen), ("unseen", world.unseen)):
         f_init = probes.step_features(world.sender0, world, cats, inst, full_kw)
         f_now = probes.step_features(ag.sender, world, cats, inst, full_kw)
-        scale = probes.between_category_distance(f_init[:, :, -1])
+        if (
+            scale is None
+        ):  # one unit for both: the seen categories' initial between-category distance
+            scale = probes.between_category_distance(f_init[:, :, -1])
         m[f"{setting}_drift_{name}"] = probes.drift(f_now, f_init, scale)
     return m, {"forced": res["seen"]["forced"]}
 

@@ -15,7 +15,8 @@ from torch import Tensor, nn
 
 
 class Encoder(nn.Module):
-    """Conv 3→16→32→64 (stride 2) → flatten → ``dim``-d features (the fc7 analogue)."""
+    """Conv 3→16→32→64 (stride 2) → flatten → ``dim``-d features (the fc7 analogue), divided
+    to RMS 1 per dimension on the pretraining data (the receiver's dot products start O(1))."""
 
     def __init__(self, size: int, dim: int, width: int = 16) -> None:
         super().__init__()
@@ -26,12 +27,13 @@ class Encoder(nn.Module):
             nn.Conv2d(2 * w, 4 * w, 3, 2, 1), nn.ReLU(),
         )  # fmt: skip
         self.fc = nn.Linear(4 * w * (size // 8) ** 2, dim)
+        self.register_buffer("scale", torch.ones(()))  # set after pretraining: mean feature norm
 
     def forward(self, x: Tensor) -> Tensor:
         """x (B, 1 | 3, H, W) → features (B, dim)."""
         if x.shape[1] == 1:
             x = x.expand(-1, 3, -1, -1)
-        return torch.relu(self.fc(self.conv(x).flatten(1)))
+        return torch.relu(self.fc(self.conv(x).flatten(1))) / self.scale
 
 
 def sketch_images(strokes: np.ndarray, size: int, sigma: float, k: int, gain: float) -> Tensor:
@@ -51,15 +53,16 @@ def pretrain_encoder(
     seed: int,
 ) -> tuple[Encoder, float]:
     """Classify photos and sketches of the pool categories; return the frozen encoder and its
-    accuracy on held-out pool instances (the last fifth of each input kind), the gate's metric."""
+    accuracy on held-out pool instances (every fifth, in each input kind), the gate's metric.
+    ``sketches`` holds one or more renderings of the pool sketches (clean, jittered), in blocks
+    of ``len(labels)``."""
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     x = torch.cat([torch.as_tensor(photos), sketches.expand(-1, 3, -1, -1)])
-    y = torch.as_tensor(np.concatenate([labels, labels]))
-    test = torch.zeros(len(x), dtype=torch.bool)
+    reps = 1 + len(sketches) // len(labels)  # photos, then each rendering of the sketches
+    y = torch.as_tensor(np.tile(labels, reps))
     n = len(labels)
-    for off in (0, n):
-        test[off + torch.arange(n)[torch.arange(n) % 5 == 4]] = True
+    test = (torch.arange(len(x)) % n) % 5 == 4  # every 5th instance, in every rendering
     xtr, ytr = x[~test], y[~test]
     enc = Encoder(size, dim)
     head = nn.Linear(dim, int(y.max()) + 1)
@@ -72,6 +75,8 @@ def pretrain_encoder(
         opt.step()
     with torch.no_grad():
         acc = (head(enc(x[test])).argmax(1) == y[test]).float().mean().item()
+        # RMS 1 per feature: the receiver's softmax starts neither flat nor saturated
+        enc.scale.fill_(enc(xtr).norm(dim=1).mean() / dim**0.5)
     for p in enc.parameters():
         p.requires_grad_(False)
     return enc.eval(), acc

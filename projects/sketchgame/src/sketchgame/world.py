@@ -66,12 +66,15 @@ def build_world(cfg, seed: int, saved: dict | None = None) -> World:
         ref.POOL_SHAPES, d.n_pool_instances, g.size, n_strokes, seed * 1000 + 2
     )
     n_pool_cats = len(pool.cats)
-    pool_sk = sketch_images(pool.strokes.reshape(-1, n_strokes, 6), g.size, **kw)
+    pool_strokes = pool.strokes.reshape(-1, n_strokes, 6)
+    pool_sk = sketch_images(pool_strokes, g.size, **kw)
+    jitter = np.random.default_rng(seed).normal(0, d.encoder_jitter, pool_strokes.shape)
+    pool_jit = sketch_images((pool_strokes + jitter).clip(0, 1).astype(np.float32), g.size, **kw)
     labels = np.repeat(np.arange(n_pool_cats), d.n_pool_instances)
     if saved is None:
         encoder, enc_acc = pretrain_encoder(
             pool.photos.reshape(-1, 3, g.size, g.size),
-            pool_sk,
+            torch.cat([pool_sk, pool_jit]),  # sloppy renderings: robust to imperfect drawings
             labels,
             g.size,
             cfg.model.feat_dim,
