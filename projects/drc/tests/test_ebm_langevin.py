@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from drc.configs import smoke
 from drc.ebm import LatentEBM
+from drc.evaluate import infer_test, trend_steps
 from drc.langevin import frozen, posterior_energy, prior_energy, sample_posterior, sample_prior
 from drc.model import DRC
 
@@ -67,3 +68,27 @@ def test_frozen_restores_flags_on_error() -> None:
     except RuntimeError:
         pass
     assert lin.weight.requires_grad and not lin.bias.requires_grad
+
+
+def test_trend_steps_are_fractions_of_the_test_chain() -> None:
+    assert trend_steps(800) == (100, 200, 400, 800)
+    assert trend_steps(3) == (1, 3)
+    assert trend_steps(1) == (1,)
+
+
+def test_test_chain_scored_along_the_way_is_the_uninterrupted_chain() -> None:
+    """infer_test scores pi_f after n/8, n/4, n/2 steps of the same chains: z is unchanged."""
+    cfg, model, ebm = _setup()
+    cfg.langevin.infer_test = 6
+    x = torch.rand(5, 3, 16, 16) * 2 - 1
+    torch.manual_seed(1)
+    z, rend = infer_test(model, ebm, x, cfg.langevin, cfg.loss, 3, torch.Generator().manual_seed(2))
+    assert sorted(k for k in rend if "@" in k) == ["pi_f@1", "pi_f@3", "pi_f@6"]
+    assert (rend["pi_f@6"] == rend["pi_f"]).all() and not (rend["pi_f@1"] == rend["pi_f"]).all()
+    torch.manual_seed(1)
+    g, lc = torch.Generator().manual_seed(2), cfg.langevin
+    ref = []
+    for i in (0, 3):  # the same batches of 3, one uninterrupted chain of 6 steps each
+        z0 = torch.randn(len(x[i : i + 3]), model.z_dim, generator=g)
+        ref.append(sample_posterior(model, ebm, x[i : i + 3], z0, 6, lc.delta_1, lc.sigma, 0.01))
+    assert torch.equal(z, torch.cat(ref))

@@ -12,8 +12,17 @@ import numpy as np
 import pytest
 import torch
 from drc.claims import CLAIMS, GATES
-from drc.configs import PROFILES, smoke
-from drc.reproduce import PROG, run
+from drc.configs import PROFILES, cpu_long, smoke
+from drc.reproduce import (
+    LONG,
+    LONG_BEGIN,
+    PROG,
+    as_section,
+    long_section,
+    put_long_section,
+    report_place,
+    run,
+)
 from PIL import Image
 
 from reprokit.claims import validate
@@ -91,6 +100,10 @@ def test_smoke_end_to_end(tmp_path, capsys) -> None:
         vals = m["values"] if "values" in m else [m["value"]]
         assert all(v is not None and np.isfinite(v) for v in vals), k
     assert all(0 <= v <= 1 for v in saved["metrics"]["iou/drc"]["values"])
+    # the held-out IoU along the test chain (smoke: 3 steps, scored after 1 and 3)
+    trend = saved["metrics"]["iou_after_3_steps/drc"]["values"]
+    assert trend == saved["metrics"]["iou/drc"]["values"]
+    assert len(saved["metrics"]["iou_after_1_steps/no_reassign"]["values"]) == 3
     assert claims_table(saved) in (tmp_path / "RESULTS.md").read_text()
     assert (tmp_path / "masks.png").exists()
     # header, one line per unit, footer with the verdicts and every path written
@@ -336,3 +349,36 @@ def test_cli_accepts_every_data_source() -> None:
     for source in ("sprites", "clevr", "folder"):
         _, cfg = parse({k: f() for k, f in PROFILES.items()}, ["--data.source", source])
         assert cfg.data.source == source
+
+
+def test_unmodified_cpu_long_reports_into_the_committed_results(tmp_path) -> None:
+    """cpu-long as given writes results/cpu/ and RESULTS.md; with an override, its run folder."""
+
+    class Folder:
+        dir = tmp_path
+
+    target = report_place(LONG, cpu_long(), Folder())
+    assert target.committed and target.dir == PROJECT / "results" / "cpu"
+    assert target.results_md == PROJECT / "RESULTS.md"
+    other = cpu_long()
+    other.train.iters = 7
+    target = report_place(LONG, other, Folder())
+    assert not target.committed and target.dir == tmp_path / "report"
+
+
+def test_cpu_long_section_survives_a_cpu_report_and_is_replaced_by_the_next(tmp_path) -> None:
+    md, section_md = tmp_path / "RESULTS.md", tmp_path / ".long_section.md"
+    md.write_text("# cpu report\n\ntable A\n")
+    section_md.write_text("# DRC: cpu-long\n\n## Gates and claims\n\nlong table 1\n")
+    put_long_section(md, as_section(section_md))
+    text = md.read_text()
+    assert text.startswith("# cpu report") and "\n## DRC: cpu-long" in text
+    assert "\n### Gates and claims" in text and "long table 1" in text
+    kept = long_section(md)
+    md.write_text("# cpu report, rewritten\n")  # a cpu run rewrites RESULTS.md, then puts it back
+    put_long_section(md, kept)
+    assert long_section(md) == kept and md.read_text().startswith("# cpu report, rewritten")
+    section_md.write_text("# DRC: cpu-long\n\nlong table 2\n")  # the next cpu-long run
+    put_long_section(md, as_section(section_md))
+    text = md.read_text()
+    assert "long table 2" in text and "long table 1" not in text and text.count(LONG_BEGIN) == 1

@@ -30,7 +30,7 @@ def iou_dice(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return iou, dice
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def render_batches(model: DRC, z: torch.Tensor, batch: int) -> dict[str, np.ndarray]:
     """Run the generator on z in batches -> numpy pi_f (N,H,W), x_f, x_bw, composite (N,3,H,W)."""
     outs: dict[str, list[np.ndarray]] = {
@@ -99,6 +99,11 @@ def mean_colour_l1(x: np.ndarray) -> float:
     return float(np.abs(x - x.mean(axis=(2, 3), keepdims=True)).mean())
 
 
+def trend_steps(n_steps: int) -> tuple[int, ...]:
+    """Test-chain lengths at which the held-out masks are also scored: n/8, n/4, n/2 and n."""
+    return tuple(sorted({max(1, n_steps // k) for k in (8, 4, 2, 1)}))
+
+
 def infer_test(
     model: DRC,
     ebm: LatentEBM,
@@ -108,23 +113,24 @@ def infer_test(
     batch: int,
     generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, dict[str, np.ndarray]]:
-    """Posterior Langevin from noise, `lcfg.infer_test` steps, on x (N,3,H,W) -> (z, renders)."""
-    zs = []
+    """Posterior Langevin from noise, `lcfg.infer_test` steps, on x (N,3,H,W) -> (z, renders).
+
+    The renders also hold `pi_f@<n>` (N, H, W): pi_f after the first n steps of the same chains,
+    for n in `trend_steps` (splitting a chain draws the same noise, so z is unchanged).
+    """
+    zs, trend = [], {n: [] for n in trend_steps(lcfg.infer_test)}
     for i in range(0, len(x), batch):
         xb = x[i : i + batch]
-        z0 = torch.randn(len(xb), model.z_dim, generator=generator).to(xb.device)
-        zs.append(
-            sample_posterior(
-                model,
-                ebm,
-                xb,
-                z0,
-                lcfg.infer_test,
-                lcfg.delta_1,
-                lcfg.sigma,
-                loss_cfg.tv,
-                lcfg.noise,
+        z = torch.randn(len(xb), model.z_dim, generator=generator).to(xb.device)
+        done = 0
+        for n in trend:
+            z = sample_posterior(
+                model, ebm, xb, z, n - done, lcfg.delta_1, lcfg.sigma, loss_cfg.tv, lcfg.noise
             )
-        )
+            done = n
+            with torch.inference_mode():
+                trend[n].append(model.render(z).pi_f[:, 0].cpu().numpy())
+        zs.append(z)
     z = torch.cat(zs)
-    return z, render_batches(model, z, batch)
+    rend = render_batches(model, z, batch)
+    return z, rend | {f"pi_f@{n}": np.concatenate(v) for n, v in trend.items()}

@@ -25,7 +25,14 @@ from drc.claims import build_evidence
 from drc.configs import PROFILES, DRCConfig
 from drc.data import load_data
 from drc.ebm import LatentEBM
-from drc.evaluate import fit_diagnostics, infer_test, iou_dice, mean_colour_l1, render_batches
+from drc.evaluate import (
+    fit_diagnostics,
+    infer_test,
+    iou_dice,
+    mean_colour_l1,
+    render_batches,
+    trend_steps,
+)
 from drc.model import DRC
 from drc.train import fit
 
@@ -48,11 +55,14 @@ PROG = "drc.reproduce"
 # The profile's measured wall time on 2 CPU cores (OMP_NUM_THREADS=1); shown in the header.
 EXPECTED = {
     "smoke": "~30 s",
-    "pilot": "~10 min on 2 loaded CPU cores",
-    "cpu": "~30 min on 2 heavily loaded CPU cores",
+    "pilot": "~8 min on 2 loaded CPU cores",
+    "cpu": "~20 min on 2 loaded CPU cores",
+    "cpu-long": "~60 min on 2 loaded CPU cores",
     "paper": "days on one GPU",
 }
 FIGURE_IMAGES = 10  # held-out images shown in masks.png (the only renders a unit stores)
+LONG = "cpu-long"  # writes results/cpu/long_* and a marked section of RESULTS.md
+LONG_BEGIN, LONG_END = "<!-- cpu-long section: generated -->", "<!-- end of cpu-long section -->"
 
 
 def variant_name(cfg: DRCConfig) -> str:
@@ -105,6 +115,10 @@ def run_variant(
         )
         infer_s = (time.perf_counter() - t0) / len(x_test)
         iou, dice = iou_dice(rend["pi_f"] > 0.5, data["m_test"])
+        trend = {
+            n: float(iou_dice(rend[f"pi_f@{n}"] > 0.5, data["m_test"])[0].mean())
+            for n in trend_steps(vcfg.langevin.infer_test)
+        }
         # Transductive protocol (the official textured/CLEVR test set is training images): the
         # persistent posterior chains of the training images.
         rend_tr = render_batches(tr.model, tr.chains.post, vcfg.train.eval_batch)
@@ -118,8 +132,9 @@ def run_variant(
             "infer_s_per_image": infer_s,
             **fit_diagnostics(rend, data["x_test"], data["m_test"]),
         }
-        run.finish(res)
-    render = {k: v[:FIGURE_IMAGES] for k, v in rend.items()}
+        run.finish({**res, **{f"iou@{n}": v for n, v in trend.items()}})
+    render = {k: v[:FIGURE_IMAGES] for k, v in rend.items() if "@" not in k}
+    res["iou_trend"] = trend
     return {**res, "render": render, "history": tr.history}
 
 
@@ -194,17 +209,17 @@ def baseline_scores(data: dict[str, np.ndarray], with_baselines: bool) -> dict[s
     return once
 
 
-def curve_figures(out: Path, curves: dict, figs: dict[str, Path]) -> None:
+def curve_figures(out: Path, curves: dict, figs: dict[str, Path], prefix: str = "") -> None:
     """Transductive chain IoU and -Q during training, mean ± std over seeds."""
     from reprokit import plots
 
     lc = {k: (st, np.array(v)) for k, (st, v) in curves["iou"].items()}
     figs["Transductive IoU of the persistent posterior chains during training"] = (
-        plots.learning_curves(lc, out / "iou_train.png", ylabel="IoU (pi_f > 0.5)")
+        plots.learning_curves(lc, out / f"{prefix}iou_train.png", ylabel="IoU (pi_f > 0.5)")
     )
     lc = {k: (st, np.array(v)) for k, (st, v) in curves["Q"].items()}
     figs["M-step loss -Q (mean ± std over seeds)"] = plots.learning_curves(
-        lc, out / "loss.png", ylabel="-Q"
+        lc, out / f"{prefix}loss.png", ylabel="-Q"
     )
 
 
@@ -249,11 +264,43 @@ def run(argv: list[str], fresh: bool) -> None:
             for seed in cfg.seeds
         }
         once = session.unit("baselines", lambda _: baseline_scores(data, cfg.baselines))
-        target = report_target(
-            "drc", profile, cfg, PROFILES, anchor=__file__, session=session, out=cfg.out
-        )
+        target = report_place(profile, cfg, session)
         doc, written = report(cfg, profile, argv, data, results, once, target, session)
         footer(session, doc, written, why=target.why)
+
+
+def report_place(profile: str, cfg: DRCConfig, session: Session) -> ReportTarget:
+    """`report_target`; the unmodified cpu-long profile also writes the committed results/cpu/
+    (its own long_* files and a marked section of RESULTS.md), like the cpu profile."""
+    if profile == LONG:
+        profiles = {"cpu": PROFILES[LONG]}  # committed when cfg equals the cpu-long profile
+        return report_target("drc", "cpu", cfg, profiles, __file__, session, out=cfg.out)
+    return report_target("drc", profile, cfg, PROFILES, __file__, session, out=cfg.out)
+
+
+def long_section(results_md: Path) -> str | None:
+    """The marked cpu-long section of results_md (markers included), if it has one."""
+    text = results_md.read_text() if results_md.is_file() else ""
+    if LONG_BEGIN not in text or LONG_END not in text:
+        return None
+    return LONG_BEGIN + text.split(LONG_BEGIN, 1)[1].split(LONG_END, 1)[0] + LONG_END
+
+
+def put_long_section(results_md: Path, section: str | None) -> None:
+    """Replace (or append) the cpu-long section of results_md; None leaves the file alone."""
+    if section is None:
+        return
+    text = results_md.read_text() if results_md.is_file() else ""
+    old = long_section(results_md)
+    text = text.replace(old, section) if old else text.rstrip() + f"\n\n{section}\n"
+    results_md.write_text(text)
+
+
+def as_section(report_md: Path) -> str:
+    """A RESULTS.md written by `write_results` as a marked section (headings one level down)."""
+    lines = report_md.read_text().strip().splitlines()
+    body = "\n".join("#" + ln if ln.startswith("#") else ln for ln in lines)
+    return f"{LONG_BEGIN}\n\n{body}\n\n{LONG_END}"
 
 
 def collect(
@@ -266,6 +313,8 @@ def collect(
         for key, metric in PER_SEED.items():
             if name == "drc" or not key.startswith("disp"):  # the ablation has no warp
                 per_seed.setdefault(f"{metric}/{name}", []).append(res[key])
+        for n, v in res["iou_trend"].items():  # held-out IoU after n test-time steps
+            per_seed.setdefault(f"iou_after_{n}_steps/{name}", []).append(v)
         steps = [h["step"] for h in res["history"]]
         curves["Q"].setdefault(name, (steps, []))[1].append([-h["Q"] for h in res["history"]])
         curves["iou"].setdefault(name, (steps, []))[1].append(
@@ -287,22 +336,26 @@ def report(
     """Judge the evidence; write metrics.json, figures and RESULTS.md into `target`."""
     per_seed, curves = collect(cfg, results)
     ev = build_evidence(profile, cfg.seeds, per_seed, once)
-    out = target.dir
+    out, long = target.dir, target.committed and profile == LONG
+    prefix = "long_" if long else ""
     render = results[("drc", cfg.seeds[0])]["render"]
     figs = {
         f"Held-out masks and reconstructions (seed {cfg.seeds[0]})": figure(
-            out / "masks.png", data, render
+            out / f"{prefix}masks.png", data, render
         )
     }
-    curve_figures(out, curves, figs)
+    curve_figures(out, curves, figs, prefix)
     wall, info = session.wall_time_s, run_info(cfg)
-    metrics_path = ev.write(out / "metrics.json", wall, info=info)
+    metrics_path = ev.write(out / f"{prefix}metrics.json", wall, info=info)
     doc = ev.to_dict(wall, info=info)
-    command = (
-        "make reproduce PROJECT=drc" if target.committed else " ".join([f"python -m {PROG}", *argv])
-    )
+    command = " ".join([f"python -m {PROG}", *argv])
+    if target.committed:
+        command = "make reproduce PROJECT=drc" + (f" PROFILE={LONG}" if long else "")
+    # A cpu run keeps the cpu-long section; a cpu-long run writes only its section.
+    kept = long_section(target.results_md) if target.committed else None
+    report_md = target.results_md.with_name(".long_section.md") if long else target.results_md
     write_results(
-        target.results_md,
+        report_md,
         doc,
         title=f"DRC: {profile}-profile results ({cfg.data.source}, {cfg.data.image_size}px)",
         figures=figs,
@@ -310,6 +363,10 @@ def report(
         notes=notes(cfg, ev),
         metrics_path=metrics_path,
     )
+    if long:
+        kept = as_section(report_md)
+        report_md.unlink()
+    put_long_section(target.results_md, kept)
     return doc, [target.results_md, metrics_path, *figs.values()]
 
 
@@ -348,6 +405,11 @@ def notes(cfg: DRCConfig, ev: Evidence) -> str:
         f" px, mean on object pixels {f('warp_displacement_object_px/drc')} px.",
         f"- Transductive baselines (training images): k-means {f('iou_train/kmeans')}, GrabCut "
         f"{f('iou_train/grabcut')}, all-foreground {f('iou_train/allfg')}.",
+        "- Held-out IoU after n test-time posterior steps from noise (the same chains), DRC: "
+        + "; ".join(
+            f"{n}: {f(f'iou_after_{n}_steps/drc')}" for n in trend_steps(cfg.langevin.infer_test)
+        )
+        + ".",
         f"- Speed: {f('iters_per_s/drc')} training iterations/s; {f('infer_s_per_image/drc')} s "
         f"per held-out image for {cfg.langevin.infer_test} posterior steps from noise "
         f"(batch {cfg.train.eval_batch}).",

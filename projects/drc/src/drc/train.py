@@ -272,7 +272,7 @@ def resume(
     return start, list(ckpt.state["history"])
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def chain_iou(model: DRC, z: torch.Tensor, m: np.ndarray, batch: int = 256) -> float:
     """Mean IoU of pi_f(z) > 0.5 against masks m (N, H, W)."""
     from drc.evaluate import iou_dice
