@@ -19,6 +19,7 @@ from drc.reproduce import (
     PROG,
     as_section,
     long_section,
+    preflight,
     put_long_section,
     report_place,
     run,
@@ -264,6 +265,8 @@ BAD = [
     (["--data.image_size", "32"], 2, "image_size 32 does not match model.channels (8, 8, 4)"),
     (["--model.enc_channels", "4,4,4,4,4"], 2, "image_size 16 too small for 5 DownBlocks"),
     (["--data.source", "folder"], 2, "data.source=folder needs --data.image_dir"),
+    (["--data.source", "cub_split"], 2, "data.source=cub_split needs --data.image_dir"),
+    (lambda t: ["--data.source", "cub_all", "--data.image_dir", str(t)], 2, "not a CUB folder"),
     (folder_args, 2, "img: image folder not found"),
     (lambda t: images(t, 4, 3, 16), 2, "3 mask files but 4 images"),
     (lambda t: images(t, 4, 4, 20), 2, "expected 16x16"),
@@ -346,7 +349,7 @@ def test_every_config_field_is_read() -> None:
 
 
 def test_cli_accepts_every_data_source() -> None:
-    for source in ("sprites", "clevr", "folder"):
+    for source in ("sprites", "clevr", "folder", "cub_all", "cub_split"):
         _, cfg = parse({k: f() for k, f in PROFILES.items()}, ["--data.source", source])
         assert cfg.data.source == source
 
@@ -382,3 +385,21 @@ def test_cpu_long_section_survives_a_cpu_report_and_is_replaced_by_the_next(tmp_
     put_long_section(md, as_section(section_md))
     text = md.read_text()
     assert "long table 2" in text and "long table 1" not in text and text.count(LONG_BEGIN) == 1
+
+
+# (z_b, z_s, test-time steps) of the official config_gallery files
+OFFICIAL = {
+    "paper": (256, 512, 300),  # config.yml.example (CUB)
+    "paper-cub": (256, 512, 300),  # the same, on the official Birds crop and split
+    "paper-textured": (4, 1024, 5000),  # textured.yml
+    "paper-clevr": (2, 256, 20_000),  # clevr.yml
+}
+
+
+@pytest.mark.parametrize("profile", sorted(OFFICIAL))
+def test_paper_profiles_are_the_official_configs(profile: str) -> None:
+    _, cfg = parse({k: f() for k, f in PROFILES.items()}, ["--profile", profile])
+    preflight(cfg)  # the 128x128 networks build (on the meta device)
+    assert (cfg.model.zb_dim, cfg.model.zs_dim, cfg.langevin.infer_test) == OFFICIAL[profile]
+    assert (cfg.data.image_size, cfg.train.batch_size, cfg.train.lr) == (128, 48, 1e-4)
+    assert (cfg.langevin.K0, cfg.langevin.K1, cfg.langevin.sigma) == (60, 40, 0.25)

@@ -1,4 +1,4 @@
-"""Configurations of DRC: the `smoke`, `pilot`, `cpu`, `cpu-long` and `paper` profiles.
+"""Configurations of DRC: smoke, pilot, cpu, cpu-long and paper(-cub, -textured, -clevr).
 
 smoke: `python -m drc.reproduce --profile smoke` (seconds; every code path, tiny sizes).
 pilot: `python -m drc.reproduce --profile pilot`: one seed of DRC at the cpu-long budget.
@@ -11,6 +11,8 @@ paper: `python -m drc.reproduce --profile paper --data.image_dir D --data.mask_d
        official `config_gallery/*.yml` hyper-parameters (128x128, batch 48, K0=60, K1=40,
        delta_0=0.4, delta_1=0.1, sigma=0.25, lr 1e-4, EBM lr 2e-5, z_f=256, z_b=256, z_s=512,
        200 classes).
+paper-cub: `paper` on a CUB root folder with the official crop and split (drc.cub; GPU).
+paper-textured, paper-clevr: `textured.yml` and `clevr.yml` on the procedural generators (GPU).
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ from reprokit.config import param
 class DataConfig:
     """Where the images come from."""
 
-    source: Literal["sprites", "clevr", "folder"] = param(
-        "sprites", "TexSprites, CLEVR-like scenes, or an image folder with masks"
+    source: Literal["sprites", "clevr", "folder", "cub_all", "cub_split"] = param(
+        "sprites",
+        "TexSprites, CLEVR-like scenes, an image folder with masks, or a CUB root folder "
+        "(image_dir) read by the official Birds protocol: cub_all / cub_split (drc.cub)",
     )
     tier: Literal["flat", "gradient", "stripes", "texsprites"] = param(
         "texsprites",
@@ -209,4 +213,48 @@ def paper() -> DRCConfig:
     return c
 
 
-PROFILES = {"smoke": smoke, "pilot": pilot, "cpu": cpu, "cpu-long": cpu_long, "paper": paper}
+def paper_textured() -> DRCConfig:
+    """The official `config_gallery/textured.yml` on procedural TexSprites (GPU; no download).
+
+    128x128, 20,000 training images (N_SAMPLE) with 1-3 objects (N_OBJ 3), z_b = 4, z_s = 1024,
+    5,000 test-time posterior steps; the rest as `paper`. The official test set is the first
+    1,000 training images (transductive: C5 here), held-out images are scored beside it.
+    """
+    c = paper()
+    c.data.source, c.data.tier, c.data.max_objects = "sprites", "texsprites", 3
+    c.data.n_train = 20_000
+    c.model.zb_dim, c.model.zs_dim = 4, 1024
+    c.langevin.infer_test = 5000
+    return c
+
+
+def paper_clevr() -> DRCConfig:
+    """The official `config_gallery/clevr.yml` on the procedural CLEVR-like scenes (GPU).
+
+    128x128, 70,000 training images (N_SAMPLE; about 14 GB as float32), 3-6 objects (CLEVR6),
+    z_b = 2, z_s = 256, 20,000 test-time posterior steps; the rest as `paper`.
+    """
+    c = paper()
+    c.data.source, c.data.max_objects, c.data.n_train = "clevr", 6, 70_000
+    c.model.zb_dim, c.model.zs_dim = 2, 256
+    c.langevin.infer_test = 20_000
+    return c
+
+
+def paper_cub() -> DRCConfig:
+    """`paper` on the official Birds protocol (`--data.image_dir CUB_ROOT`; drc.cub): "all"."""
+    c = paper()
+    c.data.source = "cub_all"
+    return c
+
+
+PROFILES = {
+    "smoke": smoke,
+    "pilot": pilot,
+    "cpu": cpu,
+    "cpu-long": cpu_long,
+    "paper": paper,
+    "paper-cub": paper_cub,
+    "paper-textured": paper_textured,
+    "paper-clevr": paper_clevr,
+}

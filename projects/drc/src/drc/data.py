@@ -260,6 +260,7 @@ def load_folder(image_dir: str | Path, mask_dir: str | Path, size: int) -> dict[
 def load_data(cfg: DRCConfig) -> dict[str, np.ndarray]:
     """x_train, m_train, x_test, m_test (images (N,3,H,W) in [-1,1], masks (N,H,W) bool)."""
     from drc.clevr import load_clevr
+    from drc.cub import load_cub
 
     d = cfg.data
     if d.source == "sprites":
@@ -270,6 +271,10 @@ def load_data(cfg: DRCConfig) -> dict[str, np.ndarray]:
         tr = load_clevr(d.n_train, d.image_size, d.max_objects, d.data_seed)
         te = load_clevr(d.n_test, d.image_size, d.max_objects, d.data_seed + 1)
         return {"x_train": tr["x"], "m_train": tr["mask"], "x_test": te["x"], "m_test": te["mask"]}
+    if d.source in ("cub_all", "cub_split"):
+        if d.image_dir is None:
+            raise UserError(f"data.source={d.source} needs --data.image_dir (the CUB root folder)")
+        return load_cub(d.image_dir, d.image_size, d.source)
     if d.image_dir is None or d.mask_dir is None:
         raise UserError("data.source=folder needs --data.image_dir and --data.mask_dir")
     a = load_folder(d.image_dir, d.mask_dir, d.image_size)

@@ -59,6 +59,9 @@ EXPECTED = {
     "cpu": "~20 min on 2 loaded CPU cores",
     "cpu-long": "~60 min on 2 loaded CPU cores",
     "paper": "days on one GPU",
+    "paper-cub": "days on one GPU",
+    "paper-textured": "days on one GPU",
+    "paper-clevr": "days on one GPU",
 }
 FIGURE_IMAGES = 10  # held-out images shown in masks.png (the only renders a unit stores)
 LONG = "cpu-long"  # writes results/cpu/long_* and a marked section of RESULTS.md
