@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import jax
 import numpy as np
+from emd import data as data_mod
+from emd.configs import DataConfig
 from emd.data import EIGHT_MODES, RARE_MODES, mixture_sample
 from emd.metrics import (
+    digits_metrics,
     gaussian_fit_sample,
     mmd_rbf,
     mode_stats,
@@ -70,3 +73,16 @@ def test_recall_sd_predicts_the_spread_of_multinomial_counts():
     assert abs(recall.std() / recall_sd(r[rare], w[rare], 4 * n) - 1.0) > 0.5
     x = np.asarray(RARE_MODES.sample(jax.random.key(5), 20000))
     np.testing.assert_allclose(recovered_fraction(x, RARE_MODES), 1.0, atol=0.25)
+
+
+def test_digits_metrics_fail_a_collapsed_generator():
+    """Digits tier (issue 16 item 7): the loader gives flat 64-D digits in [−1, 1]; training digits
+    score a low proxy-FID, high recall and a near-uniform class histogram against the test split,
+    a generator that repeats one image fails all three."""
+    sample, shape, test = data_mod.load(DataConfig(dataset="digits"))
+    train = np.asarray(sample(jax.random.key(0), 300))
+    assert shape == (64,) and test.shape[1] == 64 and np.abs(train).max() <= 1.0
+    good = digits_metrics(train, test, mmd_samples=200)
+    bad = digits_metrics(np.repeat(train[:1], 300, axis=0), test, mmd_samples=200)
+    assert good["proxy_fid"] < 0.1 * bad["proxy_fid"] and good["recall"] > 0.5 > bad["recall"]
+    assert good["class_kl"] < 0.1 < bad["class_kl"] and good["mmd"] < bad["mmd"]
