@@ -162,8 +162,13 @@ def _git(repo: Path, *args: str) -> None:
 
 
 def test_results_code_line_is_dirty_only_for_its_own_project_or_shared(tmp_path):
-    """Another project's uncommitted edit leaves a report clean; its own or shared/'s do not."""
-    for rel in ("projects/a/code.py", "projects/b/code.py", "shared/lib.py"):
+    """Another project's uncommitted edit leaves a report clean; its own or shared/'s do not.
+
+    The run's own outputs (the project's results/ and RESULTS.md, rewritten just before the
+    code line is written) are not code and leave it clean too.
+    """
+    outputs = ("projects/a/results/cpu/metrics.json", "projects/a/RESULTS.md")
+    for rel in ("projects/a/code.py", "projects/b/code.py", "shared/lib.py", *outputs):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("x = 1\n")
     _git(tmp_path, "init", "-q")
@@ -178,6 +183,8 @@ def test_results_code_line_is_dirty_only_for_its_own_project_or_shared(tmp_path)
         text = write_results(tmp_path / "projects" / "a" / "RESULTS.md", doc, "T").read_text()
         return next(line for line in text.splitlines() if line.startswith("- Code: git "))
 
+    assert "uncommitted" not in code_line()
+    (tmp_path / outputs[0]).write_text("{}\n")
     assert "uncommitted" not in code_line()
     (tmp_path / "projects/b/code.py").write_text("x = 2\n")
     assert "uncommitted" not in code_line()

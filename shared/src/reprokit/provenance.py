@@ -46,12 +46,15 @@ def _run(cmd: list[str], cwd: str | Path | None = None) -> str | None:
 
 
 def git_info(
-    path: str | Path | None = None, scope: list[str | Path] | tuple[str | Path, ...] = ()
+    path: str | Path | None = None,
+    scope: list[str | Path] | tuple[str | Path, ...] = (),
+    exclude: list[str | Path] | tuple[str | Path, ...] = (),
 ) -> dict[str, Any]:
     """``{"commit": sha | None, "dirty": bool | None}`` of the checkout containing ``path``.
 
     ``scope`` limits "dirty" to tracked changes under those paths (e.g. the project's folder and
-    ``shared/``), so another project's edits in the same checkout do not mark a result dirty.
+    ``shared/``), so another project's edits in the same checkout do not mark a result dirty;
+    ``exclude`` leaves paths inside the scope out (e.g. the files the run itself writes).
     """
     cwd = Path(path) if path is not None else Path.cwd()
     if cwd.is_file():
@@ -62,6 +65,8 @@ def git_info(
     if not commit:
         return {"commit": None, "dirty": None}
     pathspec = [str(Path(s).resolve()) for s in scope]
+    if pathspec and exclude:
+        pathspec += [f":(exclude){Path(s).resolve()}" for s in exclude]
     cmd = ["git", "status", "--porcelain", "--untracked-files=no"]
     status = _run(cmd + (["--", *pathspec] if pathspec else []), cwd)
     return {"commit": commit, "dirty": None if status is None else bool(status)}

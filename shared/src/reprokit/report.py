@@ -232,17 +232,20 @@ def console_summary(doc: Mapping[str, Any]) -> str:
     return "\n".join(out)
 
 
-def _code_scope(base: Path) -> list[Path]:
-    """The code a report's numbers depend on: its project folder and the repo's ``shared/``.
+def _code_scope(base: Path) -> tuple[list[Path], list[Path]]:
+    """The code a report's numbers depend on, and the run's own outputs inside it.
 
-    ``base`` is the report's folder (``projects/<name>/`` or a run folder); outside a
-    ``projects/<name>/`` tree the scope is empty, i.e. the whole checkout.
+    Returns ``(scope, outputs)``: the project folder and the repo's ``shared/``; the project's
+    ``results/`` and ``RESULTS.md``, which the run has just rewritten (their edits are the
+    report, not a change of code). ``base`` is the report's folder (``projects/<name>/`` or a
+    run folder); outside a ``projects/<name>/`` tree both are empty, i.e. the whole checkout.
     """
     for folder in (base, *base.parents):
         if folder.parent.name == "projects":
             shared = folder.parent.parent / "shared"
-            return [folder, shared] if shared.is_dir() else [folder]
-    return []
+            scope = [folder, shared] if shared.is_dir() else [folder]
+            return scope, [folder / "results", folder / "RESULTS.md"]
+    return [], []
 
 
 def write_results(
@@ -272,7 +275,8 @@ def write_results(
         return Path(os.path.relpath(Path(p).resolve(), base)).as_posix()
 
     m = machine_info()
-    git = git_info(base, scope=_code_scope(base))
+    scope, outputs = _code_scope(base)
+    git = git_info(base, scope=scope, exclude=outputs)
     profile, seeds = doc["profile"], doc["seeds"]
     lines = [f"# {title}", ""]
     lines.append(
