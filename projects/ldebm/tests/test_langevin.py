@@ -4,7 +4,7 @@ import torch
 from ldebm.energy import marginal_energy
 from ldebm.langevin import (
     conditional_log_prob,
-    progressive_sample,
+    progressive_levels,
     recovery_langevin,
     short_run_langevin,
 )
@@ -70,8 +70,9 @@ def test_progressive_sampling_runs_every_level_from_noise():
             calls.append(int(t[0]))
             return torch.zeros(len(y), 1) + 0 * y.sum(-1, keepdim=True)
 
-    out = progressive_sample(Spy(), SCHED, torch.randn(4, 2), n_steps=2)
-    assert out.shape == (4, 2) and torch.isfinite(out).all()
+    levels = progressive_levels(Spy(), SCHED, torch.randn(4, 2), n_steps=2)
+    assert len(levels) == SCHED.T
+    assert all(x.shape == (4, 2) and torch.isfinite(x).all() for x in levels)
     assert calls == [5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0]
 
 

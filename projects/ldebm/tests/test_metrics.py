@@ -72,3 +72,19 @@ def test_symbol_nmi_extremes():
     comp = np.repeat(np.arange(4), 25)
     assert M.symbol_nmi(comp, comp) == pytest.approx(1.0)
     assert M.symbol_nmi(np.zeros(100, int), comp) == pytest.approx(0.0)
+
+
+def test_level_tails_are_one_percent_for_the_diffused_target_and_catch_divergent_chains():
+    sched = make_schedule(6, 2e-3)
+    rng = np.random.default_rng(3)
+    exact = []
+    for t in range(sched.T - 1, -1, -1):
+        q = TARGET.diffused(float(sched.a_s_cum[t]), float(sched.sigmas_cum[t]))
+        exact.append(q.sample(20_000, rng)[0])
+    tails = ev.level_tails(exact, TARGET, sched, rng)
+    assert sorted(tails) == list(range(sched.T))
+    assert all(abs(v - 0.01) < 0.004 for v in tails.values())
+    # chains that are not pulled back in: every level's samples scaled by 1/a_prev, as a flat
+    # energy would leave them
+    expanded = [x / float(sched.a_s_prev[t + 1]) for x, t in zip(exact, range(sched.T - 1, -1, -1))]
+    assert ev.level_tails(expanded, TARGET, sched, rng)[sched.T - 2] > 0.05

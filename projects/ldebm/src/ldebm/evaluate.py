@@ -165,3 +165,20 @@ def svebm_shortrun_tv(lrn: Learner, samples: np.ndarray, ec) -> float:
     pts, _ = grid_points(lim, g)
     logp = marginal_energy(lrn.ebm(pts)) - 0.5 * (pts**2).sum(-1)
     return grid_tv(samples, logp.view(g, g).T.numpy().astype(np.float64), lim, ec.grid_bins)
+
+
+def level_tails(
+    levels: list[np.ndarray], target: GaussianGrid, sched: Schedule | None, rng, q: float = 0.99
+) -> dict[int, float]:
+    """Per level t of ancestral sampling (``levels`` = [z_{T−1}, …, z_0]; SVEBM-IB: [z_0]): the
+    fraction of samples beyond the radius holding ``q`` of the exact diffused target
+    z_t = ā_t·z + σ̄_t·ε (the target itself: 1 − q). Far outliers show where chains diverge."""
+    out = {}
+    for i, x in enumerate(levels):
+        t = len(levels) - 1 - i
+        a, s = (1.0, 0.0) if sched is None else (sched.a_s_cum[t], sched.sigmas_cum[t])
+        q_t = target.diffused(float(a), float(s))
+        z_t, _ = q_t.sample(20_000, rng)
+        radius = np.quantile(np.linalg.norm(z_t, axis=1), q)
+        out[t] = float((np.linalg.norm(x, axis=1) > radius).mean())
+    return out

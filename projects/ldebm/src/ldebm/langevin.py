@@ -69,16 +69,18 @@ def recovery_langevin(
     return y / sched.a_s_prev[t + 1][:, None]
 
 
-def progressive_sample(
+def progressive_levels(
     ebm: nn.Module, sched: Schedule, noise: torch.Tensor, n_steps: int
-) -> torch.Tensor:
+) -> list[torch.Tensor]:
     """Generation (official ``p_sample_progressive``): z_T = noise ~ N(0, I), then levels
-    T−1, …, 0 of recovery Langevin; T·n_steps Langevin steps per sample. Returns z_0, (B, d)."""
-    x = noise
+    T−1, …, 0 of recovery Langevin, T·n_steps Langevin steps per sample. Returns every level's
+    samples [z_{T−1}, …, z_0], each (B, d) (the last one is the prior sample)."""
+    x, levels = noise, []
     for level in range(sched.T - 1, -1, -1):
         t = torch.full((len(x),), level, dtype=torch.long)
         x = recovery_langevin(ebm, sched, x, t, n_steps)
-    return x
+        levels.append(x)
+    return levels
 
 
 def short_run_langevin(

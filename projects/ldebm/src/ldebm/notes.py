@@ -32,6 +32,19 @@ def sample_table(doc: Mapping[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def tail_table(doc: Mapping[str, Any], T: int) -> str:
+    """Per level of ancestral sampling: the fraction of chains beyond the exact diffused target's
+    99% radius (the target itself: 0.01); far outliers show at which level chains diverge."""
+    m = doc["metrics"]
+    levels = range(T - 1, -1, -1)
+    rows = ["| samples | " + " | ".join(f"z_{t}" for t in levels) + " |", "|---" * (T + 1) + "|"]
+    for src in ("ldebm", "ldebm_noclust", "svebm"):
+        cells = [_fmt(m, f"levels/tail/t{t}/{src}") for t in levels]
+        if any(c != "—" for c in cells):
+            rows.append(f"| {src} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def results_notes(doc: Mapping[str, Any], cfg: Config) -> str:
     """Sample table, budgets, the sampler / density checks and what the gates mean."""
     m = doc["metrics"]
@@ -45,6 +58,11 @@ def results_notes(doc: Mapping[str, Any], cfg: Config) -> str:
         "positive control; gaussian, smear, half_modes = deliberately wrong samplers):",
         "",
         sample_table(doc),
+        "",
+        "Fraction of samples beyond the exact diffused target's 99% radius after each level "
+        "of ancestral sampling (target: 0.01; SVEBM-IB has one level, z_0):",
+        "",
+        tail_table(doc, cfg.ldebm.T),
         "",
         f"- Budgets: {budget}.",
         f"- Symbols: NMI of argmax f_k with the true modes: LDEBM {_fmt(m, 'symbols/nmi/ldebm')}, "

@@ -18,7 +18,7 @@ from torch import nn
 from ldebm import objectives as obj
 from ldebm.clustering import pseudo_labels, uniform_label_indices
 from ldebm.energy import LatentDiffusionEBM, SVEBMEnergy
-from ldebm.langevin import progressive_sample, recovery_langevin, short_run_langevin
+from ldebm.langevin import progressive_levels, recovery_langevin, short_run_langevin
 from ldebm.schedule import Schedule, make_schedule
 from reprokit.torch_utils import check_finite
 
@@ -51,12 +51,13 @@ class Learner:
     step_size: float  # SVEBM step size s (LDEBM's are in sched)
     train_time_s: float = 0.0
 
-    def sample(self, n: int) -> torch.Tensor:
-        """Prior samples: progressive ancestral sampling (LDEBM), short-run from N(0, I) (SVEBM)."""
+    def sample_levels(self, n: int) -> list[torch.Tensor]:
+        """Prior samples, last entry, after every level's samples (LDEBM: progressive ancestral
+        sampling, [z_{T−1}, …, z_0]); SVEBM-IB: [short-run samples from N(0, I)]."""
         noise = torch.randn(n, 2)
         if self.sched is not None:
-            return progressive_sample(self.ebm, self.sched, noise, self.n_steps)
-        return short_run_langevin(self.ebm, noise, self.n_steps, self.step_size)
+            return progressive_levels(self.ebm, self.sched, noise, self.n_steps)
+        return [short_run_langevin(self.ebm, noise, self.n_steps, self.step_size)]
 
     @torch.no_grad()
     def symbols(self, z: torch.Tensor) -> np.ndarray:

@@ -31,7 +31,7 @@ from reprokit.torch_utils import Checkpointer, capture_rng_state
 PROG = "ldebm.reproduce"
 EXPECTED = {
     "smoke": "~20 s",
-    "cpu": "~16 min on 2 CPU cores shared with other jobs (942 s measured)",
+    "cpu": "~30 min on 2 CPU cores shared with other jobs (50 Langevin steps per level)",
     "cpu-long": "4x the cpu profile",
     "paper": "hours on a GPU",
 }
@@ -133,10 +133,13 @@ def _evaluate(
     _, held = _rngs(seed)
     ref, comp = target.sample(ec.n_eval, held)
     torch.manual_seed(seed + 10_000)
-    x = lrn.sample(ec.n_eval).numpy()
+    levels = [z.numpy() for z in lrn.sample_levels(ec.n_eval)]
+    x = levels[-1]
     out = {
         f"prior/{k}/{m}": v for k, v in sample_metrics(target, x, ref, _bandwidths(target)).items()
     }
+    tails = ev.level_tails(levels, target, lrn.sched, np.random.default_rng([seed, 3]))
+    out.update({f"levels/tail/t{t}/{m}": v for t, v in tails.items()})
     out[f"symbols/nmi/{m}"] = symbol_nmi(lrn.symbols(torch.from_numpy(ref)), comp)
     out[f"train_time_s/{m}"] = lrn.train_time_s
     if labels is not None:

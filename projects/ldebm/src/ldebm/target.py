@@ -39,7 +39,7 @@ class GaussianGrid:
         log_comp = -d2 / (2 * self.sigma**2) - np.log(2 * np.pi * self.sigma**2)
         return logsumexp(log_comp, axis=1) - np.log(len(self.centres))
 
-    def diffused(self, a: float, s: float) -> GaussianGrid | None:
+    def diffused(self, a: float, s: float) -> GaussianGrid:
         """The marginal of a·z + s·ε (ε ~ N(0, I)): again an equal-weight isotropic GMM."""
         return GaussianGrid(a * self.centres, float(np.sqrt((a * self.sigma) ** 2 + s**2)))
 
