@@ -64,11 +64,11 @@ def _ldebm() -> MethodConfig:
     return MethodConfig()
 
 
-SVEBM_ITERATIONS_PER_LDEBM = 3
+SVEBM_ITERATIONS_PER_LDEBM = 2
 """SVEBM-IB iterations per LDEBM iteration at equal wall clock: an LDEBM iteration (50 steps per
-level for 2B chains through the residual net) costs about three SVEBM-IB iterations (100 steps
-for B chains through one hidden layer) on this machine; each unit's measured training time is
-in metrics.json (``train_time_s/<method>``)."""
+level for 2B chains through the residual net) costs about two SVEBM-IB iterations (100 steps for
+B chains through one hidden layer) on this machine (measured in a first cpu run with three, see
+the README); each unit's measured training time is in metrics.json (``train_time_s/<method>``)."""
 
 
 def _svebm() -> MethodConfig:
@@ -114,7 +114,7 @@ class Config:
 
 def cpu() -> Config:
     """CPU profile (sized from the one-seed pilots, see the README): 600 LDEBM iterations of 50
-    Langevin steps per level (with and without clustering), 1 800 SVEBM-IB iterations (about
+    Langevin steps per level (with and without clustering), 1 200 SVEBM-IB iterations (about
     the same wall clock)."""
     return Config()
 

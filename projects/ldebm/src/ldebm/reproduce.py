@@ -31,7 +31,7 @@ from reprokit.torch_utils import Checkpointer, capture_rng_state
 PROG = "ldebm.reproduce"
 EXPECTED = {
     "smoke": "~20 s",
-    "cpu": "~30 min on 2 CPU cores shared with other jobs (50 Langevin steps per level)",
+    "cpu": "~8-30 min on 2 CPU cores shared with other jobs (8.4 min on a quiet machine)",
     "cpu-long": "4x the cpu profile",
     "paper": "hours on a GPU",
 }
