@@ -6,11 +6,10 @@ Profiles
   ``python -m assist.reproduce --profile smoke``
 * ``pilot``: the one-seed pilot (seed 100, outside the cpu seeds) that sized the cpu profile.
   ``python -m assist.reproduce --profile pilot``
-* ``cpu``: the default, ≤ 15 min on 2 cores: 3 seeds × ASSIST; held-out gates, the six edits
-  with their controls and the oracle. ``make reproduce PROJECT=assist`` (writes RESULTS.md).
-  The monolithic baseline costs ~4× ASSIST's wall time per step on CPU (one room-sized grid), so
-  it runs in the pilot and in ``cpu-long`` only (README, Deviations).
-* ``cpu-long``: ≤ 60 min: 5 seeds, the monolithic baseline and the no-mask-loss ablation.
+* ``cpu``: the default, ≤ 15 min on 2 cores: 3 seeds × {ASSIST, monolithic baseline}; held-out
+  gates, the six edits with their controls and the oracle.
+  ``make reproduce PROJECT=assist`` (writes RESULTS.md).
+* ``cpu-long``: ≤ 60 min: 5 seeds, and the no-mask-loss ablation.
   ``make reproduce PROJECT=assist PROFILE=cpu-long``
 * ``paper``: vMAP-like MLP nodes (hidden 32 / 128, 5 PE levels, 120 / 1200 rays per step), larger
   images, for a GPU. ``python -m assist.reproduce --profile paper``
@@ -111,12 +110,12 @@ class Config:
 
 
 def cpu() -> Config:
-    """≤ 15 min on 2 cores: 3 seeds × ASSIST, all edits and controls, the oracle."""
-    return Config(methods=("assist",))
+    """≤ 15 min on 2 cores: 3 seeds × {ASSIST, baseline}, all edits and controls, the oracle."""
+    return Config()
 
 
 def cpu_long() -> Config:
-    """≤ 60 min: 5 seeds, the monolithic baseline and the no-mask-loss ablation."""
+    """≤ 60 min: 5 seeds, and the no-mask-loss ablation."""
     return Config(seeds=(0, 1, 2, 3, 4), methods=("assist", "baseline", "nomask"))
 
 

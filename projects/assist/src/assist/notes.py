@@ -5,6 +5,7 @@ from __future__ import annotations
 from assist.configs import Config
 from assist.edits import SUITE
 
+MODELS = ("assist", "baseline", "nomask")
 RUNS = (
     "assist",
     "assist_noop",
@@ -70,9 +71,9 @@ def results_notes(doc: dict, cfg: Config) -> str:
             "motion, `oracle` = the GT voxelised into the same grids and renderer:",
             edit_table(doc),
             speed_line,
-            f"Trained models: {', '.join(cfg.methods)} (the monolithic baseline and the no-mask "
-            "ablation are in the pilot and cpu-long profiles; claims that need them read "
-            "untestable where they did not run). "
+            f"Trained models: {', '.join(cfg.methods)}; not run in this profile: "
+            f"{', '.join(m for m in MODELS if m not in cfg.methods) or 'none'}"
+            " (claims that need them read untestable). "
             f"Field type: {cfg.model.kind}; {cfg.train.steps} steps; images "
             f"{cfg.data.width}×{cfg.data.height}; {cfg.data.train_views} training and "
             f"{cfg.data.test_views} held-out views. CPU-profile numbers on a procedural room, not "

@@ -30,7 +30,7 @@ PROG = "assist.reproduce"
 EXPECTED = {
     "smoke": "~20 s",
     "pilot": "~15 min on 2 CPU cores shared with other jobs",
-    "cpu": "~12 min on 2 CPU cores shared with other jobs",
+    "cpu": "~15 min on 2 CPU cores shared with other jobs",
     "cpu-long": "~60 min on 2 CPU cores",
     "paper": "hours on a GPU",
 }
