@@ -29,7 +29,7 @@ from PIL import Image
 from reprokit.claims import validate
 from reprokit.config import parse, to_dict
 from reprokit.lifecycle import config_hash, entry
-from reprokit.report import claims_table
+from reprokit.report import CLAIMS_BEGIN, CLAIMS_END, claims_table
 from reprokit.testing import interrupt_python
 from reprokit.torch_utils import Checkpointer
 
@@ -372,11 +372,13 @@ def test_unmodified_cpu_long_reports_into_the_committed_results(tmp_path) -> Non
 def test_cpu_long_section_survives_a_cpu_report_and_is_replaced_by_the_next(tmp_path) -> None:
     md, section_md = tmp_path / "RESULTS.md", tmp_path / ".long_section.md"
     md.write_text("# cpu report\n\ntable A\n")
-    section_md.write_text("# DRC: cpu-long\n\n## Gates and claims\n\nlong table 1\n")
+    table = f"{CLAIMS_BEGIN}\n\n### Gates (preconditions)\n\nlong table 1\n\n{CLAIMS_END}"
+    section_md.write_text(f"# DRC: cpu-long\n\n## Gates and claims\n\n{table}\n\n## Run\n")
     put_long_section(md, as_section(section_md))
     text = md.read_text()
     assert text.startswith("# cpu report") and "\n## DRC: cpu-long" in text
-    assert "\n### Gates and claims" in text and "long table 1" in text
+    assert "\n### Gates and claims" in text and "\n### Run" in text
+    assert table in text  # the generated claims table is kept verbatim (the contract finds it)
     kept = long_section(md)
     md.write_text("# cpu report, rewritten\n")  # a cpu run rewrites RESULTS.md, then puts it back
     put_long_section(md, kept)

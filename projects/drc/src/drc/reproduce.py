@@ -47,7 +47,7 @@ from reprokit.lifecycle import (
     header,
     report_target,
 )
-from reprokit.report import format_mean_std, write_results
+from reprokit.report import CLAIMS_BEGIN, CLAIMS_END, format_mean_std, write_results
 from reprokit.runlog import Run
 from reprokit.torch_utils import Checkpointer
 
@@ -300,10 +300,13 @@ def put_long_section(results_md: Path, section: str | None) -> None:
 
 
 def as_section(report_md: Path) -> str:
-    """A RESULTS.md written by `write_results` as a marked section (headings one level down)."""
-    lines = report_md.read_text().strip().splitlines()
-    body = "\n".join("#" + ln if ln.startswith("#") else ln for ln in lines)
-    return f"{LONG_BEGIN}\n\n{body}\n\n{LONG_END}"
+    """A RESULTS.md written by `write_results` as a marked section: headings one level down,
+    except inside the generated claims table (which must stay `claims_table(doc)` verbatim)."""
+    text, body, inside = report_md.read_text().strip(), [], False
+    for line in text.splitlines():
+        inside = (inside or line == CLAIMS_BEGIN) and line != CLAIMS_END
+        body.append("#" + line if line.startswith("#") and not inside else line)
+    return LONG_BEGIN + "\n\n" + "\n".join(body) + "\n\n" + LONG_END
 
 
 def collect(
