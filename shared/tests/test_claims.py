@@ -110,6 +110,7 @@ def test_missing_values_are_null_with_a_reason(tmp_path):
     ev.judge(GATES, claims)
     c4 = ev.claims[-1]
     assert c4["verdict"] == UNTESTABLE and "seed 1 diverged" in c4["reason"]
+    assert "fid/base" not in c4["reason"]  # only the side with missing values is named
     assert ev.metrics["fid/drc"]["values"] == [1.0, None, 2.0]
     path = ev.write(tmp_path / "metrics.json", wall_time_s=float("nan"))
     text = path.read_text()

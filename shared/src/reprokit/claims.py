@@ -354,9 +354,13 @@ class Evidence:
                     )
                 b = b_entry["values"]
         if any(x is None for x in [*a, *b]):
-            names = [spec.metric] + ([] if isinstance(spec.versus, Constant) else [spec.versus])
+            sides = [(spec.metric, a)]
+            if not isinstance(spec.versus, Constant):
+                sides.append((spec.versus, b))
             why = "; ".join(
-                f"{n}: {self.metrics[n].get('missing', 'missing values')}" for n in names
+                f"{n}: {self.metrics[n].get('missing', 'missing values')}"
+                for n, values in sides
+                if any(x is None for x in values)
             )
             return None, f"missing values ({why})"
         sign = 1.0 if spec.direction == "higher" else -1.0
