@@ -50,6 +50,7 @@ def test_smoke_writes_a_valid_document_with_every_gate_and_claim(smoke):
         "prior/mmd_sigma/ldebm",
         "prior/mmd_sigma/svebm",
         "symbols/nmi/ldebm_noclust",
+        "symbols/nmi/ldebm_nomi",
         "density/heldout_ll/svebm",
         "sampler/tv_excess/ldebm",
     ):
@@ -62,7 +63,7 @@ def test_rerun_reuses_every_unit(smoke, capsys):
     doc, _, tmp = smoke
     assert exit_code(tmp, "--profile", "smoke", "--out", str(tmp / "o")) == 0
     out = capsys.readouterr().out
-    assert out.count("finished earlier, result reused") == 12  # 3 seeds × (reference + 3)
+    assert out.count("finished earlier, result reused") == 15  # 3 seeds × (reference + 4)
     again = json.loads((tmp / "o" / "metrics.json").read_text())
     assert again["metrics"] == doc["metrics"]
 

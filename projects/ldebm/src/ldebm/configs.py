@@ -3,7 +3,8 @@
 Profiles
 * ``smoke``: seconds; every code path of ``reproduce`` (three methods, all metrics, gates,
   figures) with tiny budgets. ``python -m ldebm.reproduce --profile smoke``
-* ``cpu``: the default; prior-only LDEBM vs SVEBM-IB (and LDEBM without clustering) on the
+* ``cpu``: the default; prior-only LDEBM vs SVEBM-IB (and LDEBM without clustering or without the
+  information bottleneck) on the
   fixed unit-variance 16-Gaussian latent target, seeds 0 1 2, on 2 shared CPU cores; the
   official 50 Langevin steps per level (the 15 of the first design left level 0 unrelaxed).
   ``make reproduce PROJECT=ldebm`` (writes results/cpu/metrics.json and RESULTS.md)
@@ -23,7 +24,7 @@ from reprokit.config import param
 
 @dataclass
 class MethodConfig:
-    """One prior learner (LDEBM, LDEBM without clustering, or SVEBM-IB)."""
+    """One prior learner (LDEBM, LDEBM without clustering or without IB, or SVEBM-IB)."""
 
     hidden: int = param(64, "EBM width H (official 200)", ge=1)
     n_blocks: int = param(3, "LDEBM residual blocks (official 12; SVEBM-IB: unused)", ge=0)
@@ -90,13 +91,17 @@ def _noclust() -> MethodConfig:
     return MethodConfig(cls_weight=0.0)
 
 
+def _nomi() -> MethodConfig:
+    return MethodConfig(mi_weight=0.0)
+
+
 @dataclass
 class Config:
     seeds: tuple[int, ...] = param((0, 1, 2), "seeds (one unit per method and seed)", nonempty=True)
     methods: tuple[str, ...] = param(
-        ("ldebm", "svebm", "ldebm_noclust"),
+        ("ldebm", "svebm", "ldebm_noclust", "ldebm_nomi"),
         "priors to train (a subset leaves the claims that need the others untestable)",
-        choices=("ldebm", "svebm", "ldebm_noclust"),
+        choices=("ldebm", "svebm", "ldebm_noclust", "ldebm_nomi"),
         nonempty=True,
     )
     out: Path | None = param(
@@ -106,6 +111,7 @@ class Config:
     ldebm: MethodConfig = field(default_factory=_ldebm)
     svebm: MethodConfig = field(default_factory=_svebm)
     ldebm_noclust: MethodConfig = field(default_factory=_noclust)
+    ldebm_nomi: MethodConfig = field(default_factory=_nomi)
 
     def method(self, name: str) -> MethodConfig:
         """The config of method ``name``."""
@@ -114,7 +120,7 @@ class Config:
 
 def cpu() -> Config:
     """CPU profile (sized from the one-seed pilots, see the README): 600 LDEBM iterations of 50
-    Langevin steps per level (with and without clustering), 1 200 SVEBM-IB iterations (about
+    Langevin steps per level (also without clustering, without IB), 1 200 SVEBM-IB iterations (about
     the same wall clock)."""
     return Config()
 
@@ -122,7 +128,7 @@ def cpu() -> Config:
 def cpu_long() -> Config:
     """CPU-long profile: the cpu profile with longer training."""
     cfg = Config()
-    for m in ("ldebm", "svebm", "ldebm_noclust"):
+    for m in ("ldebm", "svebm", "ldebm_noclust", "ldebm_nomi"):
         cfg.method(m).iterations *= 4
     return cfg
 
@@ -147,6 +153,7 @@ def smoke() -> Config:
         ldebm=MethodConfig(**tiny),
         svebm=MethodConfig(**{**tiny, "spectral_norm": False, "step_size": 0.4, "mi_weight": 15.0}),
         ldebm_noclust=MethodConfig(**{**tiny, "cls_weight": 0.0}),
+        ldebm_nomi=MethodConfig(**{**tiny, "mi_weight": 0.0}),
     )
 
 
@@ -180,6 +187,7 @@ def paper() -> Config:
             ckpt_every=1000,
         ),
         ldebm_noclust=MethodConfig(**{**ld, "cls_weight": 0.0}),
+        ldebm_nomi=MethodConfig(**{**ld, "mi_weight": 0.0}),
     )
 
 

@@ -12,7 +12,16 @@ from typing import Any
 from ldebm.configs import Config
 from reprokit.report import format_mean_std
 
-_SOURCES = ("data", "ldebm", "svebm", "ldebm_noclust", "gaussian", "smear", "half_modes")
+_SOURCES = (
+    "data",
+    "ldebm",
+    "svebm",
+    "ldebm_noclust",
+    "ldebm_nomi",
+    "gaussian",
+    "smear",
+    "half_modes",
+)
 _METRICS = ("precision", "mode_kl", "log_density", "mmd_sigma", "mmd_spacing", "mmd_unit")
 
 
@@ -38,7 +47,7 @@ def tail_table(doc: Mapping[str, Any], T: int) -> str:
     m = doc["metrics"]
     levels = range(T - 1, -1, -1)
     rows = ["| samples | " + " | ".join(f"z_{t}" for t in levels) + " |", "|---" * (T + 1) + "|"]
-    for src in ("ldebm", "ldebm_noclust", "svebm"):
+    for src in ("ldebm", "ldebm_noclust", "ldebm_nomi", "svebm"):
         cells = [_fmt(m, f"levels/tail/t{t}/{src}") for t in levels]
         if any(c != "—" for c in cells):
             rows.append(f"| {src} | " + " | ".join(cells) + " |")
@@ -66,7 +75,8 @@ def results_notes(doc: Mapping[str, Any], cfg: Config) -> str:
         "",
         f"- Budgets: {budget}.",
         f"- Symbols: NMI of argmax f_k with the true modes: LDEBM {_fmt(m, 'symbols/nmi/ldebm')}, "
-        f"without clustering {_fmt(m, 'symbols/nmi/ldebm_noclust')}, SVEBM-IB "
+        f"without clustering {_fmt(m, 'symbols/nmi/ldebm_noclust')}, without IB "
+        f"{_fmt(m, 'symbols/nmi/ldebm_nomi')}, SVEBM-IB "
         f"{_fmt(m, 'symbols/nmi/svebm')}; the k-means pseudo-labels themselves "
         f"{_fmt(m, 'symbols/nmi/kmeans_ldebm')} (official PCA-whitening + L2 normalisation).",
         f"- Sampler checks (level {cfg.experiment.check_level} conditionals at 4 fixed anchors, TV "

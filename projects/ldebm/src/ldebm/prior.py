@@ -22,7 +22,7 @@ from ldebm.langevin import progressive_levels, recovery_langevin, short_run_lang
 from ldebm.schedule import Schedule, make_schedule
 from reprokit.torch_utils import check_finite
 
-METHODS = ("ldebm", "svebm", "ldebm_noclust")
+METHODS = ("ldebm", "svebm", "ldebm_noclust", "ldebm_nomi")
 
 
 @dataclass
@@ -36,6 +36,7 @@ class MethodSpec:
 SPECS = {
     "ldebm": MethodSpec(diffusion=True, clustering=True),
     "ldebm_noclust": MethodSpec(diffusion=True, clustering=False),
+    "ldebm_nomi": MethodSpec(diffusion=True, clustering=True),  # IB weight 0 in its config
     "svebm": MethodSpec(diffusion=False, clustering=False),
 }
 
