@@ -15,7 +15,11 @@ from reprokit.report import (
     claims_table,
     console_summary,
     format_mean_std,
+    keep_sections,
+    marked_section,
+    merge_section,
     results_dir,
+    section_markers,
     summarize,
     write_metrics,
     write_results,
@@ -192,3 +196,46 @@ def test_results_code_line_is_dirty_only_for_its_own_project_or_shared(tmp_path)
         (tmp_path / rel).write_text("x = 3\n")
         assert "uncommitted changes in this project or shared/" in code_line()
         _git(tmp_path, "checkout", "--", rel)
+
+
+def test_a_side_run_replaces_its_own_section(tmp_path):
+    """merge_section: a second committed profile's report becomes one marked section."""
+    md = tmp_path / "RESULTS.md"
+    md.write_text("# Maze\n\n## Claims\nmaze table\n")
+    start, end = section_markers("long")
+    for n in (1, 2):
+        sec = tmp_path / ".section.md"
+        sec.write_text(f"# title\n\n## Claims\ncheetah {n}\n")
+        merge_section(md, sec, "cpu-long profile", "long")
+        assert not sec.exists()
+    text = md.read_text()
+    assert text.count(start) == 1 and text.count(end) == 1
+    assert "maze table" in text and "cheetah 2" in text and "cheetah 1" not in text
+    assert "## cpu-long profile\n" in text and "### Claims\ncheetah 2" in text
+
+
+def test_a_cpu_run_keeps_the_marked_sections(tmp_path):
+    md = tmp_path / "RESULTS.md"
+    (a0, a1), (b0, b1) = section_markers("a"), section_markers("b")
+    md.write_text(f"# v1\n\n{a0}\n## A\na\n{a1}\n\n{b0}\n## B\nb\n{b1}\n")
+    kept = [marked_section(md, t) for t in ("a", "b", "c")]
+    assert kept[2] is None and marked_section(tmp_path / "missing.md", "a") is None
+    md.write_text("# v2\n")  # what write_results does on a cpu run
+    keep_sections(md, kept)
+    text = md.read_text()
+    assert text == f"# v2\n\n{a0}\n## A\na\n{a1}\n\n{b0}\n## B\nb\n{b1}\n"
+
+
+def test_a_merged_report_keeps_its_claims_table_verbatim(tmp_path):
+    """The contract finds a second document's generated table, unchanged, in RESULTS.md."""
+    ev = Evidence("a", "cpu-long", seeds=[0, 1, 2])
+    ev.add("m", [1.0, 1.1, 0.9])
+    gate = Gate("G", "g", "m", Constant(0.0, "zero"))
+    ev.judge([gate], [Claim("C", "c", "m", Constant(0.5, "half"), central=True)])
+    doc = ev.to_dict(1.0)
+    md = tmp_path / "RESULTS.md"
+    md.write_text("# cpu report\n")
+    section = write_results(tmp_path / ".section.md", doc, "cpu-long report")
+    merge_section(md, section, "cpu-long profile", "cpu-long")
+    assert claims_table(doc) in md.read_text()
+    assert "\n### Run\n" in md.read_text()

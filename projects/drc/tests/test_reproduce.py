@@ -15,12 +15,8 @@ from drc.claims import CLAIMS, GATES
 from drc.configs import PROFILES, cpu_long, smoke
 from drc.reproduce import (
     LONG,
-    LONG_BEGIN,
     PROG,
-    as_section,
-    long_section,
     preflight,
-    put_long_section,
     report_place,
     run,
 )
@@ -29,7 +25,7 @@ from PIL import Image
 from reprokit.claims import validate
 from reprokit.config import parse, to_dict
 from reprokit.lifecycle import config_hash, entry
-from reprokit.report import CLAIMS_BEGIN, CLAIMS_END, claims_table
+from reprokit.report import claims_table
 from reprokit.testing import interrupt_python
 from reprokit.torch_utils import Checkpointer
 
@@ -367,26 +363,6 @@ def test_unmodified_cpu_long_reports_into_the_committed_results(tmp_path) -> Non
     other.train.iters = 7
     target = report_place(LONG, other, Folder())
     assert not target.committed and target.dir == tmp_path / "report"
-
-
-def test_cpu_long_section_survives_a_cpu_report_and_is_replaced_by_the_next(tmp_path) -> None:
-    md, section_md = tmp_path / "RESULTS.md", tmp_path / ".long_section.md"
-    md.write_text("# cpu report\n\ntable A\n")
-    table = f"{CLAIMS_BEGIN}\n\n### Gates (preconditions)\n\nlong table 1\n\n{CLAIMS_END}"
-    section_md.write_text(f"# DRC: cpu-long\n\n## Gates and claims\n\n{table}\n\n## Run\n")
-    put_long_section(md, as_section(section_md))
-    text = md.read_text()
-    assert text.startswith("# cpu report") and "\n## DRC: cpu-long" in text
-    assert "\n### Gates and claims" in text and "\n### Run" in text
-    assert table in text  # the generated claims table is kept verbatim (the contract finds it)
-    kept = long_section(md)
-    md.write_text("# cpu report, rewritten\n")  # a cpu run rewrites RESULTS.md, then puts it back
-    put_long_section(md, kept)
-    assert long_section(md) == kept and md.read_text().startswith("# cpu report, rewritten")
-    section_md.write_text("# DRC: cpu-long\n\nlong table 2\n")  # the next cpu-long run
-    put_long_section(md, as_section(section_md))
-    text = md.read_text()
-    assert "long table 2" in text and "long table 1" not in text and text.count(LONG_BEGIN) == 1
 
 
 # (z_b, z_s, test-time steps) of the official config_gallery files

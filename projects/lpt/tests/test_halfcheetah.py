@@ -9,14 +9,12 @@ import pytest
 from lpt.configs import PROFILES, DataCfg
 from lpt.data import best_generator_theta, load_trajectories
 from lpt.halfcheetah import cpg_actions, generate_dataset
-from lpt.reporting import append_section, marked_section, markers, merge_section
 
 from reprokit.claims import validate
 from reprokit.offline_rl import load_d4rl
 from reprokit.report import claims_table
 
 H = 40
-SECTION_START, SECTION_END = markers("halfcheetah")
 
 
 @pytest.fixture(scope="module")
@@ -81,29 +79,3 @@ def test_cpu_halfcheetah_profile_smoke_sized(tmp_path, monkeypatch):
     maze = json.loads((cfg.out / "metrics.json").read_text())
     assert maze == {"maze": "the cpu run's document"}  # its own document, nothing merged
     assert claims_table(own) in (cfg.out / "halfcheetah_RESULTS.md").read_text()
-
-
-def test_a_side_run_replaces_its_own_section(tmp_path):
-    md = tmp_path / "RESULTS.md"
-    md.write_text("# Maze\n\n## Claims\nmaze table\n")
-    for n in (1, 2):
-        sec = tmp_path / ".section.md"
-        sec.write_text(f"# title\n\n## Claims\ncheetah {n}\n")
-        merge_section(md, sec, "HalfCheetah", "halfcheetah")
-        assert not sec.exists()
-    text = md.read_text()
-    assert text.count(SECTION_START) == 1 and text.count(SECTION_END) == 1
-    assert "maze table" in text and "cheetah 2" in text and "cheetah 1" not in text
-    assert "### Claims\ncheetah 2" in text
-
-
-def test_a_maze_cpu_run_keeps_the_halfcheetah_section(tmp_path):
-    md = tmp_path / "RESULTS.md"
-    md.write_text(f"# Maze v1\n\n{SECTION_START}\n## HalfCheetah\ncheetah\n{SECTION_END}\n")
-    kept = marked_section(md, "halfcheetah")
-    md.write_text("# Maze v2\n")  # what write_report does on a cpu run
-    append_section(md, kept)
-    text = md.read_text()
-    assert text.startswith("# Maze v2") and "cheetah" in text and text.count(SECTION_END) == 1
-    assert marked_section(tmp_path / "missing.md", "halfcheetah") is None
-    assert marked_section(md, "connect4") is None

@@ -32,8 +32,12 @@ __all__ = [
     "console_summary",
     "format_mean_std",
     "jsonable",
+    "keep_sections",
+    "marked_section",
+    "merge_section",
     "results_dir",
     "retable",
+    "section_markers",
     "summarize",
     "write_metrics",
     "write_results",
@@ -314,6 +318,55 @@ def write_results(
         lines += ["", "## Notes", "", notes.strip()]
     _atomic_write_text(path, "\n".join(lines).rstrip() + "\n")
     return path
+
+
+# -- further committed documents as marked sections of RESULTS.md ------------------------------
+def section_markers(tag: str) -> tuple[str, str]:
+    """The comment lines that open and close the ``tag`` section of a RESULTS.md."""
+    return f"<!-- {tag}:start -->", f"<!-- {tag}:end -->"
+
+
+def marked_section(results_md: str | Path, tag: str) -> str | None:
+    """The ``tag`` section of ``results_md`` (markers included), or None if it has none.
+
+    A project with a second committed profile (e.g. ``cpu-long`` writing
+    ``results/cpu/long_metrics.json``) keeps that profile's report as such a section, so the
+    cpu run that rewrites RESULTS.md does not lose it (see :func:`keep_sections`).
+    """
+    path = Path(results_md)
+    start, end = section_markers(tag)
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if start not in text or end not in text:
+        return None
+    return start + text.split(start, 1)[1].split(end, 1)[0] + end
+
+
+def keep_sections(results_md: str | Path, sections: list[str | None]) -> None:
+    """Append sections saved by :func:`marked_section` after ``results_md`` was rewritten."""
+    path = Path(results_md)
+    kept = [s for s in sections if s is not None]
+    if kept:
+        text = path.read_text(encoding="utf-8").rstrip()
+        _atomic_write_text(path, text + "".join(f"\n\n{s}" for s in kept) + "\n")
+
+
+def merge_section(results_md: str | Path, section_md: str | Path, heading: str, tag: str) -> None:
+    """Move the report ``section_md`` into ``results_md`` as the marked ``## heading`` section.
+
+    ``section_md`` is a file written by :func:`write_results` next to ``results_md`` (so its
+    links resolve from there); its title line is dropped and its ``##`` headings become
+    ``###``. An earlier ``tag`` section is replaced; ``section_md`` is removed.
+    """
+    path, section = Path(results_md), Path(section_md)
+    start, end = section_markers(tag)
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if start in text and end in text:
+        head, tail = text.split(start, 1)
+        text = head.rstrip() + "\n" + tail.split(end, 1)[1].lstrip("\n")
+    body = section.read_text(encoding="utf-8").split("\n", 1)[1].replace("\n## ", "\n### ")
+    text = text.rstrip() + f"\n\n{start}\n## {heading}\n{body.rstrip()}\n{end}\n"
+    _atomic_write_text(path, text)
+    section.unlink()
 
 
 def retable(results_md: str | Path, metrics_json: str | Path) -> bool:

@@ -47,7 +47,13 @@ from reprokit.lifecycle import (
     header,
     report_target,
 )
-from reprokit.report import CLAIMS_BEGIN, CLAIMS_END, format_mean_std, write_results
+from reprokit.report import (
+    format_mean_std,
+    keep_sections,
+    marked_section,
+    merge_section,
+    write_results,
+)
 from reprokit.runlog import Run
 from reprokit.torch_utils import Checkpointer
 
@@ -64,8 +70,7 @@ EXPECTED = {
     "paper-clevr": "days on one GPU",
 }
 FIGURE_IMAGES = 10  # held-out images shown in masks.png (the only renders a unit stores)
-LONG = "cpu-long"  # writes results/cpu/long_* and a marked section of RESULTS.md
-LONG_BEGIN, LONG_END = "<!-- cpu-long section: generated -->", "<!-- end of cpu-long section -->"
+LONG = "cpu-long"  # writes results/cpu/long_* and a marked section (tag LONG) of RESULTS.md
 
 
 def variant_name(cfg: DRCConfig) -> str:
@@ -281,34 +286,6 @@ def report_place(profile: str, cfg: DRCConfig, session: Session) -> ReportTarget
     return report_target("drc", profile, cfg, PROFILES, __file__, session, out=cfg.out)
 
 
-def long_section(results_md: Path) -> str | None:
-    """The marked cpu-long section of results_md (markers included), if it has one."""
-    text = results_md.read_text() if results_md.is_file() else ""
-    if LONG_BEGIN not in text or LONG_END not in text:
-        return None
-    return LONG_BEGIN + text.split(LONG_BEGIN, 1)[1].split(LONG_END, 1)[0] + LONG_END
-
-
-def put_long_section(results_md: Path, section: str | None) -> None:
-    """Replace (or append) the cpu-long section of results_md; None leaves the file alone."""
-    if section is None:
-        return
-    text = results_md.read_text() if results_md.is_file() else ""
-    old = long_section(results_md)
-    text = text.replace(old, section) if old else text.rstrip() + f"\n\n{section}\n"
-    results_md.write_text(text)
-
-
-def as_section(report_md: Path) -> str:
-    """A RESULTS.md written by `write_results` as a marked section: headings one level down,
-    except inside the generated claims table (which must stay `claims_table(doc)` verbatim)."""
-    text, body, inside = report_md.read_text().strip(), [], False
-    for line in text.splitlines():
-        inside = (inside or line == CLAIMS_BEGIN) and line != CLAIMS_END
-        body.append("#" + line if line.startswith("#") and not inside else line)
-    return LONG_BEGIN + "\n\n" + "\n".join(body) + "\n\n" + LONG_END
-
-
 def collect(
     cfg: DRCConfig, results: dict[tuple[str, int], dict]
 ) -> tuple[dict[str, list[float | None]], dict]:
@@ -358,7 +335,7 @@ def report(
     if target.committed:
         command = "make reproduce PROJECT=drc" + (f" PROFILE={LONG}" if long else "")
     # A cpu run keeps the cpu-long section; a cpu-long run writes only its section.
-    kept = long_section(target.results_md) if target.committed else None
+    kept = [marked_section(target.results_md, LONG)] if target.committed and not long else []
     report_md = target.results_md.with_name(".long_section.md") if long else target.results_md
     write_results(
         report_md,
@@ -370,9 +347,9 @@ def report(
         metrics_path=metrics_path,
     )
     if long:
-        kept = as_section(report_md)
-        report_md.unlink()
-    put_long_section(target.results_md, kept)
+        heading = f"{LONG} profile (`make reproduce PROJECT=drc PROFILE={LONG}`)"
+        merge_section(target.results_md, report_md, heading, LONG)
+    keep_sections(target.results_md, kept)
     return doc, [target.results_md, metrics_path, *figs.values()]
 
 

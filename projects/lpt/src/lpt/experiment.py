@@ -42,7 +42,7 @@ from lpt.evaluate import (
 )
 from lpt.gym_mujoco import D4RL_REF, MujocoSpec
 from lpt.maze2d import eval_spec, goal_bound, reference_returns
-from lpt.reporting import SECTIONS, append_section, marked_section, merge_section, write_report
+from lpt.reporting import SECTIONS, write_report
 from lpt.train import Hooks, check_model, total_steps, train
 from reprokit.cache import cached_npz, data_dir
 from reprokit.claims import Evidence
@@ -51,7 +51,7 @@ from reprokit.distributed import DistInfo, cleanup
 from reprokit.errors import UserError
 from reprokit.lifecycle import ReportTarget, Session, check_device, footer, header, report_target
 from reprokit.offline_rl import load_d4rl, normalized_score
-from reprokit.report import jsonable
+from reprokit.report import jsonable, keep_sections, marked_section, merge_section
 from reprokit.runlog import Run, runs_root
 from reprokit.seeding import seed_everything
 
@@ -474,8 +474,7 @@ def _write_outputs(
         report = PROJECT_ROOT / f".{tag}_section.md"
     kept = [] if prefix else [marked_section(report, t) for t in SECTIONS]  # survive a cpu run
     write_report(doc, curves, steps, tag, out, cfg, results_md=report, prefix=prefix)
-    for section in kept:
-        append_section(report, section)
+    keep_sections(report, kept)
     if side_run:
         heading = SECTIONS[tag].format(profile=doc["profile"])
         merge_section(PROJECT_ROOT / "RESULTS.md", report, heading, tag)

@@ -21,10 +21,6 @@ SECTIONS = {  # tag -> RESULTS.md section heading of the cpu-full suite's enviro
 }
 
 
-def markers(tag: str) -> tuple[str, str]:
-    return f"<!-- {tag}:start -->", f"<!-- {tag}:end -->"
-
-
 def figures(
     doc: dict,
     curves: dict[str, list[list[float]]],
@@ -190,32 +186,3 @@ def _data_notes(info: dict, tag: str, cfg: Config) -> str:
         f"{cfg.eval.horizon}-step episodes, references measured on our environment: random "
         f"{refs['random']:.1f}, {expert} {refs['oracle']:.1f}.\n"
     )
-
-
-def marked_section(results_md: Path, tag: str) -> str | None:
-    """The marked ``tag`` section of ``results_md`` (markers included), if it has one."""
-    start, end = markers(tag)
-    text = results_md.read_text() if results_md.exists() else ""
-    if start not in text or end not in text:
-        return None
-    return start + text.split(start, 1)[1].split(end, 1)[0] + end
-
-
-def append_section(results_md: Path, section: str | None) -> None:
-    """Put back a section saved by :func:`marked_section` after ``results_md`` was rewritten."""
-    if section is not None:
-        results_md.write_text(results_md.read_text().rstrip() + f"\n\n{section}\n")
-
-
-def merge_section(results_md: Path, section_md: Path, heading: str, tag: str) -> None:
-    """Move ``section_md`` (a report written next to ``results_md``, so its links already resolve)
-    into ``results_md`` as a marked ``## heading`` section, replacing an earlier one of ``tag``."""
-    start, end = markers(tag)
-    text = results_md.read_text() if results_md.exists() else ""
-    if start in text:
-        head, tail = text.split(start, 1)
-        text = head.rstrip() + "\n" + tail.split(end, 1)[1].lstrip("\n")
-    body = section_md.read_text().split("\n", 1)[1].replace("\n## ", "\n### ")
-    text = text.rstrip() + f"\n\n{start}\n## {heading}\n{body.rstrip()}\n{end}\n"
-    results_md.write_text(text)
-    section_md.unlink()
