@@ -1,0 +1,228 @@
+"""Why does gate G_solvable fail? Three diagnostics of one seed's world (not part of the claims).
+
+1. ``separation``: nearest-centroid accuracy of the frozen encoder's features over the seen game
+   categories, for photos, clean sketches and the pretrained sender's canvases (after step 1 and
+   after the whole sketch), against photo centroids (the cross-modal match the receiver needs)
+   and against centroids of the same kind (how separable that kind is at all).
+2. ``supervised_receiver``: the game's ``Receiver`` trained by cross-entropy on the whole-sketch
+   canvases of the fixed sender, at the game's budget: the ceiling of the renderer, the encoder
+   and the receiver's architecture without the game's incentives.
+3. ``senderfixed_replay``: the sender-fixed game itself (the real receiver, value model, λ-returns,
+   actor and critic losses and lr schedule), replayed on precomputed canvas features (the frozen,
+   deterministic sender draws the same canvases in every game); ``last_step_only`` applies the
+   ``max`` setting's mask (guesses allowed only after the whole sketch).
+
+``python -m sketchgame.diagnose [--world .../units/seed100/world.pt] [--modifiers-after K]
+[--key value ...]``: the pilot profile's first seed unless overridden (``--train.n_games 1200``);
+the world is rebuilt when no saved one is given. ``--modifiers-after K`` rebuilds it with a
+candidate design change (note item 5): the modifier strokes drawn after the first K outline
+strokes instead of after the whole outline.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import torch
+from sketchgame import configs
+from sketchgame import game as G
+from sketchgame import referents as ref
+from sketchgame.agents import Receiver, ValueModel
+from sketchgame.referents import sample_games
+from sketchgame.sketcher import rollout
+from sketchgame.train import lr_factors
+from sketchgame.world import World, build_world, load_world
+from torch import Tensor, nn
+
+from reprokit.config import parse
+
+
+def canvas_features(cfg, world: World) -> Tensor:
+    """Frozen features of the pretrained sender's canvas after every step: (C, I, T, D)."""
+    g = cfg.game
+    kw = {"size": g.size, "sigma": g.sigma, "k": g.points_per_stroke, "gain": g.gain}
+    C, I = world.photo_feats.shape[:2]
+    _, canv = rollout(world.sender0, world.sketches.flatten(0, 1), kw)
+    with torch.no_grad():
+        return world.encoder(canv.flatten(0, 1)).view(C, I, g.max_step, -1)
+
+
+def nearest_centroid(world: World, feats: Tensor, insts: np.ndarray, centroids: Tensor) -> float:
+    """Cosine nearest-centroid accuracy of feats (C, I, D) over the seen categories."""
+    q = nn.functional.normalize(feats[world.seen][:, insts].flatten(0, 1), dim=1)
+    labels = torch.as_tensor(np.repeat(np.arange(len(world.seen)), len(insts)))
+    pred = (q @ nn.functional.normalize(centroids, dim=1).T).argmax(1)
+    return (pred == labels).float().mean().item()
+
+
+def separation(world: World, f_canvas: Tensor) -> dict[str, float]:
+    """Nearest photo-centroid / same-kind-centroid accuracy per input kind (chance 1/18)."""
+    tr, te = world.train_inst, world.test_inst
+    photo_c = world.photo_feats[world.seen][:, tr].mean(1)
+    kinds = {
+        "photo": (world.photo_feats, te),
+        "sketch": (world.sketch_feats, tr),
+        "canvas_step1": (f_canvas[:, :, 0], tr),
+        "canvas_whole": (f_canvas[:, :, -1], tr),
+    }
+    out = {}
+    for name, (f, insts) in kinds.items():
+        own_c = f[world.seen][:, tr].mean(1)
+        out[f"{name}_vs_photo"] = nearest_centroid(world, f, insts, photo_c)
+        out[f"{name}_vs_own"] = nearest_centroid(world, f, insts, own_c)
+    return out
+
+
+def training_games(cfg, world: World, n: int, rng: np.random.Generator):
+    """n games over the seen training referents, as in ``train.train_setting``."""
+    return sample_games(world.cats, world.seen, world.train_inst, n, cfg.data.p_same_shape, rng)
+
+
+def step_features(world: World, f_canvas: Tensor, games) -> tuple[Tensor, Tensor]:
+    """(f_prev, f_now) (B, T, D) of each game's canvases; f_prev at step 0 is the blank canvas."""
+    f_now = f_canvas[games.sketch_cat, games.sketch_inst]
+    f_blank = world.encoder(torch.zeros(1, 1, *world.sketches.shape[-2:]))
+    return torch.cat([f_blank.expand(len(f_now), 1, -1), f_now[:, :-1]], 1), f_now
+
+
+def replay_probs(receiver: Receiver, world: World, f_canvas: Tensor, games) -> Tensor:
+    """The receiver's logits (B, T, 4) over precomputed canvases."""
+    f_prev, f_now = step_features(world, f_canvas, games)
+    B, T, _ = f_now.shape
+    f_cands = world.photo_feats[games.cand_cat, games.cand_inst]
+    cands = f_cands[:, None].expand(-1, T, -1, -1).flatten(0, 1)
+    return receiver(cands, f_prev.flatten(0, 1), f_now.flatten(0, 1)).view(B, T, 4)
+
+
+def supervised_receiver(cfg, world: World, f_canvas: Tensor, seed: int) -> float:
+    """Cross-entropy over the 3 candidates after the whole sketch; accuracy on fresh games."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    rec = Receiver(f_canvas.shape[-1], cfg.model.proj_dim)
+    opt = torch.optim.Adam(rec.parameters(), lr=cfg.train.receiver_lr)
+    for _ in range(cfg.train.n_games):
+        gm = training_games(cfg, world, cfg.train.batch_size, rng)
+        logits = replay_probs(rec, world, f_canvas, gm)[:, -1, :3]
+        loss = nn.functional.cross_entropy(logits, torch.as_tensor(gm.target))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return forced_accuracy(cfg, world, rec, f_canvas, seed)[-1]
+
+
+def forced_accuracy(cfg, world: World, rec: Receiver, f_canvas: Tensor, seed: int) -> list[float]:
+    """Accuracy with the guess forced at every step, on evaluation games of the seen referents."""
+    rng = np.random.default_rng(seed + 10_000)
+    gm = training_games(cfg, world, cfg.eval.n_games, rng)
+    with torch.no_grad():
+        guess = replay_probs(rec, world, f_canvas, gm)[..., :3].argmax(2)
+    return (guess == torch.as_tensor(gm.target)[:, None]).float().mean(0).tolist()
+
+
+def senderfixed_replay(
+    cfg, world: World, f_canvas: Tensor, seed: int, last_step_only: bool = False
+) -> list[float]:
+    """Train the receiver and value model exactly as ``train.train_setting('senderfixed')``;
+    return the forced-guess accuracy per step."""
+    tr, g = cfg.train, cfg.game
+    torch.manual_seed(seed)
+    D, P = f_canvas.shape[-1], cfg.model.proj_dim
+    rec, value = Receiver(D, P), ValueModel(D, P)
+    opt_r = torch.optim.Adam(rec.parameters(), lr=tr.receiver_lr)
+    opt_v = torch.optim.Adam(value.parameters(), lr=tr.value_lr)
+    rng, gen = np.random.default_rng(seed), torch.Generator().manual_seed(seed)
+    for n in range(tr.n_games):
+        _, fr = lr_factors(n, tr.warmup_games, tr.decay_every, tr.sender_decay, tr.receiver_decay)
+        for p in opt_r.param_groups:
+            p["lr"] = tr.receiver_lr * fr
+        gm = training_games(cfg, world, tr.batch_size, rng)
+        ro = replay_rollout(rec, value, world, f_canvas, gm, last_step_only, gen)
+        loss, returns = G.actor_critic_loss(ro, torch.as_tensor(gm.target), g.gamma, g.lam)
+        opt_r.zero_grad()
+        loss.backward()
+        opt_r.step()
+        opt_v.zero_grad()
+        G.critic_loss(value, ro, returns).backward()
+        opt_v.step()
+    return forced_accuracy(cfg, world, rec, f_canvas, seed)
+
+
+def replay_rollout(rec, value, world: World, f_canvas: Tensor, gm, last_step_only: bool, gen):
+    """A sampled ``game.Rollout`` over precomputed canvases (canvases themselves not kept)."""
+    logits = replay_probs(rec, world, f_canvas, gm)
+    B, T, _ = logits.shape
+    if last_step_only:  # the ``max`` setting's mask
+        mask = torch.full_like(logits, float("-inf"))
+        mask[:, :-1, G.WAIT] = 0.0
+        mask[:, -1, :3] = 0.0
+        logits = logits + mask
+    pi = torch.softmax(logits, 2)
+    a = torch.multinomial(pi.detach().flatten(0, 1), 1, generator=gen).view(B, T)
+    f_prev, f_now = step_features(world, f_canvas, gm)
+    f_sketch = world.sketch_feats[gm.sketch_cat, gm.sketch_inst][:, None].expand(-1, T, -1)
+    f_sum = world.photo_feats[gm.cand_cat, gm.cand_inst].sum(1)[:, None].expand(-1, T, -1)
+    inputs = (f_sketch, f_sum, f_prev, f_now)
+    v = value(*(x.flatten(0, 1) for x in inputs)).view(B, T)
+    return G.Rollout(pi, v, a, torch.empty(0), inputs)
+
+
+@contextmanager
+def modifiers_after(k: int | None) -> Iterator[None]:
+    """Build referents whose sketches draw the modifier strokes after the first k outline
+    strokes (None: unchanged, after the whole outline)."""
+    original = ref.sketch_strokes
+
+    def reordered(shape: str, modifier: str, pose, n_strokes: int, rng) -> np.ndarray:
+        s = original(shape, modifier, pose, n_strokes, rng)
+        n_out = n_strokes - ref.N_MODIFIER_STROKES
+        return np.concatenate([s[:k], s[n_out:], s[k:n_out]])
+
+    if k is not None:
+        ref.sketch_strokes = reordered
+    try:
+        yield
+    finally:
+        ref.sketch_strokes = original
+
+
+def _option(argv: list[str], name: str) -> str | None:
+    """Remove ``name value`` from argv and return the value."""
+    if name not in argv:
+        return None
+    i = argv.index(name)
+    value = argv[i + 1]
+    del argv[i : i + 2]
+    return value
+
+
+def main(argv: list[str] | None = None) -> dict:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    world_file, k = _option(argv, "--world"), _option(argv, "--modifiers-after")
+    _, cfg = parse(configs.PROFILES, argv, "sketchgame.diagnose", default_profile="pilot")
+    seed = cfg.seeds[0]
+    torch.set_num_threads(1)
+    t0 = time.time()
+    if world_file:
+        world = load_world(cfg, seed, Path(world_file))
+    else:
+        with modifiers_after(None if k is None else int(k)):
+            world = build_world(cfg, seed)
+    f_canvas = canvas_features(cfg, world)
+    out: dict = {"separation": separation(world, f_canvas), "facts": world.facts}
+    out["supervised_whole_sketch"] = supervised_receiver(cfg, world, f_canvas, seed)
+    out["senderfixed_forced"] = senderfixed_replay(cfg, world, f_canvas, seed)
+    out["last_step_only_forced"] = senderfixed_replay(cfg, world, f_canvas, seed, True)
+    for key, v in out.items():
+        shown = {a: round(b, 3) for a, b in v.items()} if isinstance(v, dict) else np.round(v, 3)
+        print(key, shown)
+    print(f"wall {time.time() - t0:.0f} s")
+    return out
+
+
+if __name__ == "__main__":
+    main()
