@@ -27,7 +27,7 @@ from reprokit.lifecycle import (
     report_target,
     save_result,
 )
-from reprokit.testing import interrupt_python
+from reprokit.testing import interrupt_python, run_entry
 from reprokit.torch_utils import Checkpointer
 
 HERE = Path(__file__).resolve().parent
@@ -36,14 +36,10 @@ TINY = str(HERE / "_lifecycle_tiny.py")
 
 def _tiny(tmp_path: Path, capsys, *args: str) -> tuple[int, str, str]:
     """The tiny reproduce in-process, through the real entry(): (exit code, stdout, stderr)."""
-    os.environ["REPROKIT_RUNS"] = str(tmp_path / "runs")
-    try:
-        with pytest.raises(SystemExit) as e:
-            entry("tiny.reproduce", tiny.run, ["--out", str(tmp_path / "report"), *args])
-    finally:
-        del os.environ["REPROKIT_RUNS"]
+    argv = ["--out", str(tmp_path / "report"), *args]
+    code = run_entry("tiny.reproduce", tiny.run, argv, tmp_path / "runs")
     captured = capsys.readouterr()
-    return e.value.code, captured.out, captured.err
+    return code, captured.out, captured.err
 
 
 def _report(tmp_path: Path) -> dict:

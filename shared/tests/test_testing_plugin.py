@@ -1,5 +1,6 @@
 """The reprokit pytest plugin blocks the network inside every test; run_python helper."""
 
+import os
 import socket
 
 import pytest
@@ -54,3 +55,22 @@ def test_run_python_puts_src_first_and_runs_single_threaded(tmp_path):
     )
     r = run_python("-m", "probe_mod", "--x", "1", src=tmp_path, env={"EXTRA": "yes"})
     assert r.returncode == 3 and r.stdout.split() == ["1", "yes", "['--x',", "'1']"]
+
+
+def test_run_entry_returns_the_exit_status_and_restores_the_runs_root(tmp_path, monkeypatch):
+    from reprokit.errors import UserError
+    from reprokit.testing import run_entry
+
+    monkeypatch.setenv("REPROKIT_RUNS", "/elsewhere")
+    seen = {}
+
+    def ok(argv, fresh):
+        seen.update(runs=os.environ["REPROKIT_RUNS"], argv=argv)
+
+    def bad(argv, fresh):
+        raise UserError("data.path: missing")
+
+    assert run_entry("p.reproduce", ok, ["--a", "1"], tmp_path) == 0
+    assert seen == {"runs": str(tmp_path), "argv": ["--a", "1"]}
+    assert run_entry("p.reproduce", bad, [], tmp_path) == 2
+    assert os.environ["REPROKIT_RUNS"] == "/elsewhere"

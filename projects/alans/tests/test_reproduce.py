@@ -19,8 +19,8 @@ from alans.train import Loop, fit
 from reprokit.claims import validate
 from reprokit.config import parse, to_dict
 from reprokit.errors import DivergenceError
-from reprokit.lifecycle import config_hash, entry
-from reprokit.testing import interrupt_python
+from reprokit.lifecycle import config_hash
+from reprokit.testing import interrupt_python, run_entry
 from reprokit.torch_utils import Checkpointer
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
@@ -30,18 +30,9 @@ FIGURES = ("tierA_accuracy.png", "answer_generation.png", "example_problem.png",
 
 def _reproduce(runs: Path, capsys, *args: str) -> tuple[int, str, str]:
     """``python -m alans.reproduce ARGS`` in-process, runs under ``runs``: (code, out, err)."""
-    old = os.environ.get("REPROKIT_RUNS")
-    os.environ["REPROKIT_RUNS"] = str(runs)
-    try:
-        with pytest.raises(SystemExit) as e:
-            entry(reproduce.PROG, reproduce.run, list(args))
-    finally:
-        if old is None:
-            del os.environ["REPROKIT_RUNS"]
-        else:
-            os.environ["REPROKIT_RUNS"] = old
+    code = run_entry(reproduce.PROG, reproduce.run, list(args), runs)
     captured = capsys.readouterr()
-    return e.value.code, captured.out, captured.err
+    return code, captured.out, captured.err
 
 
 def _session_dir(runs: Path, *args: str) -> Path:
@@ -74,13 +65,8 @@ def _judged(path: Path) -> dict:
 def reference(tmp_path_factory) -> Path:
     """An uninterrupted smoke run; its folder (report in ``r/``, runs root ``runs/``)."""
     base = tmp_path_factory.mktemp("reference")
-    os.environ["REPROKIT_RUNS"] = str(base / "runs")
-    try:
-        with pytest.raises(SystemExit) as e:
-            entry(reproduce.PROG, reproduce.run, ["--profile", "smoke", "--out", str(base / "r")])
-    finally:
-        del os.environ["REPROKIT_RUNS"]
-    assert e.value.code == 0
+    args = ["--profile", "smoke", "--out", str(base / "r")]
+    assert run_entry(reproduce.PROG, reproduce.run, args, base / "runs") == 0
     return base
 
 

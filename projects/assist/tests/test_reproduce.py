@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -13,19 +12,13 @@ from assist import reproduce as rep
 from assist.claims import CLAIMS, GATES, build_evidence
 
 from reprokit.claims import validate
-from reprokit.lifecycle import entry
 from reprokit.report import claims_table
+from reprokit.testing import run_entry
 
 
 def exit_code(tmp_path: Path, *args: str) -> int:
     """The real entry() in-process, runs root under tmp_path."""
-    os.environ["REPROKIT_RUNS"] = str(tmp_path / "runs")
-    try:
-        with pytest.raises(SystemExit) as e:
-            entry(rep.PROG, rep.run, list(args))
-    finally:
-        del os.environ["REPROKIT_RUNS"]
-    return e.value.code
+    return run_entry(rep.PROG, rep.run, list(args), tmp_path / "runs")
 
 
 @pytest.fixture(scope="module")

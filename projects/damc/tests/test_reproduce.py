@@ -22,9 +22,9 @@ from PIL import Image
 from reprokit.claims import validate
 from reprokit.config import parse, to_dict
 from reprokit.inception import FID_WEIGHTS_SHA256
-from reprokit.lifecycle import config_hash, entry
+from reprokit.lifecycle import config_hash
 from reprokit.report import claims_table
-from reprokit.testing import interrupt_python
+from reprokit.testing import interrupt_python, run_entry
 from reprokit.torch_utils import Checkpointer
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -36,13 +36,7 @@ NO_TOY = ["--profile", "smoke", "--seeds", "0", "--toy.enabled", "false"]
 def exit_code(tmp_path: Path, prog: str, *args: str) -> int:
     """An entry point in-process through the real entry() (runs root under tmp_path)."""
     run = rep.run if prog == rep.PROG else train_mod.run
-    os.environ["REPROKIT_RUNS"] = str(tmp_path / "runs")
-    try:
-        with pytest.raises(SystemExit) as e:
-            entry(prog, run, list(args))
-    finally:
-        del os.environ["REPROKIT_RUNS"]
-    return e.value.code
+    return run_entry(prog, run, list(args), tmp_path / "runs")
 
 
 def call(tmp_path: Path, capsys, prog: str, *args: str) -> tuple[int, str, str]:

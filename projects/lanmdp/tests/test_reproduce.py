@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import signal
 from pathlib import Path
 
@@ -20,9 +19,9 @@ from lanmdp.train import train_energy, train_regression
 
 from reprokit.claims import validate
 from reprokit.config import parse, to_dict
-from reprokit.lifecycle import Interrupted, config_hash, entry
+from reprokit.lifecycle import Interrupted, config_hash
 from reprokit.report import claims_table
-from reprokit.testing import interrupt_python
+from reprokit.testing import interrupt_python, run_entry
 from reprokit.torch_utils import Checkpointer
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -33,13 +32,7 @@ SHORT = [*SMOKE, "--seeds", "0", "--plan.enabled", "false", "--train.iterations"
 
 def exit_code(tmp_path: Path, *args: str) -> int:
     """The real entry() in-process (runs root under tmp_path)."""
-    os.environ["REPROKIT_RUNS"] = str(tmp_path / "runs")
-    try:
-        with pytest.raises(SystemExit) as e:
-            entry(rep.PROG, rep.run, list(args))
-    finally:
-        del os.environ["REPROKIT_RUNS"]
-    return e.value.code
+    return run_entry(rep.PROG, rep.run, list(args), tmp_path / "runs")
 
 
 def session_dir(tmp_path: Path, *args: str) -> Path:

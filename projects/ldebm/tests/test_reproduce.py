@@ -18,18 +18,12 @@ from ldebm.configs import PROFILES
 
 from reprokit.claims import validate
 from reprokit.config import parse
-from reprokit.lifecycle import entry
+from reprokit.testing import run_entry
 
 
 def exit_code(tmp_path: Path, *args: str) -> int:
     """reproduce in-process through the real entry() (runs root under tmp_path)."""
-    os.environ["REPROKIT_RUNS"] = str(tmp_path / "runs")
-    try:
-        with pytest.raises(SystemExit) as e:
-            entry(rep.PROG, rep.run, list(args))
-    finally:
-        del os.environ["REPROKIT_RUNS"]
-    return e.value.code
+    return run_entry(rep.PROG, rep.run, list(args), tmp_path / "runs")
 
 
 @pytest.fixture(scope="module")

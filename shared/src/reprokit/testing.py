@@ -9,9 +9,10 @@ not affected. ``--force-enable-socket`` or the ``enable_socket`` marker still op
 
 When pytest-socket is not installed a minimal guard with the same behaviour is used.
 
-:func:`run_python` runs an entry point (``-m <project>.reproduce``, ``torch.distributed.run``,
-``-c script``) in a subprocess the way a user would: the project's ``src`` first on PYTHONPATH,
-single-threaded OpenMP.
+:func:`run_entry` runs a project's real ``reproduce`` entry in-process (runs root of the
+test's choosing) and returns its exit status. :func:`run_python` runs an entry point
+(``-m <project>.reproduce``, ``torch.distributed.run``, ``-c script``) in a subprocess the way a
+user would: the project's ``src`` first on PYTHONPATH, single-threaded OpenMP.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -82,6 +83,27 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_teardown(item: pytest.Item) -> None:
     if _pytest_socket is None:
         _fallback_enable()
+
+
+def run_entry(
+    prog: str, run: Callable[[list[str], bool], object], args: list[str], runs: str | Path
+) -> int:
+    """``python -m <prog> ARGS`` in-process through the real ``reprokit.lifecycle.entry``, with
+    ``$REPROKIT_RUNS`` set to ``runs`` for the call (restored afterwards): its exit status."""
+    from reprokit.lifecycle import entry
+
+    old = os.environ.get("REPROKIT_RUNS")
+    os.environ["REPROKIT_RUNS"] = str(runs)
+    try:
+        entry(prog, run, list(args))
+    except SystemExit as e:
+        return int(e.code or 0)
+    finally:
+        if old is None:
+            del os.environ["REPROKIT_RUNS"]
+        else:
+            os.environ["REPROKIT_RUNS"] = old
+    raise AssertionError(f"{prog}: entry() returned instead of exiting")
 
 
 def run_python(
