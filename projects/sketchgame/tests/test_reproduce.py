@@ -4,7 +4,6 @@ bad input → one-line error."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -12,19 +11,14 @@ from sketchgame import reproduce as rep
 from sketchgame.claims import CLAIMS, GATES, build_evidence
 
 from reprokit.claims import Constant, Evidence, validate
-from reprokit.lifecycle import entry
+from reprokit.testing import run_entry
 
 SMOKE = ["--profile", "smoke"]
 
 
 def exit_code(tmp_path: Path, *args: str) -> int:
-    os.environ["REPROKIT_RUNS"] = str(tmp_path / "runs")
-    try:
-        with pytest.raises(SystemExit) as e:
-            entry(rep.PROG, rep.run, list(args))
-    finally:
-        del os.environ["REPROKIT_RUNS"]
-    return e.value.code
+    """The real entry() in-process (runs root under tmp_path)."""
+    return run_entry(rep.PROG, rep.run, list(args), tmp_path / "runs")
 
 
 @pytest.fixture(scope="module")
