@@ -5,24 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from lpt.connect4 import (
-    _INF,
     EXPLOIT_COL,
     N_ACTIONS,
     OBS_DIM,
-    ORDER,
-    Board,
     Connect4Batch,
     Connect4Spec,
     Game,
     Opponent,
-    _heuristic,
-    _negamax,
-    best_move,
     data_policy_win_rates,
     game_seeds,
     generate_dataset,
     specialised_action,
 )
+from lpt.connect4_search import _INF, ORDER, Board, _heuristic, _negamax, best_move
 
 from reprokit.offline_rl import load_d4rl, split_episodes, write_d4rl
 

@@ -10,7 +10,7 @@ and writes the ``reprokit.metrics/1`` document metrics.json (+ figures, + RESULT
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -41,6 +41,7 @@ from lpt.evaluate import (
     rollout,
 )
 from lpt.gym_mujoco import D4RL_REF, MujocoSpec
+from lpt.langevin import LatentBuffer
 from lpt.maze2d import eval_spec, goal_bound, reference_returns
 from lpt.reporting import SECTIONS, write_report
 from lpt.train import Hooks, check_model, total_steps, train
@@ -282,95 +283,175 @@ def _ckpt_dir(session: Session, folder: Path, method: str) -> Path:
     return unit / "checkpoints" / method
 
 
+@dataclass
+class SeedEval:
+    """One seed's evaluation: the episodes and index sets every method shares, the numbers."""
+
+    setup: Setup
+    seed: int
+    env_seeds: list[int]  # evaluation episodes
+    y_ends: tuple[float, float]  # the two ends of the y* sweep (policy_shift)
+    shift_idx: np.ndarray  # data trajectories of policy_shift
+    fit_idx: np.ndarray  # training trajectories of the G_fit_* gates, the same for every method
+    per_seed: dict[str, float] = field(default_factory=dict)
+    once: dict[str, float] = field(default_factory=dict)  # measured once (rollout timing)
+    sweep: list[list[float]] = field(default_factory=list)
+    reach: list[float] = field(default_factory=list)  # share of episodes with a non-zero return
+
+    def put(self, name: str, value: float) -> None:
+        self.per_seed[name] = float(value)
+
+    def episodes(self, R: np.ndarray) -> np.ndarray:
+        """Record the share of ``R``'s episodes that reached a non-zero return; return ``R``."""
+        self.reach.append(float((R != 0).mean()))
+        return R
+
+
+@dataclass
+class Trained:
+    """One trained method with its evaluation closures."""
+
+    method: str
+    model: torch.nn.Module
+    buffer: LatentBuffer | None  # the persistent posterior chains (LPT variants)
+    play: Callable  # rollout on the seed's evaluation episodes: (cond, decode) -> (R, steps/s)
+    plan_for: Callable  # y (, omega) -> (z, ŷ): Langevin planning (LPT variants)
+    decode: dict  # {"decode_seed": seed} when discrete actions are sampled, else {}
+
+
 def _evaluate_seed(setup: Setup, seed: int, folder: Path, session: Session, run: Run) -> dict:
     """Rank 0's part of a seed unit: every method trained and evaluated, the gate references."""
-    cfg, data, device, score = setup.cfg, setup.data, setup.device, setup.score
-    E, L = cfg.eval, cfg.langevin
-    y_max, y_star = float(data.returns.max()), setup.y_star
-    per_seed: dict[str, float] = {}
-    once: dict[str, float] = {}
-    curves: dict[str, list[float]] = {}
-    sweep: list[list[float]] = []
-    steps: list[int] = []
-
-    def put(name: str, value: float) -> None:
-        per_seed[name] = float(value)
-
-    env_seeds = [100_000 * (seed + 1) + i for i in range(E.n_episodes)]
-    # policy_shift: data trajectories and the two ends of the y* sweep, shared by LPT and DT
-    y_ends = (min(E.sweep_fracs) * y_max, max(E.sweep_fracs) * y_max)
-    shift_idx = np.random.default_rng(seed).choice(data.n, E.n_episodes)
-    # G_fit_*: the same training trajectories for every method and the mean-action predictor
-    fit_idx = np.random.default_rng([seed, 1]).choice(
-        data.n, min(data.n, FIT_TRAJECTORIES), replace=False
+    cfg, data, E = setup.cfg, setup.data, setup.cfg.eval
+    y_max = float(data.returns.max())
+    ev = SeedEval(
+        setup,
+        seed,
+        env_seeds=[100_000 * (seed + 1) + i for i in range(E.n_episodes)],
+        y_ends=(min(E.sweep_fracs) * y_max, max(E.sweep_fracs) * y_max),
+        shift_idx=np.random.default_rng(seed).choice(data.n, E.n_episodes),
+        fit_idx=np.random.default_rng([seed, 1]).choice(
+            data.n, min(data.n, FIT_TRAJECTORIES), replace=False
+        ),
     )
-    reach: list[float] = []  # share of episodes with a non-zero return, per method
+    curves: dict[str, list[float]] = {}
+    steps: list[int] = []
     for method in cfg.methods:
         ckpt = _ckpt_dir(session, folder, method)
-        res = train(method, cfg, data, seed, device, _hooks(run, session), ckpt, setup.info)
-        put(f"speed/train_iters_per_s/{method}", res.iters_per_s)
-        curves[method] = res.history[res.model.action_loss_name]
-        steps = res.history["step"]
-        model = res.model
-        put(f"action_fit/{method}", action_fit(model, res.buffer, data, fit_idx))
+        res = train(method, cfg, data, seed, setup.device, _hooks(run, session), ckpt, setup.info)
+        ev.put(f"speed/train_iters_per_s/{method}", res.iters_per_s)
+        curves[method], steps = res.history[res.model.action_loss_name], res.history["step"]
+        ev.put(f"action_fit/{method}", action_fit(res.model, res.buffer, data, ev.fit_idx))
         sampled = data.discrete and E.decoding == "sample"
-        play = partial(rollout, model, setup.spec, data, env_seeds)
-        decode = {"decode_seed": seed} if sampled else {}
+        trained = Trained(
+            method,
+            res.model,
+            res.buffer,
+            play=partial(rollout, res.model, setup.spec, data, ev.env_seeds),
+            plan_for=partial(_plan, res.model, res.buffer, data, cfg=cfg, seed=seed),
+            decode={"decode_seed": seed} if sampled else {},
+        )
+        R, sps = EVALUATE[method](ev, trained)
+        ev.put(f"score/{method}", setup.score(R))
+        ev.put(f"speed/eval_env_steps_per_s/{method}", sps)
+        run.log(0, {f"{method}/score": ev.per_seed[f"score/{method}"]})
+    _references(ev, session, folder)
+    return {
+        "per_seed": ev.per_seed,
+        "once": ev.once,
+        "curves": curves,
+        "sweep": ev.sweep,
+        "steps": steps,
+    }
 
-        plan_for = partial(_plan, model, res.buffer, data, cfg=cfg, seed=seed)
-        if method == "dt":
-            cond = {"y_star": y_star}
-        elif method == "bc":
-            cond = {}
-        else:
-            z, y_hat = plan_for(y_star)
-            cond = {"z": z}
-        R, sps = play(**cond, **decode)
-        reach.append(float((R != 0).mean()))
-        if method == "dt":  # how much the requested return moves DT's policy
-            ends = [
-                {"y": torch.full((E.n_episodes,), y / data.scale, device=device)} for y in y_ends
-            ]
-            put("policy_shift/dt", policy_shift(model, data, shift_idx, *ends))
-        if sampled:  # discrete actions: also the greedy (most likely legal move) policy
-            put(f"score_greedy/{method}", score(play(**cond)[0]))
-        if method == "lpt":
-            put("plan_abs_error/lpt", float((y_hat - y_star).abs().mean()))
-            put("return_fit_corr/lpt", return_fit(model, res.buffer, data))
-            z, _ = plan_for(y_star, omega=L.omega_ei)
-            R_ei = play(z=z, **decode)[0]
-            reach.append(float((R_ei != 0).mean()))
-            put("score/lpt_ei", score(R_ei))
-            pairs, means = [], []
-            for frac in E.sweep_fracs:
-                z, _ = plan_for(frac * y_max)
-                Rf = play(z=z, **decode)[0]
-                pairs += [(frac * y_max, r) for r in Rf]
-                means.append(float(Rf.mean()))
-            sweep.append(means)
-            ends = [{"z": plan_for(y)[0]} for y in y_ends]
-            put("policy_shift/lpt", policy_shift(model, data, shift_idx, *ends))
-            targets, achieved = np.array(pairs).T
-            constant = np.ptp(achieved) == 0  # ρ undefined: report no association
-            put("spearman/lpt", 0.0 if constant else spearmanr(targets, achieved)[0])
-            if E.speed_steps and seed == cfg.seeds[0]:
-                once |= _rollout_speed(play, z, E.speed_steps)
-            if cfg.data.env == DIAGNOSED_ENV:
-                _put_chain_diagnostics(put, model, res.buffer, data, fit_idx, cfg, seed)
-        put(f"score/{method}", score(R))
-        put(f"speed/eval_env_steps_per_s/{method}", sps)
-        run.log(0, {f"{method}/score": per_seed[f"score/{method}"]})
+
+def _greedy(ev: SeedEval, t: Trained, cond: dict) -> None:
+    """Discrete actions sampled: also score the greedy (most likely legal move) policy."""
+    if t.decode:
+        ev.put(f"score_greedy/{t.method}", ev.setup.score(t.play(**cond)[0]))
+
+
+def evaluate_bc(ev: SeedEval, t: Trained) -> tuple[np.ndarray, float]:
+    """BC: the unconditioned policy on the evaluation episodes."""
+    R, sps = t.play(**t.decode)
+    ev.episodes(R)
+    _greedy(ev, t, {})
+    return R, sps
+
+
+def evaluate_dt(ev: SeedEval, t: Trained) -> tuple[np.ndarray, float]:
+    """DT-final-return conditioned on R = y*, and how much the requested return moves it."""
+    E, data, device = ev.setup.cfg.eval, ev.setup.data, ev.setup.device
+    cond = {"y_star": ev.setup.y_star}
+    R, sps = t.play(**cond, **t.decode)
+    ev.episodes(R)
+    ends = [{"y": torch.full((E.n_episodes,), y / data.scale, device=device)} for y in ev.y_ends]
+    ev.put("policy_shift/dt", policy_shift(t.model, data, ev.shift_idx, *ends))
+    _greedy(ev, t, cond)
+    return R, sps
+
+
+def evaluate_latent_plan(ev: SeedEval, t: Trained) -> tuple[np.ndarray, float]:
+    """LPT variants: plan z for y* by posterior Langevin (Eq. 5), roll out p(τ | z)."""
+    z, y_hat = t.plan_for(ev.setup.y_star)
+    cond = {"z": z}
+    R, sps = t.play(**cond, **t.decode)
+    ev.episodes(R)
+    _greedy(ev, t, cond)
+    if t.method == "lpt":
+        _lpt_diagnostics(ev, t, y_hat)
+    return R, sps
+
+
+def _lpt_diagnostics(ev: SeedEval, t: Trained, y_hat: torch.Tensor) -> None:
+    """LPT only: planning error, return fit, LPT-EI, the y* sweep and its Spearman ρ, policy
+    shift, rollout timing and (on the diagnosed env) the chain gates."""
+    setup, seed = ev.setup, ev.seed
+    cfg, data, E = setup.cfg, setup.data, setup.cfg.eval
+    y_max = float(data.returns.max())
+    ev.put("plan_abs_error/lpt", float((y_hat - setup.y_star).abs().mean()))
+    ev.put("return_fit_corr/lpt", return_fit(t.model, t.buffer, data))
+    z, _ = t.plan_for(setup.y_star, omega=cfg.langevin.omega_ei)
+    ev.put("score/lpt_ei", setup.score(ev.episodes(t.play(z=z, **t.decode)[0])))
+    pairs, means = [], []
+    for frac in E.sweep_fracs:
+        z, _ = t.plan_for(frac * y_max)
+        Rf = t.play(z=z, **t.decode)[0]
+        pairs += [(frac * y_max, r) for r in Rf]
+        means.append(float(Rf.mean()))
+    ev.sweep.append(means)
+    ends = [{"z": t.plan_for(y)[0]} for y in ev.y_ends]
+    ev.put("policy_shift/lpt", policy_shift(t.model, data, ev.shift_idx, *ends))
+    targets, achieved = np.array(pairs).T
+    constant = np.ptp(achieved) == 0  # ρ undefined: report no association
+    ev.put("spearman/lpt", 0.0 if constant else spearmanr(targets, achieved)[0])
+    if E.speed_steps and seed == cfg.seeds[0]:
+        ev.once |= _rollout_speed(t.play, z, E.speed_steps)
     if cfg.data.env == DIAGNOSED_ENV:
-        R_goal = _goal_bound_bc(setup, seed, session, folder, env_seeds)
-        put("score/bc_goal", score(R_goal))
-        put("reach/bc_goal", float((R_goal != 0).mean()))
-    put("action_fit/mean_action", mean_action_fit(data, fit_idx))
-    put("reach/best", max(reach))
+        _put_chain_diagnostics(ev.put, t.model, t.buffer, data, ev.fit_idx, cfg, seed)
+
+
+EVALUATE: dict[str, Callable[[SeedEval, Trained], tuple[np.ndarray, float]]] = {
+    "lpt": evaluate_latent_plan,
+    "lpt_no_unet": evaluate_latent_plan,
+    "dt": evaluate_dt,
+    "bc": evaluate_bc,
+}
+
+
+def _references(ev: SeedEval, session: Session, folder: Path) -> None:
+    """The gates' references: goal-bound BC (diagnosed env), the mean-action predictor, the best
+    method's reach, the random and data-generating policies on fresh episodes."""
+    setup, seed = ev.setup, ev.seed
+    if setup.cfg.data.env == DIAGNOSED_ENV:
+        R_goal = _goal_bound_bc(setup, seed, session, folder, ev.env_seeds)
+        ev.put("score/bc_goal", setup.score(R_goal))
+        ev.put("reach/bc_goal", float((R_goal != 0).mean()))
+    ev.put("action_fit/mean_action", mean_action_fit(setup.data, ev.fit_idx))
+    ev.put("reach/best", max(ev.reach))
     if setup.oracle is not None:
         r_random, r_oracle = setup.oracle(100_000 * (seed + 1) + 50_000)
-        put("score/random", score(np.array([r_random])))
-        put("score/oracle", score(np.array([r_oracle])))
-    return {"per_seed": per_seed, "once": once, "curves": curves, "sweep": sweep, "steps": steps}
+        ev.put("score/random", setup.score(np.array([r_random])))
+        ev.put("score/oracle", setup.score(np.array([r_oracle])))
 
 
 def _put_chain_diagnostics(
