@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from assist import reproduce as rep
 from assist.claims import CLAIMS, GATES, build_evidence
+from assist.configs import cpu_long, smoke
 
 from reprokit.claims import validate
-from reprokit.report import claims_table
+from reprokit.lifecycle import ReportTarget, Session
+from reprokit.report import claims_table, section_markers
 from reprokit.testing import run_entry
 
 
@@ -118,3 +120,43 @@ def test_bad_input_is_one_line_before_any_step(tmp_path, capsys, args, message) 
     assert code == 2 and len(err.splitlines()) == 1, err
     assert err.startswith(f"{rep.PROG}: error:") and message in err
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("ckpt_*.pt"))
+
+
+def test_cpu_long_writes_its_section_and_a_cpu_rewrite_keeps_it(smoke_run, monkeypatch) -> None:
+    """The committed cpu-long report: long_metrics.json and a marked RESULTS.md section; a later
+    cpu report rewrites RESULTS.md around it (reused smoke units stand in for both runs)."""
+    _, _, tmp = smoke_run
+    monkeypatch.setenv("REPROKIT_RUNS", str(tmp / "runs"))
+    cfg, out = smoke(), tmp / "committed"
+    out.mkdir()
+    target = ReportTarget(out, out / "RESULTS.md", True, "test")
+    target.results_md.write_text("# an earlier cpu report\n")
+    with contextlib.redirect_stdout(io.StringIO()), Session("assist", "smoke", cfg) as session:
+        res = rep.run_units(cfg, session)
+        rep.write_report(cfg, rep.LONG, [], session, res, target)
+        first = (out / "RESULTS.md").read_text()
+        rep.write_report(cfg, "cpu", [], session, res, target)
+    text = (out / "RESULTS.md").read_text()
+    long_doc = json.loads((out / "long_metrics.json").read_text())
+    assert validate(long_doc, committed=False) == []
+    start, end = section_markers(rep.LONG)
+    assert text.count(start) == text.count(end) == 1
+    section = text.split(start)[1].split(end)[0]
+    assert section == first.split(start)[1].split(end)[0]  # kept verbatim
+    assert claims_table(long_doc) in section and "PROFILE=cpu-long" in section
+    assert "long_edits.png" in section and (out / "long_edits.png").is_file()
+    assert claims_table(json.loads((out / "metrics.json").read_text())) in text.split(start)[0]
+    assert not (out / ".long_section.md").exists()
+
+
+def test_only_the_unmodified_cpu_long_profile_reports_into_the_committed_results(tmp_path) -> None:
+    class Folder:
+        dir = tmp_path
+
+    target = rep.report_place(rep.LONG, cpu_long(), Folder())
+    assert target.committed and target.dir.parts[-2:] == ("results", "cpu")
+    assert target.results_md.name == "RESULTS.md" and target.results_md.parent.name == "assist"
+    other = cpu_long()
+    other.train.steps = 7
+    target = rep.report_place(rep.LONG, other, Folder())
+    assert not target.committed and target.dir == tmp_path / "report"

@@ -24,10 +24,12 @@ from assist.geometry import Camera, camera_rays
 from assist.nodes import SceneGraph
 from assist.oracle import oracle_banks
 from assist.render import Fields, field_box, render_graph
+from assist.replica import load_sequence
 from assist.room import View, render_gt, ring_cameras, room_a, room_b, seen_mask
 from assist.train import (
     Hooks,
     Rays,
+    SceneModel,
     after_step,
     box_pool,
     build_model,
@@ -232,37 +234,52 @@ def edit_scores(pred: list[dict], truth: EditTruth) -> dict[str, float]:
     }
 
 
+def nodes_fn(fields: Fields, graph: SceneGraph, frame: str = "node"):
+    """``render_views``' renderer of a node graph (per-view sample cache on)."""
+    return lambda o, d, cam: render_graph(graph, fields, o, d, frame, view=cam)
+
+
+def heldout_eval(
+    cfg: Config,
+    data: RoomData,
+    graph: SceneGraph,
+    cams: list[Camera],
+    gt: list[View],
+    methods: dict,
+    cache: dict,
+) -> tuple[dict[str, float], dict[str, list[dict]]]:
+    """Unedited held-out scores of every method (and the mean-colour predictor), with the
+    renders; ``cache`` keeps the baseline's field samples per view for the edits."""
+    scores: dict[str, float] = {
+        "heldout_psnr/mean_colour": mt.pooled_psnr(
+            [data.rays.rgb.mean(0).expand_as(g.rgb) for g in gt],
+            [g.rgb for g in gt],
+            [torch.ones_like(g.depth, dtype=torch.bool) for g in gt],
+        )
+    }
+    unedited = {}
+    for m, f in methods.items():
+        fn = (
+            (lambda o, d, cam, f=f: render_edited(f, graph, graph, o, d, cfg, cam, cache))
+            if m == "baseline"
+            else nodes_fn(f, graph)
+        )
+        unedited[m] = render_views(fn, cams)
+        for k, v in heldout_scores(unedited[m], gt).items():
+            scores[f"heldout_{k}/{m}"] = v
+    return scores, unedited
+
+
 def evaluate(cfg: Config, seed: int, a: RoomData, b: RoomData, models: dict) -> dict:
     """Every score of one seed (``models``: method → Fields or MonolithicField)."""
     cams = heldout_cams(cfg)
     gt_u = [render_gt(a.gt, c) for c in cams]
     train = {"A": (a.cams, a.views), "B": (b.cams, b.views)}
     graph_a, graph_b = models["graphs"]
-    scores: dict[str, float] = {
-        "heldout_psnr/mean_colour": mt.pooled_psnr(
-            [a.rays.rgb.mean(0).expand_as(g.rgb) for g in gt_u],
-            [g.rgb for g in gt_u],
-            [torch.ones_like(g.depth, dtype=torch.bool) for g in gt_u],
-        )
-    }
-    art: dict = {"gt": {"unedited": gt_u}, "pred": {}}
-
-    def nodes_fn(fields: Fields, graph: SceneGraph, frame: str = "node"):
-        return lambda o, d, cam: render_graph(graph, fields, o, d, frame, view=cam)
-
     methods = {k: v for k, v in models.items() if k != "graphs"}
     cache: dict = {}  # the baseline's field samples per held-out view
-    unedited = {}
-    for m, f in methods.items():
-        fn = (
-            (lambda o, d, cam, f=f: render_edited(f, graph_a, graph_a, o, d, cfg, cam, cache))
-            if m == "baseline"
-            else nodes_fn(f, graph_a)
-        )
-        unedited[m] = render_views(fn, cams)
-        for k, v in heldout_scores(unedited[m], gt_u).items():
-            scores[f"heldout_{k}/{m}"] = v
-    art["pred"]["unedited"] = unedited
+    scores, unedited = heldout_eval(cfg, a, graph_a, cams, gt_u, methods, cache)
+    art: dict = {"gt": {"unedited": gt_u}, "pred": {"unedited": unedited}}
     per_edit: dict[str, dict[str, dict[str, float]]] = {}
     for name, command in ed.SUITE:
         gt_e = ed.edited(command, a.gt, {"B": b.gt})
@@ -361,11 +378,16 @@ def node_fields(
     cfg: Config, a: RoomData, b: RoomData, arrays_a: dict, arrays_b: dict
 ) -> tuple[Fields, SceneGraph, SceneGraph]:
     """Trained banks of both rooms rebuilt from their unit arrays, and the node graphs."""
-    ma, mb = build_model(cfg, a.gt), build_model(cfg, b.gt)
-    load_arrays({"objects": ma.objects, "background": ma.background}, arrays_a)
-    load_arrays({"objects": mb.objects, "background": mb.background}, arrays_b)
+    ma, mb = trained_model(cfg, a.gt, arrays_a), trained_model(cfg, b.gt, arrays_b)
     banks = {"A/objects": ma.objects, "A/background": ma.background, "B/objects": mb.objects}
     return render_fields(cfg, banks), ma.graph, mb.graph
+
+
+def trained_model(cfg: Config, gt: SceneGraph, arrays: dict) -> SceneModel:
+    """One room's banks rebuilt from a training unit's arrays, with its node graph."""
+    model = build_model(cfg, gt)
+    load_arrays({"objects": model.objects, "background": model.background}, arrays)
+    return model
 
 
 def baseline_field(cfg: Config, a: RoomData, arrays: dict) -> MonolithicField:
@@ -376,3 +398,30 @@ def baseline_field(cfg: Config, a: RoomData, arrays: dict) -> MonolithicField:
 
 def rooms(cfg: Config, seed: int) -> tuple[RoomData, RoomData]:
     return room_data(cfg, room_a(), seed), room_data(cfg, room_b(), seed)
+
+
+# -- the paper profile: a Replica sequence ------------------------------------------------------
+def replica_data(cfg: Config) -> tuple[RoomData, list[Camera], list[View]]:
+    """The Replica sequence of ``cfg.data.replica``: its training data as one room (pixels
+    without depth left out) and its held-out cameras and views."""
+    seq = load_sequence(cfg)
+    rays = make_rays(seq.train_cams, seq.train_views)
+    rays = rays.take(torch.nonzero(rays.depth > 0).squeeze(1))
+    return RoomData(seq.gt, seq.train_cams, seq.train_views, rays), seq.test_cams, seq.test_views
+
+
+def evaluate_replica(cfg: Config, trained: dict[str, dict]) -> dict[str, float]:
+    """Held-out scores on a Replica sequence (no edited ground truth exists for real data)."""
+    data, cams, views = replica_data(cfg)
+    banks, graph = {}, None
+    for kind in ("assist", "nomask"):
+        if f"{kind}-R" in trained:
+            model = trained_model(cfg, data.gt, trained[f"{kind}-R"])
+            banks[kind] = render_fields(
+                cfg, {"R/objects": model.objects, "R/background": model.background}
+            )
+            graph = model.graph
+    methods = dict(banks)
+    if "baseline-R" in trained:
+        methods["baseline"] = baseline_field(cfg, data, trained["baseline-R"])
+    return heldout_eval(cfg, data, graph, cams, views, methods, {})[0]

@@ -22,6 +22,7 @@ from assist.geometry import Box
 from reprokit.errors import UserError
 
 CLASSES = ("background", "table", "cabinet", "ball", "bin", "chair", "lamp")
+CLASSES += ("object",)  # a Replica thing whose class no label above names (replica.LABELS)
 COLOURS = ("none", "brown", "blue", "red", "green", "orange", "purple", "yellow", "grey")
 
 

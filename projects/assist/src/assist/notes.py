@@ -52,6 +52,25 @@ def heldout_table(doc: dict) -> str:
     return "\n".join(lines)
 
 
+def ablation_line(doc: dict) -> str:
+    """The no-mask ablation next to ASSIST on room A's five edits (C7 reads the gap)."""
+    if "edit_gap_intra/nomask" not in doc["metrics"]:
+        return ""
+    rows = [
+        ("held-out PSNR (dB)", "heldout_psnr"),
+        ("held-out depth L1 (m)", "heldout_depth_l1"),
+        ("edit-region PSNR, room A's five edits (dB)", "edit_psnr_intra"),
+        ("edited whole-image PSNR, room A's five edits (dB)", "edit_image_psnr_intra"),
+        ("unedited-to-edited gap (dB, C7)", "edit_gap_intra"),
+    ]
+    lines = ["| quantity | assist | nomask |", "| --- | --- | --- |"]
+    for text, key in rows:
+        lines.append(f"| {text} | {_fmt(doc, f'{key}/assist')} | {_fmt(doc, f'{key}/nomask')} |")
+    return "No-mask ablation (the opacity/mask loss off, everything else equal):\n\n" + "\n".join(
+        lines
+    )
+
+
 def results_notes(doc: dict, cfg: Config) -> str:
     speed = [k for k in doc["metrics"] if k.startswith("batched_speedup_")]
     speed_line = (
@@ -60,23 +79,23 @@ def results_notes(doc: dict, cfg: Config) -> str:
         if speed
         else ""
     )
-    return "\n\n".join(
-        [
-            "Held-out ring, unedited (mean ± std over seeds; depth L1 in m without the 1-px edge "
-            "band; `threshold` = the gates' thresholds set from the oracle):",
-            heldout_table(doc),
-            "Edit-region PSNR (dB) per edit: pixels where the edited and unedited GT differ, "
-            "disoccluded pixels removed. `_noop` = the same trained nodes left unedited, "
-            "`_world` = fields read in the frame they were trained in, `_inverse` = the opposite "
-            "motion, `oracle` = the GT voxelised into the same grids and renderer:",
-            edit_table(doc),
-            speed_line,
-            f"Trained models: {', '.join(cfg.methods)}; not run in this profile: "
-            f"{', '.join(m for m in MODELS if m not in cfg.methods) or 'none'}"
-            " (claims that need them read untestable). "
-            f"Field type: {cfg.model.kind}; {cfg.train.steps} steps; images "
-            f"{cfg.data.width}×{cfg.data.height}; {cfg.data.train_views} training and "
-            f"{cfg.data.test_views} held-out views. CPU-profile numbers on a procedural room, not "
-            "the paper's Replica setting.",
-        ]
-    )
+    parts = [
+        "Held-out ring, unedited (mean ± std over seeds; depth L1 in m without the 1-px edge "
+        "band; `threshold` = the gates' thresholds set from the oracle):",
+        heldout_table(doc),
+        "Edit-region PSNR (dB) per edit: pixels where the edited and unedited GT differ, "
+        "disoccluded pixels removed. `_noop` = the same trained nodes left unedited, "
+        "`_world` = fields read in the frame they were trained in, `_inverse` = the opposite "
+        "motion, `oracle` = the GT voxelised into the same grids and renderer:",
+        edit_table(doc),
+        ablation_line(doc),
+        speed_line,
+        f"Trained models: {', '.join(cfg.methods)}; not run in this profile: "
+        f"{', '.join(m for m in MODELS if m not in cfg.methods) or 'none'}"
+        " (claims that need them read untestable). "
+        f"Field type: {cfg.model.kind}; {cfg.train.steps} steps; images "
+        f"{cfg.data.width}×{cfg.data.height}; {cfg.data.train_views} training and "
+        f"{cfg.data.test_views} held-out views. CPU-profile numbers on a procedural room, not "
+        "the paper's Replica setting.",
+    ]
+    return "\n\n".join(p for p in parts if p)

@@ -18,36 +18,57 @@ from pathlib import Path
 from assist import experiment as ex
 from assist.claims import DEPTH_FACTOR, DEPTH_SLACK, MIOU_SLACK, build_evidence
 from assist.configs import PROFILES, Config
+from assist.replica import check_layout
 from assist.train import Hooks
 from reprokit.config import parse, to_dict
 from reprokit.errors import UserError
-from reprokit.lifecycle import Session, check_device, entry, footer, header, report_target
-from reprokit.report import write_results
+from reprokit.lifecycle import (
+    ReportTarget,
+    Session,
+    check_device,
+    entry,
+    footer,
+    header,
+    report_target,
+)
+from reprokit.report import keep_sections, marked_section, merge_section, write_results
 from reprokit.runlog import Run
 from reprokit.torch_utils import Checkpointer
 
 PROG = "assist.reproduce"
+LONG = "cpu-long"  # writes results/cpu/long_* and the marked section LONG of RESULTS.md
 EXPECTED = {
     "smoke": "~20 s",
     "pilot": "~15 min on 2 CPU cores shared with other jobs",
     "cpu": "~15 min on 2 CPU cores shared with other jobs",
-    "cpu-long": "~60 min on 2 CPU cores",
-    "paper": "hours on a GPU",
+    "cpu-long": "~30-45 min on 2 CPU cores shared with other jobs",
+    "paper": "hours on a GPU (a Replica sequence)",
 }
 
 
-def preflight(cfg: Config) -> None:
+def preflight(cfg: Config, profile: str = "cpu") -> None:
     """Cross-field checks before the first step (one line each)."""
     check_device(cfg.device)
     if "assist" not in cfg.methods:
         raise UserError("--methods must include assist (every claim compares against it)")
     if len(set(cfg.seeds)) != len(cfg.seeds):
         raise UserError(f"--seeds has duplicates: {list(cfg.seeds)}")
+    if cfg.data.replica is not None or profile == "paper":
+        check_layout(cfg.data.replica, cfg)
+
+
+def _train_data(cfg: Config, kind: str, seed: int) -> ex.RoomData:
+    """The data a training unit fits: room A, room B (``-B``) or the Replica sequence (``-R``)."""
+    if kind.endswith("-R"):
+        return ex.replica_data(cfg)[0]
+    a, b = ex.rooms(cfg, seed)
+    return b if kind.endswith("-B") else a
 
 
 def _train_unit(cfg: Config, kind: str, seed: int, folder: Path, session: Session) -> dict:
-    """One training unit: ``assist-A``, ``assist-B``, ``nomask-A`` or ``baseline``."""
-    a, b = ex.rooms(cfg, seed)
+    """One training unit: ``assist-A``, ``assist-B``, ``nomask-A``, ``baseline`` (room A), or
+    ``assist-R`` / ``nomask-R`` / ``baseline-R`` on a Replica sequence."""
+    data = _train_data(cfg, kind, seed)
     ckpt = Checkpointer(folder / "checkpoints", every=cfg.train.ckpt_every, config=to_dict(cfg))
     with Run("assist", session.profile, to_dict(cfg), seed=seed, folder=folder) as run:
         hooks = Hooks(
@@ -55,12 +76,11 @@ def _train_unit(cfg: Config, kind: str, seed: int, folder: Path, session: Sessio
             progress=run.progress,
             boundary=session.boundary,
         )
-        if kind == "baseline":
-            out = ex.train_baseline(cfg, a, seed, ckpt, hooks)
+        if kind.startswith("baseline"):
+            out = ex.train_baseline(cfg, data, seed, ckpt, hooks)
         else:
-            data = b if kind.endswith("-B") else a
             mask = not kind.startswith("nomask")
-            out = ex.train_nodes(cfg, data, seed, ckpt, hooks, mask, background=data is a)
+            out = ex.train_nodes(cfg, data, seed, ckpt, hooks, mask, not kind.endswith("-B"))
         run.finish({})
     return out
 
@@ -87,27 +107,41 @@ def _eval_unit(cfg: Config, seed: int, trained: dict[str, dict]) -> dict:
     return {"scores": sc, **figure_arrays(res["art"])}
 
 
+def _kinds(cfg: Config) -> list[str]:
+    """The training units of one seed, in order."""
+    if cfg.data.replica is not None:
+        return [f"{m}-R" for m in cfg.methods]
+    kinds = ["assist-A", "assist-B"]
+    kinds += ["nomask-A"] if "nomask" in cfg.methods else []
+    return kinds + (["baseline"] if "baseline" in cfg.methods else [])
+
+
 def run_units(cfg: Config, session: Session) -> dict:
     """Every unit in order; per-seed scores as {metric: {seed: value}}."""
     per_seed: dict[str, dict[int, float]] = {}
     out: dict = {"per_seed": per_seed, "art": None, "speed": {}}
-    kinds = ["assist-A", "assist-B"]
-    kinds += ["nomask-A"] if "nomask" in cfg.methods else []
-    kinds += ["baseline"] if "baseline" in cfg.methods else []
+    replica = cfg.data.replica is not None
     for seed in cfg.seeds:
         trained = {
             k: session.unit(
                 f"{k}-seed{seed}", lambda d, k=k, s=seed: _train_unit(cfg, k, s, d, session)
             )
-            for k in kinds
+            for k in _kinds(cfg)
         }
-        res = session.unit(f"eval-seed{seed}", lambda _, s=seed, t=trained: _eval_unit(cfg, s, t))
+        if replica:
+            res = session.unit(
+                f"eval-R-seed{seed}", lambda _, t=trained: {"scores": ex.evaluate_replica(cfg, t)}
+            )
+        else:
+            res = session.unit(
+                f"eval-seed{seed}", lambda _, s=seed, t=trained: _eval_unit(cfg, s, t)
+            )
         for k, v in res["scores"].items():
             per_seed.setdefault(k, {})[seed] = float(v)
-        out["art"] = out["art"] or res
+        out["art"] = out["art"] or (None if replica else res)
     if cfg.speed_nodes:
         out["speed"] = session.unit(
-            "speed", lambda _: ex.speed(cfg, ex.rooms(cfg, cfg.seeds[0])[0])
+            "speed", lambda _: ex.speed(cfg, _train_data(cfg, _kinds(cfg)[0], cfg.seeds[0]))
         )
     return out
 
@@ -121,33 +155,55 @@ def _constants(cfg: Config, timing: dict[str, float]) -> dict[str, float]:
     return {**timing, f"batched_speedup_{n}_nodes": ratio}
 
 
-def write_report(cfg: Config, profile: str, argv: list[str], session: Session, res: dict) -> None:
-    """Judge the evidence; metrics.json, figures and RESULTS.md where report_target says."""
+def report_place(profile: str, cfg: Config, session: Session) -> ReportTarget:
+    """``report_target``; the unmodified cpu-long profile also writes the committed results/cpu/
+    (its own ``long_*`` files and a marked section of RESULTS.md), like the cpu profile."""
+    if profile == LONG:
+        profiles = {"cpu": PROFILES[LONG]}  # committed when cfg equals the cpu-long profile
+        return report_target("assist", "cpu", cfg, profiles, __file__, session, out=cfg.out)
+    return report_target("assist", profile, cfg, PROFILES, __file__, session, out=cfg.out)
+
+
+def write_report(
+    cfg: Config, profile: str, argv: list[str], session: Session, res: dict, target: ReportTarget
+) -> None:
+    """Judge the evidence; metrics.json, figures and RESULTS.md into ``target``. A committed
+    cpu-long run writes ``long_*`` files and only its section of RESULTS.md; a committed cpu run
+    rewrites RESULTS.md and keeps that section."""
     from assist.figures import edit_figure
     from assist.notes import results_notes
 
-    target = report_target("assist", profile, cfg, PROFILES, __file__, session, out=cfg.out)
+    long = target.committed and profile == LONG
+    prefix = "long_" if long else ""
     ev = build_evidence(profile, res["per_seed"], list(cfg.seeds), _constants(cfg, res["speed"]))
     info = _info(cfg)
-    metrics_path = ev.write(target.dir / "metrics.json", session.wall_time_s, info)
+    metrics_path = ev.write(target.dir / f"{prefix}metrics.json", session.wall_time_s, info)
     doc = ev.to_dict(session.wall_time_s, info)
-    figures = {
-        f"Held-out view per edit (seed {cfg.seeds[0]}): GT, ASSIST, the wrong-frame control, "
-        "depth and panoptic ids, and the scored edit region": edit_figure(
-            res["art"], target.dir / "edits.png"
+    figures = {}
+    if res["art"] is not None:  # a Replica run has no edited ground truth to show
+        title = (
+            f"Held-out view per edit (seed {cfg.seeds[0]}): GT, ASSIST, the wrong-frame control, "
+            "depth and panoptic ids, and the scored edit region"
         )
-    }
+        figures[title] = edit_figure(res["art"], target.dir / f"{prefix}edits.png")
+    command = " ".join([f"python -m {PROG}", *argv])
+    if target.committed:
+        command = "make reproduce PROJECT=assist" + (f" PROFILE={LONG}" if long else "")
+    kept = [marked_section(target.results_md, LONG)] if target.committed and not long else []
+    report_md = target.results_md.with_name(".long_section.md") if long else target.results_md
     write_results(
-        target.results_md,
+        report_md,
         doc,
         title="assist: CPU-profile results" if profile == "cpu" else f"assist: {profile} profile",
         figures=figures,
-        command="make reproduce PROJECT=assist"
-        if target.committed
-        else " ".join([f"python -m {PROG}", *argv]),
+        command=command,
         notes=results_notes(doc, cfg),
         metrics_path=metrics_path,
     )
+    if long:
+        heading = f"{LONG} profile (`make reproduce PROJECT=assist PROFILE={LONG}`)"
+        merge_section(target.results_md, report_md, heading, LONG)
+    keep_sections(target.results_md, kept)
     footer(session, doc, [target.results_md, metrics_path, *figures.values()], why=target.why)
 
 
@@ -170,7 +226,7 @@ def _info(cfg: Config) -> dict:
 def run(argv: list[str], fresh: bool) -> None:
     """``reproduce`` under the lifecycle: preflight, one unit per (model, seed), report."""
     profile, cfg = parse(PROFILES, argv, prog=PROG)
-    preflight(cfg)
+    preflight(cfg, profile)
     with Session("assist", profile, cfg, fresh=fresh) as session:
         header(
             session,
@@ -182,7 +238,7 @@ def run(argv: list[str], fresh: bool) -> None:
             steps=cfg.train.steps,
         )
         res = run_units(cfg, session)
-        write_report(cfg, profile, argv, session, res)
+        write_report(cfg, profile, argv, session, res, report_place(profile, cfg, session))
 
 
 if __name__ == "__main__":
