@@ -32,6 +32,9 @@ class MethodConfig:
     n_classes: int = param(16, "symbols K of the coupling (official 16 on the grid)", ge=2)
     T: int = param(6, "diffusion levels (official 6; SVEBM-IB: unused)", ge=2)
     spectral_norm: bool = param(True, "spectral norm on every Linear (LDEBM official: on)")
+    split_level0: bool = param(
+        False, "LDEBM: a separate network for level 0 (a deviation; official: one network)"
+    )
     langevin_steps: int = param(
         50, "Langevin steps per level (LDEBM, official 50) or per chain (SVEBM)", ge=1
     )

@@ -67,6 +67,7 @@ class LatentDiffusionEBM(nn.Module):
             [nn.Sequential(act, _linear(hidden, hidden, use_sn, init)) for _ in range(n_blocks)]
         )
         self.out = nn.Sequential(act, _linear(hidden, n_classes, use_sn, init))
+        self.n_classes = n_classes
         self.frozen_table: torch.Tensor | None = None  # set by langevin.frozen within a chain
 
     def time_table(self) -> torch.Tensor:
@@ -83,6 +84,29 @@ class LatentDiffusionEBM(nn.Module):
         for block in self.blocks:
             h = block(h) + h
         return self.out(h)
+
+
+class LevelSplitEBM(nn.Module):
+    """A deviation (README, Deviations): level 0 gets its own network, levels 1…T−1 share
+    another, so the class-head terms at t = 0 (pseudo-label cross-entropy, IB) no longer reshape
+    the upper levels' energies through shared weights. Same interface as the one network."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__()
+        self.level0 = LatentDiffusionEBM(**kwargs)
+        self.upper = LatentDiffusionEBM(**kwargs)
+
+    def forward(self, z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """Class logits f_k(z, t): rows at t = 0 through ``level0``, the rest through ``upper``."""
+        at0 = t == 0
+        if at0.all():
+            return self.level0(z, t)
+        if not at0.any():
+            return self.upper(z, t)
+        out = torch.empty(len(z), self.level0.n_classes, dtype=z.dtype)
+        out[at0] = self.level0(z[at0], t[at0])
+        out[~at0] = self.upper(z[~at0], t[~at0])
+        return out
 
 
 class SVEBMEnergy(nn.Module):

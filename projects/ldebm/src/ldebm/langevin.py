@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-from ldebm.energy import marginal_energy
+from ldebm.energy import LatentDiffusionEBM, marginal_energy
 from ldebm.schedule import Schedule
 
 
@@ -24,16 +24,17 @@ def frozen(ebm: nn.Module) -> Iterator[None]:
     """EBM parameters frozen (no weight gradients), spectral norms and the time table cached for
     one chain (both are functions of the frozen weights only)."""
     flags = [p.requires_grad for p in ebm.parameters()]
+    timed = [m for m in ebm.modules() if isinstance(m, LatentDiffusionEBM)]
     for p in ebm.parameters():
         p.requires_grad_(False)
     try:
         with parametrize.cached():
-            if hasattr(ebm, "time_table"):
-                ebm.frozen_table = ebm.time_table()
+            for m in timed:
+                m.frozen_table = m.time_table()
             yield
     finally:
-        if hasattr(ebm, "time_table"):
-            ebm.frozen_table = None
+        for m in timed:
+            m.frozen_table = None
         for p, f in zip(ebm.parameters(), flags):
             p.requires_grad_(f)
 

@@ -17,7 +17,7 @@ from torch import nn
 
 from ldebm import objectives as obj
 from ldebm.clustering import pseudo_labels, uniform_label_indices
-from ldebm.energy import LatentDiffusionEBM, SVEBMEnergy
+from ldebm.energy import LatentDiffusionEBM, LevelSplitEBM, SVEBMEnergy
 from ldebm.langevin import progressive_levels, recovery_langevin, short_run_langevin
 from ldebm.schedule import Schedule, make_schedule
 from reprokit.torch_utils import check_finite
@@ -72,8 +72,15 @@ class Learner:
 def build(method: str, mc, dim: int = 2) -> Learner:
     """The untrained learner of ``method`` from a method config ``mc`` (configs.MethodConfig)."""
     if SPECS[method].diffusion:
-        ebm = LatentDiffusionEBM(
-            dim, mc.hidden, mc.n_classes, mc.n_blocks, mc.T, mc.emb_dim, use_sn=mc.spectral_norm
+        net = LevelSplitEBM if mc.split_level0 else LatentDiffusionEBM
+        ebm = net(
+            dim=dim,
+            hidden=mc.hidden,
+            n_classes=mc.n_classes,
+            n_blocks=mc.n_blocks,
+            T=mc.T,
+            emb_dim=mc.emb_dim,
+            use_sn=mc.spectral_norm,
         )
         return Learner(method, ebm, make_schedule(mc.T, mc.step_size), mc.langevin_steps, 0.0)
     ebm = SVEBMEnergy(dim, mc.hidden, mc.n_classes)

@@ -20,10 +20,12 @@ import torch
 
 from ldebm.claims import build_evidence
 from ldebm.configs import PROFILES, Config
+from ldebm.text_configs import TEXT_PROFILES, TextConfig
+from ldebm.text_experiment import TAG as TEXT_TAG
 from reprokit.config import parse, to_dict
 from reprokit.errors import UserError
 from reprokit.lifecycle import Session, entry, footer, header, report_target
-from reprokit.report import write_results
+from reprokit.report import keep_sections, marked_section, write_results
 from reprokit.runlog import Run
 from reprokit.seeding import seed_everything
 from reprokit.torch_utils import Checkpointer, capture_rng_state
@@ -34,7 +36,11 @@ EXPECTED = {
     "cpu": "~8-30 min on 2 CPU cores shared with other jobs (8.4 min on a quiet machine)",
     "cpu-long": "4x the cpu profile",
     "paper": "hours on a GPU",
+    "text-smoke": "~30 s",
+    "cpu-text": "~15-25 min on 2 CPU cores shared with other jobs",
+    "text-paper": "hours on a GPU",
 }
+ALL_PROFILES = {**PROFILES, **TEXT_PROFILES}
 
 
 def _rngs(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
@@ -179,7 +185,7 @@ def run_units(cfg: Config, session: Session) -> dict:
 def _command(argv: list[str], profile: str, committed: bool) -> str:
     """The command of RESULTS.md: the make target for the committed results, else the CLI."""
     if committed:
-        return "make reproduce PROJECT=ldebm"
+        return "make reproduce PROJECT=ldebm" + ("" if profile == "cpu" else f" PROFILE={profile}")
     return " ".join(["python -m ldebm.reproduce", *argv])
 
 
@@ -207,6 +213,7 @@ def write_report(cfg: Config, profile: str, argv: list[str], session: Session, r
     wall, info = session.wall_time_s, _info(cfg)
     metrics_path = ev.write(target.dir / "metrics.json", wall, info)
     doc = ev.to_dict(wall, info)
+    kept = [marked_section(target.results_md, TEXT_TAG)] if target.committed else []
     write_results(
         target.results_md,
         doc,
@@ -216,6 +223,7 @@ def write_report(cfg: Config, profile: str, argv: list[str], session: Session, r
         notes=results_notes(doc, cfg),
         metrics_path=metrics_path,
     )
+    keep_sections(target.results_md, kept)  # the cpu-text profile's section survives
     footer(session, doc, [target.results_md, metrics_path, *figures.values()], why=target.why)
 
 
@@ -259,9 +267,13 @@ def preflight(cfg: Config) -> None:
 
 
 def run(argv: list[str], fresh: bool) -> None:
-    """``reproduce`` under the lifecycle: preflight, one unit per (reference | method, seed)."""
+    """``reproduce`` under the lifecycle: preflight, then the 2-D units (reference | method, seed)
+    or, for the text profiles, the text units."""
     torch.set_num_threads(1)
-    profile, cfg = parse(PROFILES, argv, prog=PROG)
+    profile, cfg = parse(ALL_PROFILES, argv, prog=PROG)
+    if isinstance(cfg, TextConfig):
+        run_text_profile(profile, cfg, argv, fresh)
+        return
     preflight(cfg)
     with Session("ldebm", profile, cfg, fresh=fresh) as session:
         header(
@@ -273,6 +285,39 @@ def run(argv: list[str], fresh: bool) -> None:
         )
         res = run_units(cfg, session)
         write_report(cfg, profile, argv, session, res)
+
+
+def text_preflight(cfg: TextConfig) -> None:
+    """Cross-field checks of the text profiles before the first step (one-line UserError);
+    loading the corpora refuses an empty one or a missing package."""
+    from ldebm.corpus import load
+
+    if len(set(cfg.seeds)) != len(cfg.seeds):
+        raise UserError(f"--seeds: repeated seed in {list(cfg.seeds)}")
+    for name, mc in (("model", cfg.model), ("ptb.model", cfg.ptb.model)):
+        if mc.pca_dim > mc.latent:
+            raise UserError(f"--{name}.pca_dim {mc.pca_dim} exceeds --{name}.latent {mc.latent}")
+    load(cfg.dataset, "train", cfg.model.max_len)
+    if cfg.ptb.run:
+        load("ptb", "valid", cfg.ptb.model.max_len)
+
+
+def run_text_profile(profile: str, cfg: TextConfig, argv: list[str], fresh: bool) -> None:
+    """The text experiment under the lifecycle (``ldebm.text_experiment``)."""
+    from ldebm import text_experiment as tx
+
+    text_preflight(cfg)
+    with Session("ldebm", profile, cfg, fresh=fresh) as session:
+        header(
+            session,
+            expected=EXPECTED.get(profile),
+            seeds=cfg.seeds,
+            methods=cfg.methods,
+            data=f"{cfg.dataset} (labelled) + PTB smoke" if cfg.ptb.run else cfg.dataset,
+        )
+        res = tx.run_text(cfg, session)
+        command = lambda committed: _command(argv, profile, committed)  # noqa: E731
+        tx.write_text_report(cfg, profile, command, session, res, __file__)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,224 @@
+"""The text experiment (profiles ``text-smoke``, ``cpu-text``, ``text-paper``) under the shared
+lifecycle: per seed, a BBC News reference unit (TF-IDF + k-means, random ids) and one unit per
+text VAE (LDEBM prior, Gaussian prior): training, resumable at epoch ends, then the held-out
+scores; finally the PTB smoke unit (first seed). The unmodified ``cpu-text`` profile writes
+``results/cpu/text_metrics.json`` and the marked ``text`` section of RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ldebm import text_metrics as tm
+from ldebm.clustering import whitened_kmeans
+from ldebm.corpus import Corpus, Vocab, load
+from ldebm.notes import text_notes
+from ldebm.text_claims import build_text_evidence
+from ldebm.text_configs import TEXT_PROFILES, TextConfig, TextModelConfig
+from ldebm.text_learning import TextHooks, TextLearner, build, epoch_order, train
+from reprokit.config import to_dict
+from reprokit.lifecycle import ReportTarget, Session, footer, report_target
+from reprokit.report import merge_section, write_results
+from reprokit.runlog import Run
+from reprokit.seeding import seed_everything
+from reprokit.torch_utils import Checkpointer, capture_rng_state
+
+TAG = "text"
+HEADING = "Text: BBC News attribute discovery and the PTB smoke (profile `cpu-text`)"
+
+
+def split(corpus: Corpus, seed: int, heldout: float) -> tuple[np.ndarray, np.ndarray]:
+    """The seed's item permutation cut into (training, held-out) indices (paired across
+    methods)."""
+    order = np.random.default_rng([seed, 0]).permutation(len(corpus.sentences))
+    n_train = round(len(order) * (1 - heldout))
+    return order[:n_train], order[n_train:]
+
+
+def encoded(corpus: Corpus, idx: np.ndarray, vocab: Vocab, mc: TextModelConfig) -> torch.Tensor:
+    """Id matrix of the items ``idx``."""
+    return vocab.encode([corpus.sentences[i] for i in idx], mc.max_len)
+
+
+def reference_unit(cfg: TextConfig, corpus: Corpus, seed: int) -> dict:
+    """The data reference (TF-IDF + k-means on the raw text) and the random floor."""
+    tr, te = split(corpus, seed, cfg.heldout)
+    texts = [corpus.sentences[i] for i in (*tr, *te)]
+    labels, k = corpus.labels[te], cfg.model.n_classes
+    ids = {
+        "tfidf_kmeans": tm.tfidf_kmeans(texts, k, seed, len(tr)),
+        "random": np.random.default_rng([seed, 5]).integers(0, k, len(te)),
+    }
+    return {
+        "metrics": {
+            f"bbc/{s}/{src}": v
+            for src, c in ids.items()
+            for s, v in tm.cluster_scores(c, labels).items()
+        }
+    }
+
+
+def _trained(
+    lrn: TextLearner, x: torch.Tensor, seed: int, name: str, folder: Path, session: Session, cfg
+) -> float:
+    """Train (resumable at epoch ends from ``folder``); the training wall time in seconds."""
+    opt = lrn.optimizer()
+    mods = lrn.modules()
+    ckpt = Checkpointer(folder / "checkpoints", every=1, config=to_dict(cfg))
+    start = ckpt.resume(mods, opt)
+    spent = float(ckpt.state["train_time_s"]) if ckpt.state is not None else 0.0
+    t0 = time.perf_counter()
+
+    def save(epoch: int) -> None:
+        elapsed = spent + time.perf_counter() - t0
+        state = {"model": mods.state_dict(), "optimizer": opt.state_dict()}
+        ckpt.save(epoch, {**state, "rng": capture_rng_state(), "train_time_s": elapsed})
+
+    with Run("ldebm", session.profile, to_dict(cfg), seed=seed, folder=folder) as run:
+        hooks = TextHooks(
+            log=lambda step, **kw: run.log(step, {f"{name}/{k}": v for k, v in kw.items()}),
+            progress=run.progress,
+            boundary=lambda step, s: session.boundary(f"at {name} seed {seed} epoch {step}", s),
+        )
+        train(lrn, x, seed, opt, start, hooks, save)
+    return spent + time.perf_counter() - t0
+
+
+def bbc_unit(
+    cfg: TextConfig, corpus: Corpus, seed: int, method: str, folder: Path, session: Session
+) -> dict:
+    """One (text VAE, seed) on BBC News: train, then the held-out scores."""
+    seed_everything(seed, torch=True)
+    mc = cfg.model
+    tr, te = split(corpus, seed, cfg.heldout)
+    vocab = Vocab.build([corpus.sentences[i] for i in tr], mc.vocab_size)
+    x_tr, x_te = encoded(corpus, tr, vocab, mc), encoded(corpus, te, vocab, mc)
+    lrn = build(method, mc, len(vocab))
+    secs = _trained(lrn, x_tr, seed, f"bbc_{method}", folder, session, cfg)
+    torch.manual_seed(seed + 10_000)
+    mu_tr, mu_te, labels = lrn.means(x_tr), lrn.means(x_te), corpus.labels[te]
+    out = {
+        f"bbc/token_acc/{method}": tm.token_accuracy(lrn, x_te, False, seed),
+        f"bbc/token_acc/{method}_shuffled": tm.token_accuracy(lrn, x_te, True, seed),
+        f"bbc/recon_nll/{method}": tm.reconstruction_nll(lrn, x_te),
+        f"bbc/active_units/{method}": tm.active_units(mu_te),
+        f"train_time_s/bbc_{method}": secs,
+    }
+    kmeans = whitened_kmeans(mu_tr, mc.n_classes, mc.pca_dim, True, seed)
+    src = "vae_kmeans" if method == "vae" else "ldebm_kmeans"
+    for s, v in tm.cluster_scores(kmeans(mu_te), labels).items():
+        out[f"bbc/{s}/{src}"] = v
+    if method == "vae":
+        out["bbc/kmeans_min_share/vae"] = tm.smallest_share(kmeans(mu_tr), mc.n_classes)
+    else:
+        for s, v in tm.cluster_scores(lrn.symbols(mu_te), labels).items():
+            out[f"bbc/{s}/ldebm"] = v
+        pseudo = epoch_order(lrn, x_tr, seed, mc.epochs)[1]  # the next epoch's pseudo-labels
+        out["bbc/kmeans_min_share/ldebm"] = tm.smallest_share(pseudo, mc.n_classes)
+        out["bbc/mi/ldebm"] = tm.class_head_mi(lrn, mu_te)
+    return {"metrics": out}
+
+
+def ptb_unit(cfg: TextConfig, seed: int, folder: Path, session: Session) -> dict:
+    """The PTB smoke (smoke-level): LDEBM's text VAE on a training subset, scored on part of
+    the validation split."""
+    seed_everything(seed, torch=True)
+    pc, mc = cfg.ptb, cfg.ptb.model
+    train_c, valid_c = load("ptb", "train", mc.max_len), load("ptb", "valid", mc.max_len)
+    sub = np.random.default_rng([seed, 7]).permutation(len(train_c.sentences))[: pc.train_sentences]
+    sents = [train_c.sentences[i] for i in sub]
+    vocab = Vocab.build(sents, mc.vocab_size)
+    x_tr = vocab.encode(sents, mc.max_len)
+    x_va = vocab.encode(valid_c.sentences[: pc.eval_sentences], mc.max_len)
+    lrn = build("ldebm", mc, len(vocab))
+    secs = _trained(lrn, x_tr, seed, "ptb_ldebm", folder, session, cfg)
+    torch.manual_seed(seed + 10_000)
+    mu = lrn.means(x_va)
+    return {
+        "metrics": {
+            "ptb/recon_nll/ldebm": tm.reconstruction_nll(lrn, x_va),
+            "ptb/token_acc/ldebm": tm.token_accuracy(lrn, x_va, False, seed),
+            "ptb/token_acc_shuffled/ldebm": tm.token_accuracy(lrn, x_va, True, seed),
+            "ptb/active_units/ldebm": tm.active_units(mu),
+            "ptb/mi/ldebm": tm.class_head_mi(lrn, mu),
+            "ptb/train_time_s/ldebm": secs,
+        }
+    }
+
+
+def run_text(cfg: TextConfig, session: Session) -> tuple[dict, dict]:
+    """Every unit in order; (per-seed metrics, once-measured PTB metrics)."""
+    corpus = load(cfg.dataset, "train", cfg.model.max_len)
+    per_seed: dict[str, list[float]] = {}
+    for seed in cfg.seeds:
+        res = [
+            session.unit(
+                f"bbc-reference-seed{seed}", lambda _, s=seed: reference_unit(cfg, corpus, s)
+            )
+        ]
+        for m in cfg.methods:
+            res.append(
+                session.unit(
+                    f"bbc-{m}-seed{seed}",
+                    lambda d, s=seed, m=m: bbc_unit(cfg, corpus, s, m, d, session),
+                )
+            )
+        for r in res:
+            for k, v in r["metrics"].items():
+                per_seed.setdefault(k, []).append(float(v))
+    once = {}
+    if cfg.ptb.run:
+        s0 = cfg.seeds[0]
+        once = session.unit(f"ptb-ldebm-seed{s0}", lambda d: ptb_unit(cfg, s0, d, session))[
+            "metrics"
+        ]
+    return per_seed, once
+
+
+def text_target(profile: str, cfg: TextConfig, session: Session, anchor: str) -> ReportTarget:
+    """The unmodified cpu-text profile writes the committed results/cpu/ (its ``text_*`` files
+    and a section of RESULTS.md); any other run its own folder."""
+    if profile == "cpu-text":
+        return report_target(
+            "ldebm", "cpu", cfg, {"cpu": TEXT_PROFILES[profile]}, anchor, session, out=cfg.out
+        )
+    return report_target("ldebm", profile, cfg, TEXT_PROFILES, anchor, session, out=cfg.out)
+
+
+def write_text_report(
+    cfg: TextConfig,
+    profile: str,
+    command: Callable[[bool], str],
+    session: Session,
+    res: tuple,
+    anchor: str,
+) -> None:
+    """Judge the evidence; text_metrics.json and the report (committed: RESULTS.md section);
+    ``command(committed)`` is the command line the report names."""
+    target = text_target(profile, cfg, session, anchor)
+    per_seed, once = res
+    ev = build_text_evidence(profile, cfg.seeds, per_seed, once)
+    wall, info = session.wall_time_s, {"model": to_dict(cfg.model), "ptb": to_dict(cfg.ptb)}
+    committed = target.committed
+    metrics_path = ev.write(
+        target.dir / ("text_metrics.json" if committed else "metrics.json"), wall, info
+    )
+    doc = ev.to_dict(wall, info)
+    report = target.results_md.parent / ".text_section.md" if committed else target.results_md
+    write_results(
+        report,
+        doc,
+        title=f"ldebm: {profile} profile",
+        command=command(committed),
+        notes=text_notes(doc, cfg),
+        metrics_path=metrics_path,
+    )
+    if committed:
+        merge_section(target.results_md, report, HEADING, TAG)
+        report = target.results_md
+    footer(session, doc, [report, metrics_path], why=target.why)
