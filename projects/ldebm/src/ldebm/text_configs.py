@@ -131,6 +131,7 @@ def text_paper() -> TextConfig:
         "langevin_steps": 50,
         "batch_size": 128,
         "max_len": 40,
+        "lr": 1e-3,
     }
     return TextConfig(
         model=TextModelConfig(**{**big, "vocab_size": 10_000, "epochs": 60}),
