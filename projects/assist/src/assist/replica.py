@@ -45,6 +45,7 @@ BACKGROUND_CLASSES = frozenset({5, 12, 30, 31, 40, 60, 92, 93, 95, 97, 98, 79})
 # thing class is labelled "object".
 LABELS = {20: "chair", 80: "table"}
 MIN_PIXELS = 4  # an instance seen by fewer training pixels gets no node (too small to fit)
+MAX_POINTS = 200_000  # back-projected points per instance that its box is fitted to
 
 
 @dataclass
@@ -159,6 +160,7 @@ def object_boxes(views: list[View], valid: list[np.ndarray]) -> dict[int, tuple[
         p = torch.cat(ps)
         if len(p) < MIN_PIXELS:
             continue
+        p = p[:: max(1, len(p) // MAX_POINTS)]  # torch.quantile's input limit; a strided subset
         lo, hi = torch.quantile(p, 0.02, dim=0), torch.quantile(p, 0.98, dim=0)
         half = ((hi - lo) / 2).clamp_min(0.02)
         boxes[i] = (Box(tuple(((lo + hi) / 2).tolist()), 0.0, tuple(half.tolist())), classes[i])
