@@ -6,10 +6,12 @@ One iteration, for a batch x (B, ...):
 2. z⁺ = posterior Langevin from z₀ (K⁺ steps, δ⁺);
 3. z⁻ = prior Langevin from      [z₀ ; N(0,I)]   (DAMC, ``prior_init="code"``, 2B chains)
                                   q_φ̄(z)          (DAMC, ``prior_init="paper"``, Algorithm 1)
+                                  z₀              (DAMC, ``prior_init="posterior"``, anomaly code)
                                   N(0, I)         (LEBM);
-4. DAMC only: ``q_updates`` AdamW steps on ½‖ε − ε̂_φ‖² with targets z⁺ (context dropped with
-   prob p_mask, one mask per iteration as in the code); with ``prior_branch_data="prior"`` the
-   null-context branch also fits z⁻;
+4. DAMC only: ``q_updates`` AdamW steps on ½‖ε − ε̂_φ‖² with targets z⁺ (``q_loss="masked"``:
+   context dropped with prob p_mask, one mask per iteration as in the code; ``"both"``: the
+   conditional plus the unconditional loss on every z⁺, as in the anomaly code); with
+   ``prior_branch_data="prior"`` the null-context branch also fits z⁻;
 5. G step on Σ_pixels ‖G(z⁺) − x‖² (batch mean; the code omits 1/σ²);
 6. E step on mean E(z⁺) − mean E(z⁻) (the MLE gradient of log p_α);
 7. every ``ema_every`` iterations φ̄ ← ρφ + (1 − ρ)φ̄;
@@ -116,6 +118,8 @@ def init_prior(
         return torch.randn_like(z0)
     if prior_init == "code":
         return torch.cat([z0, torch.randn_like(z0)], dim=0)  # (2B, nz)
+    if prior_init == "posterior":
+        return z0.clone()
     return learner.Q_ema.sample(n=len(z0))
 
 
@@ -143,8 +147,13 @@ def amortizer_loss(
     z_neg: torch.Tensor,
     mask: torch.Tensor,
     prior_branch_data: str,
+    q_loss: str = "masked",
 ) -> torch.Tensor:
-    """Mean ε-loss on z⁺ with context encoder(x) (null where mask = 0); optionally z⁻ (null)."""
+    """Mean ε-loss on z⁺ with context encoder(x) (null where mask = 0); optionally z⁻ (null).
+    ``q_loss="both"``: conditional loss + unconditional loss on every z⁺ (mask ignored)."""
+    if q_loss == "both":
+        keep = torch.ones_like(mask)
+        return Q_train(z_pos, x, keep).mean() + Q_train(z_pos, x, 1.0 - keep).mean()
     z, xs = z_pos, x
     if prior_branch_data == "prior":
         z = torch.cat([z_pos, z_neg], dim=0)
@@ -176,7 +185,9 @@ def train_step(learner: Learner, x: torch.Tensor, cfg: Config) -> dict[str, floa
         mask = context_mask(len(x), dc.p_mask, x.device)
         for _ in range(dc.q_updates):
             learner.opt_Q.zero_grad(set_to_none=True)
-            q_loss = amortizer_loss(learner.Q_train, x, z_pos, z_neg, mask, dc.prior_branch_data)
+            q_loss = amortizer_loss(
+                learner.Q_train, x, z_pos, z_neg, mask, dc.prior_branch_data, dc.q_loss
+            )
             q_loss.backward()
             _clip_step(learner.opt_Q, cfg.optim.max_grad_norm)
         out["q_loss"] = float(q_loss.detach())

@@ -76,16 +76,24 @@ def proxy_net_accuracy(x: torch.Tensor, y: np.ndarray) -> float:
     return float((probs.argmax(axis=1) == y).mean())
 
 
-def anomaly_scores(learner: Learner, x: torch.Tensor, cfg: Config) -> np.ndarray:
-    """S(x) = ‖x − G(z)‖² + E_α(z) + ½‖z‖² (official score); higher = more anomalous."""
+def anomaly_terms(learner: Learner, x: torch.Tensor, cfg: Config) -> tuple[np.ndarray, np.ndarray]:
+    """The two terms of the anomaly score with z inferred as for the MSE: (‖x − G(z)‖²,
+    E_α(z) + ½‖z‖²), each (N,)."""
 
     def per_sample(xb: torch.Tensor) -> torch.Tensor:
         z = infer_z(learner, xb, cfg)
         with torch.no_grad():
             rec = (learner.ebm.G(z) - xb).pow(2).flatten(1).sum(dim=1)
-            return rec + learner.ebm.prior_energy(z)
+            return torch.stack([rec, learner.ebm.prior_energy(z)], dim=1)
 
-    return _batched(per_sample, x).cpu().numpy()
+    terms = _batched(per_sample, x).cpu().numpy()
+    return terms[:, 0], terms[:, 1]
+
+
+def anomaly_scores(learner: Learner, x: torch.Tensor, cfg: Config) -> np.ndarray:
+    """S(x) = ‖x − G(z)‖² + E_α(z) + ½‖z‖² (official score); higher = more anomalous."""
+    rec, prior = anomaly_terms(learner, x, cfg)
+    return rec + prior
 
 
 def auprc(scores: np.ndarray, is_anomaly: np.ndarray) -> float:

@@ -19,13 +19,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from damc.claims import build_evidence
+from damc.claims import build_anomaly_evidence, build_evidence, pair_id
 from damc.configs import PROFILES, Config
 from damc.loop import Hooks
-from damc.notes import results_notes
+from damc.notes import anomaly_notes, results_notes
 from reprokit.config import override, parse, to_dict
-from reprokit.lifecycle import Session, entry, footer, header, report_target
-from reprokit.report import write_results
+from reprokit.lifecycle import ReportTarget, Session, entry, footer, header, report_target
+from reprokit.report import keep_sections, marked_section, merge_section, write_results
 from reprokit.runlog import Run
 from reprokit.seeding import seed_everything
 from reprokit.torch_utils import Checkpointer
@@ -36,7 +36,11 @@ EXPECTED = {
     "cpu": "~15 min on 2 CPU cores",
     "pilot": "~2 min on 2 CPU cores",
     "paper": "days on 8 GPUs",
+    "cpu-anomaly": "~35-45 min on 2 loaded CPU cores",
+    "pilot-anomaly": "~10 min on 2 loaded CPU cores",
+    "smoke-anomaly": "~10 s",
 }
+ANOMALY = "cpu-anomaly"  # writes results/cpu/anomaly_* and a marked section (tag ANOMALY)
 
 
 def _hooks(run: Run, session: Session, prefix: str = "") -> Hooks:
@@ -184,10 +188,155 @@ def run_units(cfg: Config, session: Session, device: torch.device) -> dict:
     return out
 
 
-def _command(argv: list[str], committed: bool) -> str:
+def anomaly_data(cfg: Config, held: int):
+    """The official class split of the pooled digits with class ``held`` held out."""
+    from damc.anomaly import class_split
+    from reprokit.datasets import load_digits
+
+    x, y = load_digits(cfg.data.size, "all")
+    ac = cfg.anomaly
+    return class_split(x, y, held, ac.train_fraction, ac.split_seed)
+
+
+def anomaly_baselines(cfg: Config, seed: int, held: int) -> dict[str, float]:
+    """The pair's references: chance AUPRC (the anomaly fraction), the wrong-score control and
+    the training-mean image's MSE on the normal test digits."""
+    from damc import evaluate as ev
+    from damc.anomaly import random_score_auprc
+
+    split = anomaly_data(cfg, held)
+    chance = float(split.is_anomaly.mean())
+    random = random_score_auprc(split.is_anomaly, pair_id(seed, held))
+    return {
+        "auprc/chance": chance,
+        "auprc/random": random,
+        "auprc_excess/random": random - chance,
+        "recon_mse/train_mean": ev.mean_image_mse(split.x_train, split.x_test_normal),
+        "n_anomalies": float(split.is_anomaly.sum()),
+        "n_test": float(len(split.is_anomaly)),
+    }
+
+
+def anomaly_unit(
+    cfg: Config,
+    seed: int,
+    held: int,
+    method: str,
+    device: torch.device,
+    folder: Path,
+    session: Session,
+) -> dict[str, float]:
+    """Train one (method, seed, held-out class) model on the normal digits (resumable) and
+    score the test set: AUPRC with the held-out class positive, MSE on the normal test digits."""
+    from damc import evaluate as ev
+    from damc.anomaly import pr_auc
+    from damc.train import train_latent_ebm
+
+    pid = pair_id(seed, held)
+    seed_everything(pid)
+    split = anomaly_data(cfg, held)
+    with Run("damc", session.profile, to_dict(cfg), seed=pid, folder=folder) as run:
+        hooks = _hooks(run, session, f"{method}/")
+        learner = train_latent_ebm(
+            cfg, method, pid, split.x_train, device, folder / "checkpoints", hooks
+        )
+        torch.manual_seed(pid + 12345)
+        rec, prior = ev.anomaly_terms(learner, split.x_test.to(device), cfg)
+        log_joint = rec / (2 * cfg.langevin.sigma**2) + prior  # −log p(x, z) + const
+        out = {
+            "auprc": pr_auc(rec + prior, split.is_anomaly),  # the official score
+            "auprc_logjoint": pr_auc(log_joint, split.is_anomaly),
+            "recon_mse": ev.recon_mse(learner, split.x_test_normal.to(device), cfg),
+            "train_time_s": learner.train_time_s,
+        }
+        run.finish(out)
+    return out
+
+
+def run_anomaly_units(cfg: Config, session: Session, device: torch.device) -> dict:
+    """Every (seed, held-out class) pair: its references, then each method's model."""
+    per_pair: dict[str, dict[int, float]] = {}
+    pairs: list[int] = []
+    for seed in cfg.seeds:
+        for held in cfg.anomaly.classes:
+            pid = pair_id(seed, held)
+            pairs.append(pid)
+            values = anomaly_baselines(cfg, seed, held)
+            for method in cfg.methods:
+
+                def train(folder: Path, s: int = seed, c: int = held, m: str = method) -> dict:
+                    return anomaly_unit(cfg, s, c, m, device, folder, session)
+
+                res = session.unit(f"anomaly-{method}-seed{seed}-class{held}", train)
+                values |= {f"{k}/{method}": v for k, v in res.items()}
+                values[f"auprc_class{held}/{method}"] = res["auprc"]
+            for name, v in values.items():
+                per_pair.setdefault(f"anomaly/{name}", {})[pid] = float(v)
+    return {"per_pair": per_pair, "pairs": pairs}
+
+
+def write_anomaly_report(
+    cfg: Config, profile: str, argv: list[str], session: Session, res: dict, device: torch.device
+) -> None:
+    """Judge the anomaly evidence; the committed run writes results/cpu/anomaly_metrics.json
+    and replaces the marked ANOMALY section of RESULTS.md (the rest of the file is kept)."""
+    target = _target(cfg, profile, session)
+    ev = build_anomaly_evidence(profile, res["per_pair"], res["pairs"], cfg.anomaly.classes)
+    prefix = "anomaly_" if target.committed else ""
+    wall, info = session.wall_time_s, _anomaly_info(cfg, device, res["pairs"])
+    metrics_path = ev.write(target.dir / f"{prefix}metrics.json", wall, info)
+    doc = ev.to_dict(wall, info)
+    report_md = target.results_md
+    if target.committed:
+        report_md = target.results_md.with_name(".anomaly_section.md")
+    write_results(
+        report_md,
+        doc,
+        title=f"damc: {profile} profile",
+        figures={},
+        command=_command(argv, target.committed, profile),
+        notes=anomaly_notes(doc, cfg),
+        metrics_path=metrics_path,
+    )
+    if target.committed:
+        heading = f"{ANOMALY} profile (`make reproduce PROJECT=damc PROFILE={ANOMALY}`)"
+        merge_section(target.results_md, report_md, heading, ANOMALY)
+    footer(session, doc, [target.results_md, metrics_path], why=target.why)
+
+
+def _target(cfg: Config, profile: str, session: Session) -> ReportTarget:
+    """``report_target``; the unmodified cpu-anomaly profile also writes the committed
+    results/cpu/ (its anomaly_* file and a marked section of RESULTS.md), like the cpu profile."""
+    if profile == ANOMALY:
+        profiles = {"cpu": PROFILES[ANOMALY]}  # committed when cfg equals the cpu-anomaly profile
+        return report_target("damc", "cpu", cfg, profiles, __file__, session, out=cfg.out)
+    return report_target("damc", profile, cfg, PROFILES, __file__, session, out=cfg.out)
+
+
+def _anomaly_info(cfg: Config, device: torch.device, pairs: list[int]) -> dict:
+    """Free-form extras of anomaly_metrics.json: the pairs and the recipe behind the numbers."""
+    return {
+        "device": device.type,
+        "pair_id": "10 * seed + held-out class",
+        "pairs": [[p // 10, p % 10] for p in pairs],
+        "classes": list(cfg.anomaly.classes),
+        "split": {"train_fraction": cfg.anomaly.train_fraction, "seed": cfg.anomaly.split_seed},
+        "iterations": cfg.train.iterations,
+        "nz": cfg.model.nz,
+        "sigma": cfg.langevin.sigma,
+        "lr": {"G": cfg.optim.g_lr, "E": cfg.optim.e_lr, "Q": cfg.damc.q_lr},
+        "prior_init": cfg.damc.prior_init,
+        "q_loss": cfg.damc.q_loss,
+        "score": "sum_pixels (x - G(z))^2 + E(z) + 0.5 |z|^2",
+        "score_refine_steps": cfg.eval.refine_steps,
+        "auprc": "trapezoid over (recall, precision)",
+    }
+
+
+def _command(argv: list[str], committed: bool, profile: str = "cpu") -> str:
     """The command of RESULTS.md: the make target for the committed results, else the CLI."""
     if committed:
-        return "make reproduce PROJECT=damc"
+        return "make reproduce PROJECT=damc" + (f" PROFILE={profile}" if profile != "cpu" else "")
     return " ".join(["python -m damc.reproduce", *argv])
 
 
@@ -195,13 +344,14 @@ def write_report(
     cfg: Config, profile: str, argv: list[str], session: Session, res: dict, device: torch.device
 ) -> None:
     """Judge the evidence; metrics.json, figures and RESULTS.md where report_target says."""
-    target = report_target("damc", profile, cfg, PROFILES, __file__, session, out=cfg.out)
+    target = _target(cfg, profile, session)
     seeds = [*(cfg.toy.seeds if cfg.toy.enabled else ()), *(cfg.seeds if cfg.digits else ())]
     ev = build_evidence(profile, res["per_seed"], list(dict.fromkeys(seeds)))
     figures = _figures(target.dir, res["toy"], res["digits_art"])
     wall, info = session.wall_time_s, _info(cfg, device, res["heldout"])
     metrics_path = ev.write(target.dir / "metrics.json", wall, info)
     doc = ev.to_dict(wall, info)
+    kept = [marked_section(target.results_md, ANOMALY)] if target.committed else []
     write_results(
         target.results_md,
         doc,
@@ -211,6 +361,7 @@ def write_report(
         notes=results_notes(doc, cfg),
         metrics_path=metrics_path,
     )
+    keep_sections(target.results_md, kept)
     footer(session, doc, [target.results_md, metrics_path, *figures.values()], why=target.why)
 
 
@@ -221,6 +372,18 @@ def run(argv: list[str], fresh: bool) -> None:
     profile, cfg = parse(PROFILES, argv, prog=PROG)
     device, _ = preflight(cfg)
     with Session("damc", profile, cfg, fresh=fresh) as session:
+        if cfg.anomaly.enabled:
+            header(
+                session,
+                expected=EXPECTED.get(profile),
+                seeds=cfg.seeds,
+                heldout_classes=cfg.anomaly.classes,
+                methods=cfg.methods,
+                device=device.type,
+            )
+            res = run_anomaly_units(cfg, session, device)
+            write_anomaly_report(cfg, profile, argv, session, res, device)
+            return
         header(
             session,
             expected=EXPECTED.get(profile),

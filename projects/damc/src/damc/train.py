@@ -212,9 +212,17 @@ def _check_sizes(cfg: Config) -> None:
         ("seeds", cfg.seeds),
         ("methods", cfg.methods),
         ("toy.seeds", cfg.toy.seeds),
+        ("anomaly.classes", cfg.anomaly.classes),
     ):
         if len(set(values)) != len(values):
             raise UserError(f"--{name}: {list(values)} repeats a value")
+    if cfg.anomaly.enabled and (cfg.toy.enabled or cfg.digits or dc.dataset != "digits"):
+        raise UserError(
+            "--anomaly.enabled: the anomaly experiment runs alone on digits "
+            "(--profile cpu-anomaly; toy.enabled, digits false)"
+        )
+    if cfg.anomaly.enabled and not cfg.anomaly.classes:
+        raise UserError("--anomaly.classes: give at least one held-out class")
 
 
 def _check_inception(cfg: Config) -> None:
