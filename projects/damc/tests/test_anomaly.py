@@ -74,7 +74,7 @@ def test_anomaly_recipe_switches() -> None:
     expected = learner.Q(z0, x, ones).mean() + learner.Q(z0, x, 0.0 * ones).mean()
     assert torch.allclose(both, expected)
     official = cpu_anomaly()
-    assert (official.model.nz, official.langevin.sigma) == (8, 1.0)
+    assert (official.model.nz, official.langevin.sigma) == (8, 8 / 28)  # σ = 1 scaled to 8×8
     assert (official.optim.g_lr, official.optim.e_lr, official.damc.q_lr) == (1e-4, 5e-5, 1e-4)
     assert official.damc.q_weight_decay == 0.0
 
