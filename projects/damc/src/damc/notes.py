@@ -134,9 +134,9 @@ def anomaly_notes(doc: Mapping[str, Any], cfg: Config) -> str:
             f"the other normal digits plus the whole pool of the held-out class: "
             f"{_fmt(m, 'anomaly/n_anomalies')} anomalies among {_fmt(m, 'anomaly/n_test')} test "
             f"digits per class, chance AUPRC {_fmt(m, 'anomaly/auprc/chance')}.",
-            f"- Wrong-score control (GA_random): a uniform random score gets AUPRC "
-            f"{_fmt(m, 'anomaly/auprc/random')}, gate {_gate(doc, 'GA_random')}. Fit gates: MSE "
-            f"on the normal test digits DAMC {_fmt(m, 'anomaly/recon_mse/damc')}, LEBM "
+            "- Wrong-score control (GA_random): uniform random scores (mean of 20 draws) get "
+            f"AUPRC {_fmt(m, 'anomaly/auprc/random')}, gate {_gate(doc, 'GA_random')}. Fit gates: "
+            f"MSE on the normal test digits DAMC {_fmt(m, 'anomaly/recon_mse/damc')}, LEBM "
             f"{_fmt(m, 'anomaly/recon_mse/lebm')}, training-mean image "
             f"{_fmt(m, 'anomaly/recon_mse/train_mean')}.",
             f"- Per held-out class (AUPRC, over the seeds): {per_class}.",
@@ -144,13 +144,15 @@ def anomaly_notes(doc: Mapping[str, Any], cfg: Config) -> str:
             f"joint (weight 1/(2σ²) = {1 / (2 * cfg.langevin.sigma**2):.3g}) gives AUPRC DAMC "
             f"{_fmt(m, 'anomaly/auprc_logjoint/damc')}, LEBM "
             f"{_fmt(m, 'anomaly/auprc_logjoint/lebm')} (reported, not a declared claim).",
-            f"- Recipe (official train_anomaly_det.py): nz {cfg.model.nz}, σ {cfg.langevin.sigma}, "
+            f"- Recipe (official train_anomaly_det.py): nz {cfg.model.nz}, σ "
+            f"{cfg.langevin.sigma:.3g} (the official 1 scaled by 8/28), "
             f"lr G {cfg.optim.g_lr} / E {cfg.optim.e_lr} / q_φ {cfg.damc.q_lr} (AdamW weight "
             f"decay {cfg.damc.q_weight_decay}), prior chains from {cfg.damc.prior_init}, q_φ "
             f"loss {cfg.damc.q_loss}; {cfg.train.iterations} iterations per model (official "
             f"10⁶), EMA ρ {cfg.damc.ema_rho} every {cfg.damc.ema_every}. Score ‖x − G(z)‖² + "
-            f"E(z) + ½‖z‖² after {cfg.eval.refine_steps} noise-free posterior steps (twice the "
-            "reconstruction weight of the σ = 1 log joint, as in the official code); AUPRC by "
+            f"E(z) + ½‖z‖² after {cfg.eval.refine_steps} noise-free posterior steps, weight 1 on "
+            "the squares as in the official code (where σ = 1 makes it twice the log joint's ½); "
+            "AUPRC by "
             "the trapezoid rule over (recall, precision), as the official auc(recall, precision).",
             f"- Training wall time per model: DAMC {t['damc']} s, LEBM {t['lebm']} s (2 shared "
             "CPU cores).",
