@@ -6,10 +6,11 @@ from __future__ import annotations
 import torch
 from ldebm import objectives as obj
 from ldebm import text_learning as tl
+from ldebm.elbo import free_bits, gaussian_kl, ldebm_prior_kl
 from ldebm.energy import LevelSplitEBM
 from ldebm.schedule import make_schedule
 from ldebm.text_configs import TextModelConfig
-from ldebm.text_vae import TextVAE, free_bits, gaussian_kl, ldebm_prior_kl
+from ldebm.text_vae import TextVAE
 
 MC = TextModelConfig(
     vocab_size=30,

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 from ldebm import reproduce as rep
+from ldebm import sections
 from ldebm import text_experiment as tx
 from ldebm import text_learning as tl
 from ldebm.text_claims import CLAIMS, GATES, build_text_evidence
@@ -42,7 +43,7 @@ def text_smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
     """One text-smoke run written as if committed into a tmp RESULTS.md: (document, folder)."""
     tmp = tmp_path_factory.mktemp("text")
     mp = pytest.MonkeyPatch()
-    mp.setattr(tx, "report_target", _committed_into(tmp / "r"))
+    mp.setattr(sections, "report_target", _committed_into(tmp / "r"))
     with contextlib.redirect_stdout(io.StringIO()):
         assert exit_code(tmp, "--profile", "text-smoke") == 0
     mp.undo()

@@ -195,3 +195,49 @@ def paper() -> Config:
 
 
 PROFILES = {"smoke": smoke, "cpu": cpu, "cpu-long": cpu_long, "paper": paper}
+
+
+@dataclass
+class JointConfig:
+    """The joint 2-D VAE experiment (data = the official-scale 16-Gaussian grid)."""
+
+    seeds: tuple[int, ...] = param((0, 1, 2), "seeds (one unit per method and seed)", nonempty=True)
+    methods: tuple[str, ...] = param(
+        ("ldebm", "ldebm_noclust"),
+        "joint VAEs: LDEBM prior with and without the k-means pseudo-labels",
+        choices=("ldebm", "ldebm_noclust"),
+        nonempty=True,
+    )
+    pool_size: int = param(20000, "training points drawn once per seed", ge=16)
+    n_eval: int = param(2000, "held-out points scored", ge=16)
+    out: Path | None = param(None, "report folder (default: results/cpu, or the run folder)")
+    ldebm: MethodConfig = field(default_factory=_ldebm)
+    ldebm_noclust: MethodConfig = field(default_factory=_noclust)
+
+    def method(self, name: str) -> MethodConfig:
+        """The config of method ``name``."""
+        return getattr(self, name)
+
+
+def cpu_joint() -> JointConfig:
+    """The committed joint profile: the cpu profile's LDEBM settings on the joint VAE."""
+    return JointConfig()
+
+
+def joint_smoke() -> JointConfig:
+    """Seconds: every code path of the joint experiment (3 seeds)."""
+    tiny = smoke().ldebm
+    return JointConfig(
+        pool_size=200,
+        n_eval=64,
+        ldebm=MethodConfig(**to_kwargs(tiny)),
+        ldebm_noclust=MethodConfig(**{**to_kwargs(tiny), "cls_weight": 0.0}),
+    )
+
+
+def to_kwargs(mc: MethodConfig) -> dict:
+    """A method config as keyword arguments."""
+    return dict(vars(mc))
+
+
+JOINT_PROFILES = {"joint-smoke": joint_smoke, "cpu-joint": cpu_joint}

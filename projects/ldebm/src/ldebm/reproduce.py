@@ -19,9 +19,9 @@ import numpy as np
 import torch
 
 from ldebm.claims import build_evidence
-from ldebm.configs import PROFILES, Config
+from ldebm.configs import JOINT_PROFILES, PROFILES, Config, JointConfig
+from ldebm.sections import SECTION_TAGS
 from ldebm.text_configs import TEXT_PROFILES, TextConfig
-from ldebm.text_experiment import TAG as TEXT_TAG
 from reprokit.config import parse, to_dict
 from reprokit.errors import UserError
 from reprokit.lifecycle import Session, entry, footer, header, report_target
@@ -39,8 +39,10 @@ EXPECTED = {
     "text-smoke": "~30 s",
     "cpu-text": "~15-25 min on 2 CPU cores shared with other jobs",
     "text-paper": "hours on a GPU",
+    "joint-smoke": "~15 s",
+    "cpu-joint": "~10-20 min on 2 CPU cores shared with other jobs",
 }
-ALL_PROFILES = {**PROFILES, **TEXT_PROFILES}
+ALL_PROFILES = {**PROFILES, **TEXT_PROFILES, **JOINT_PROFILES}
 
 
 def _rngs(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
@@ -213,7 +215,7 @@ def write_report(cfg: Config, profile: str, argv: list[str], session: Session, r
     wall, info = session.wall_time_s, _info(cfg)
     metrics_path = ev.write(target.dir / "metrics.json", wall, info)
     doc = ev.to_dict(wall, info)
-    kept = [marked_section(target.results_md, TEXT_TAG)] if target.committed else []
+    kept = [marked_section(target.results_md, t) for t in SECTION_TAGS] if target.committed else []
     write_results(
         target.results_md,
         doc,
@@ -223,7 +225,7 @@ def write_report(cfg: Config, profile: str, argv: list[str], session: Session, r
         notes=results_notes(doc, cfg),
         metrics_path=metrics_path,
     )
-    keep_sections(target.results_md, kept)  # the cpu-text profile's section survives
+    keep_sections(target.results_md, kept)  # the cpu-text and cpu-joint sections survive
     footer(session, doc, [target.results_md, metrics_path, *figures.values()], why=target.why)
 
 
@@ -274,6 +276,9 @@ def run(argv: list[str], fresh: bool) -> None:
     if isinstance(cfg, TextConfig):
         run_text_profile(profile, cfg, argv, fresh)
         return
+    if isinstance(cfg, JointConfig):
+        run_joint_profile(profile, cfg, argv, fresh)
+        return
     preflight(cfg)
     with Session("ldebm", profile, cfg, fresh=fresh) as session:
         header(
@@ -317,7 +322,34 @@ def run_text_profile(profile: str, cfg: TextConfig, argv: list[str], fresh: bool
         )
         res = tx.run_text(cfg, session)
         command = lambda committed: _command(argv, profile, committed)  # noqa: E731
-        tx.write_text_report(cfg, profile, command, session, res, __file__)
+        tx.write_text_report(cfg, profile, command, session, res)
+
+
+def joint_preflight(cfg: JointConfig) -> None:
+    """Cross-field checks of the joint profiles before the first step (one-line UserError)."""
+    if len(set(cfg.seeds)) != len(cfg.seeds):
+        raise UserError(f"--seeds: repeated seed in {list(cfg.seeds)}")
+    for m in cfg.methods:
+        if cfg.method(m).pca_dim > 2:
+            raise UserError(f"--{m}.pca_dim: the latents are 2-D, got {cfg.method(m).pca_dim}")
+
+
+def run_joint_profile(profile: str, cfg: JointConfig, argv: list[str], fresh: bool) -> None:
+    """The joint 2-D VAE experiment under the lifecycle (``ldebm.joint_experiment``)."""
+    from ldebm import joint_experiment as jx
+
+    joint_preflight(cfg)
+    with Session("ldebm", profile, cfg, fresh=fresh) as session:
+        header(
+            session,
+            expected=EXPECTED.get(profile),
+            seeds=cfg.seeds,
+            methods=cfg.methods,
+            data="16-Gaussian grid (official scale), joint VAE",
+        )
+        per_seed = jx.run_joint(cfg, session)
+        command = lambda committed: _command(argv, profile, committed)  # noqa: E731
+        jx.write_joint_report(cfg, profile, command, session, per_seed)
 
 
 if __name__ == "__main__":

@@ -63,3 +63,10 @@ def wrong_samples(target: GaussianGrid, n: int, rng: np.random.Generator) -> dic
     left = np.flatnonzero(target.centres[:, 0] < 0)
     half, _ = target.sample(n, rng, modes=left)
     return {"gaussian": gaussian, "smear": smear, "half_modes": half}
+
+
+def grid16_official() -> GaussianGrid:
+    """The official 4×4 grid at its own scale (``synthetic_gaussian.py``: spacing 3.77,
+    σ = 1.41): the data x of the joint 2-D VAE, whose latent scale the encoder learns."""
+    side = np.array([-1.0, -1.0 / 3, 1.0 / 3, 1.0]) * 4 / 1.414 * 4
+    return GaussianGrid(np.array([(a, b) for a in side for b in side]), 0.5 / 1.414 * 4)

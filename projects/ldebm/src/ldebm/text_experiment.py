@@ -18,12 +18,12 @@ from ldebm import text_metrics as tm
 from ldebm.clustering import whitened_kmeans
 from ldebm.corpus import Corpus, Vocab, load
 from ldebm.notes import text_notes
+from ldebm.sections import side_target, write_side_report
 from ldebm.text_claims import build_text_evidence
 from ldebm.text_configs import TEXT_PROFILES, TextConfig, TextModelConfig
 from ldebm.text_learning import TextHooks, TextLearner, build, epoch_order, train
 from reprokit.config import to_dict
-from reprokit.lifecycle import ReportTarget, Session, footer, report_target
-from reprokit.report import merge_section, write_results
+from reprokit.lifecycle import Session
 from reprokit.runlog import Run
 from reprokit.seeding import seed_everything
 from reprokit.torch_utils import Checkpointer, capture_rng_state
@@ -180,45 +180,14 @@ def run_text(cfg: TextConfig, session: Session) -> tuple[dict, dict]:
     return per_seed, once
 
 
-def text_target(profile: str, cfg: TextConfig, session: Session, anchor: str) -> ReportTarget:
-    """The unmodified cpu-text profile writes the committed results/cpu/ (its ``text_*`` files
-    and a section of RESULTS.md); any other run its own folder."""
-    if profile == "cpu-text":
-        return report_target(
-            "ldebm", "cpu", cfg, {"cpu": TEXT_PROFILES[profile]}, anchor, session, out=cfg.out
-        )
-    return report_target("ldebm", profile, cfg, TEXT_PROFILES, anchor, session, out=cfg.out)
-
-
 def write_text_report(
-    cfg: TextConfig,
-    profile: str,
-    command: Callable[[bool], str],
-    session: Session,
-    res: tuple,
-    anchor: str,
+    cfg: TextConfig, profile: str, command: Callable[[bool], str], session: Session, res: tuple
 ) -> None:
-    """Judge the evidence; text_metrics.json and the report (committed: RESULTS.md section);
-    ``command(committed)`` is the command line the report names."""
-    target = text_target(profile, cfg, session, anchor)
+    """Judge the evidence; text_metrics.json and the RESULTS.md section (committed) or the run
+    folder's report; ``command(committed)`` is the command line the report names."""
+    target = side_target("cpu-text", profile, cfg, TEXT_PROFILES, __file__, session)
     per_seed, once = res
     ev = build_text_evidence(profile, cfg.seeds, per_seed, once)
-    wall, info = session.wall_time_s, {"model": to_dict(cfg.model), "ptb": to_dict(cfg.ptb)}
-    committed = target.committed
-    metrics_path = ev.write(
-        target.dir / ("text_metrics.json" if committed else "metrics.json"), wall, info
-    )
-    doc = ev.to_dict(wall, info)
-    report = target.results_md.parent / ".text_section.md" if committed else target.results_md
-    write_results(
-        report,
-        doc,
-        title=f"ldebm: {profile} profile",
-        command=command(committed),
-        notes=text_notes(doc, cfg),
-        metrics_path=metrics_path,
-    )
-    if committed:
-        merge_section(target.results_md, report, HEADING, TAG)
-        report = target.results_md
-    footer(session, doc, [report, metrics_path], why=target.why)
+    info = {"model": to_dict(cfg.model), "ptb": to_dict(cfg.ptb)}
+    notes = lambda doc: text_notes(doc, cfg)  # noqa: E731
+    write_side_report(target, ev, info, TAG, HEADING, command, notes, session)

@@ -3,7 +3,7 @@ Gaussian-prior VAE's ELBO, with per-epoch k-means pseudo-labels and the uniform-
 sampler; separate learning rates and gradient clips for the EBM.
 
 LDEBM (paper eq. 10 + §3.3):  nll + kl_w·(zkl + cd) − mi_w·MI(y; z_0) + cls_w·CE, where zkl is
-``text_vae.ldebm_prior_kl`` (encoder only), cd the recovery-likelihood loss of
+``elbo.ldebm_prior_kl`` (encoder only), cd the recovery-likelihood loss of
 ``objectives.contrastive_loss`` (EBM only) and MI / CE act through the class head at t = 0 on
 both. The posterior sample z is not detached: the prior terms shape the encoder.
 """
@@ -19,11 +19,12 @@ from torch import nn
 
 from ldebm import objectives as obj
 from ldebm.clustering import pseudo_labels, uniform_label_indices
+from ldebm.elbo import gaussian_kl, ldebm_prior_kl, reparameterise
 from ldebm.energy import LatentDiffusionEBM, LevelSplitEBM
 from ldebm.langevin import recovery_langevin
 from ldebm.schedule import Schedule, make_schedule
 from ldebm.text_configs import TextModelConfig
-from ldebm.text_vae import TextVAE, gaussian_kl, ldebm_prior_kl, reparameterise
+from ldebm.text_vae import TextVAE
 from reprokit.torch_utils import check_finite
 
 

@@ -1,9 +1,8 @@
 """The variational text model (official ``text_generation.py`` / ``dgmvae``): an amortised
 Gaussian encoder q(z|x) (bidirectional GRU), an autoregressive GRU decoder p(x|z) whose initial
 state is a linear map of z (``dec_init_connector``), with z also concatenated to every input
-(``concat_decoder_input``) and a tied output embedding, and the ELBO terms of the two priors:
-LDEBM's (paper eq. 10: the free-bits entropy of q and the diffused-positive energy terms of
-``get_prior_loss``) and the Gaussian-prior VAE's KL(q ‖ N(0, I)) with the same free bits.
+(``concat_decoder_input``) and a tied output embedding. The ELBO terms of its two priors are in
+``ldebm.elbo``.
 """
 
 from __future__ import annotations
@@ -14,10 +13,6 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from ldebm.corpus import PAD
-from ldebm.energy import marginal_energy
-from ldebm.langevin import frozen
-from ldebm.objectives import Pairs
-from ldebm.schedule import Schedule
 
 
 class TextVAE(nn.Module):
@@ -60,37 +55,3 @@ class TextVAE(nn.Module):
         nll = F.cross_entropy(logits.transpose(1, 2), target, ignore_index=PAD, reduction="none")
         correct = (logits.argmax(-1) == target) & (target != PAD)
         return nll.sum(1), correct
-
-
-def reparameterise(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """z = μ + σ·ε."""
-    return mu + torch.randn_like(mu) * (0.5 * logvar).exp()
-
-
-def free_bits(per_dim: torch.Tensor, target: float) -> torch.Tensor:
-    """Official free-bits mask: a latent dimension counts only where its term exceeds
-    ``dim_target_kl``; summed over dimensions, averaged over the batch."""
-    return (per_dim * (per_dim > target).float()).sum(1).mean()
-
-
-def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor, target: float) -> torch.Tensor:
-    """KL(q(z|x) ‖ N(0, I)) per dimension, through the free-bits mask (Gaussian-prior VAE)."""
-    return free_bits(0.5 * (mu**2 + logvar.exp() - 1.0 - logvar), target)
-
-
-def ldebm_prior_kl(
-    ebm: nn.Module, sched: Schedule, pairs: Pairs, logvar: torch.Tensor, target: float
-) -> torch.Tensor:
-    """LDEBM's KL(q ‖ p_θ) up to the normaliser (official ``get_prior_loss`` + entropy, EBM
-    frozen, gradients to the encoder through the diffused positives): the free-bits entropy term
-    −½(1 + log σ²), minus σ_1/σ_{t+1}·f(a·z_t, t) at the random levels, minus the top level's
-    scale·f(z_{T−1}, T−1), plus its N(0, I) reference scale·½‖z_{T−1}‖²."""
-    entropy = free_bits(-0.5 * (1.0 + logvar), target)
-    a = sched.a_s_prev[pairs.t + 1][:, None]
-    scale = sched.loss_scale(pairs.t)
-    with frozen(ebm):
-        f = marginal_energy(ebm(a * pairs.x_pos, pairs.t))
-    energy = (-(f * scale)).view(2, -1).mean(1).sum()
-    top = pairs.x_pos.view(2, len(logvar), -1)[1]
-    reference = (scale.view(2, -1)[1] * 0.5 * (top**2).sum(1)).mean()
-    return entropy + energy + reference
