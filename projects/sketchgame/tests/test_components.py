@@ -47,7 +47,7 @@ def test_sender_frozen_batchnorm_and_output_range() -> None:
 def test_teacher_forced_pretraining_learns_to_draw_the_sketch() -> None:
     rng = np.random.default_rng(0)
     strokes = np.stack(
-        [ref.sketch_strokes("square", "dot", ref.random_pose(rng), 15, rng) for _ in range(8)]
+        [ref.sketch_strokes("square", "dot", ref.random_pose(rng), 15, rng, 5) for _ in range(8)]
     )
     st = torch.as_tensor(strokes)
     sk = sketch_images(strokes, 16, **KW)
@@ -62,7 +62,7 @@ def test_teacher_forced_pretraining_learns_to_draw_the_sketch() -> None:
 
 
 def test_encoder_pretraining_beats_chance_on_its_pool() -> None:
-    r = ref.make_referents(("hexagon", "moon"), 10, 16, 15, 0)
+    r = ref.make_referents(("hexagon", "moon"), 10, 16, 15, 0, 5)
     sk = sketch_images(r.strokes.reshape(-1, 15, 6), 16, **KW)
     labels = np.repeat(np.arange(len(r.cats)), 10)
     enc, acc = pretrain_encoder(r.photos.reshape(-1, 3, 16, 16), sk, labels, 16, 16, 150, 0)

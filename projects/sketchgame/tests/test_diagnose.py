@@ -49,3 +49,21 @@ def test_nearest_centroid_detects_swapped_labels(smoke_world) -> None:
     insts = np.arange(3)
     assert diagnose.nearest_centroid(w, feats, insts, centroids) == 1.0
     assert diagnose.nearest_centroid(w, feats, insts, centroids.flip(0)) < 0.5
+
+
+@pytest.mark.parametrize("setting", ["onestep", "retrieve", "max", "complete"])
+def test_settings_steps_and_masks(smoke_world, setting: str) -> None:
+    """one-step plays a single step; max and retrieve guess only at the last step."""
+    cfg, w = smoke_world
+    g = cfg.game
+    D, P = w.photo_feats.shape[-1], cfg.model.proj_dim
+    gm = sample_games(w.cats, w.seen, w.train_inst, 8, 0.6, np.random.default_rng(2))
+    kw = {"sigma": g.sigma, "k": g.points_per_stroke, "gain": g.gain}
+    with torch.no_grad():
+        ro = G.play(w.sender0, Receiver(D, P), ValueModel(D, P), w.encoder, w.batch(gm),
+                    setting, kw, True, torch.Generator().manual_seed(0))  # fmt: skip
+    T = 1 if setting == "onestep" else g.max_step
+    assert ro.probs.shape == (8, T, 4) and ro.canvases.shape[1] == T
+    if setting in G.FORCED_WAIT:
+        assert (ro.actions[:, :-1] == G.WAIT).all() and (ro.actions[:, -1] != G.WAIT).all()
+    assert (setting == "retrieve") == (setting in G.FIXED_SENDER and setting in G.SCORE_FUNCTION)

@@ -33,15 +33,25 @@ def test_games_have_distinct_candidates_and_same_shape_distractors() -> None:
     assert np.bincount(g.target, minlength=3).min() > 250  # target slot uniform
 
 
+def _square_sketch(modifier: str, k: int) -> np.ndarray:
+    """The same square instance (same pose, same jitter) with the modifier after k strokes."""
+    pose = ref.random_pose(np.random.default_rng(0))
+    return ref.sketch_strokes("square", modifier, pose, 35, np.random.default_rng(1), k)
+
+
 @pytest.mark.parametrize("modifier", ref.MODIFIERS)
-def test_sketch_strokes_are_outline_then_modifier(modifier: str) -> None:
-    rng = np.random.default_rng(0)
-    pose = ref.random_pose(rng)
-    s = ref.sketch_strokes("square", modifier, pose, 35, rng)
-    assert s.shape == (35, 6) and s.min() >= 0 and s.max() <= 1
+@pytest.mark.parametrize("k", [0, 10, 25])
+def test_sketch_strokes_put_the_modifier_after_k_outline_strokes(modifier: str, k: int) -> None:
     n_out = 35 - ref.N_MODIFIER_STROKES
+    whole, s = _square_sketch(modifier, n_out), _square_sketch(modifier, k)
+    assert s.shape == (35, 6) and s.min() >= 0 and s.max() <= 1
     # the outline is one connected polyline: each stroke starts where the previous ended
-    assert np.allclose(s[1:n_out, :2], s[: n_out - 1, 4:6], atol=1e-6)
+    assert np.allclose(whole[1:n_out, :2], whole[: n_out - 1, 4:6], atol=1e-6)
+    mods = np.arange(k, k + ref.N_MODIFIER_STROKES)
+    np.testing.assert_array_equal(s[mods], whole[n_out:])  # the modifier strokes, after k
+    np.testing.assert_array_equal(np.delete(s, mods, 0), whole[:n_out])  # the outline in order
+    with pytest.raises(ValueError, match="modifiers_after"):
+        _square_sketch(modifier, n_out + 1)
 
 
 def test_photo_and_similarity() -> None:

@@ -1,9 +1,11 @@
-"""The entry point: smoke end to end (validated metrics.json), resume, gate failure → untestable,
-bad input → one-line error."""
+"""The entry point: smoke end to end (validated metrics.json), resume (rerun and after SIGTERM),
+gate failure → untestable, bad input → one-line error."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -47,6 +49,40 @@ def test_rerun_reuses_finished_units(smoke, capsys) -> None:
     again = json.loads((tmp / "o2" / "metrics.json").read_text())
     assert {k: v for k, v in again["metrics"].items()} == doc["metrics"]
     assert "reused" in capsys.readouterr().out.lower()
+
+
+def _timeless(metrics: dict) -> dict:
+    """The metrics without the wall-clock ones (seconds per game differ between runs)."""
+    return {k: v for k, v in metrics.items() if not k.endswith("_seconds_per_game")}
+
+
+def test_sigterm_mid_training_then_rerun_equals_an_uninterrupted_run(
+    smoke, tmp_path: Path, capsys
+) -> None:
+    """SIGTERM during the 3rd training game of complete, seed 0: exit 143 with one line; the
+    checkpoint saved at that game boundary resumes and the results match the smoke run."""
+    from sketchgame import game
+
+    doc, _ = smoke
+    play, calls = game.play, []
+
+    def play_then_signal(*args, **kw):
+        if args[7:8] == (True,):  # a sampled (training) game
+            calls.append(1)
+            if len(calls) == 3:
+                os.kill(os.getpid(), signal.SIGTERM)
+        return play(*args, **kw)
+
+    out = str(tmp_path / "o")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(game, "play", play_then_signal)
+        assert exit_code(tmp_path, *SMOKE, "--out", out) == 143
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "interrupted by SIGTERM at complete seed 0 game 3" in err[-1], err
+    assert "rerun the same command" in err[-1]
+    assert exit_code(tmp_path, *SMOKE, "--out", out) == 0
+    again = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    assert _timeless(again["metrics"]) == _timeless(doc["metrics"])
 
 
 def test_gate_failure_makes_claims_untestable() -> None:
@@ -109,3 +145,37 @@ def test_bad_input_is_one_line_error(tmp_path: Path, capsys, argv: list[str], ne
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and needle in err, err
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("world.pt"))
+
+
+def test_unmodified_cpu_long_reports_into_the_committed_results(tmp_path: Path) -> None:
+    """cpu-long as given writes results/cpu/ and RESULTS.md; with an override, its run folder."""
+    from sketchgame.configs import cpu_long
+
+    class Folder:
+        dir = tmp_path
+
+    project = Path(rep.__file__).resolve().parents[2]
+    target = rep.report_place(rep.LONG, cpu_long(), Folder())
+    assert target.committed and target.dir == project / "results" / "cpu"
+    assert target.results_md == project / "RESULTS.md"
+    other = cpu_long()
+    other.train.n_games = 7
+    assert not rep.report_place(rep.LONG, other, Folder()).committed
+
+
+def test_a_cpu_report_keeps_the_cpu_long_section(tmp_path: Path) -> None:
+    results_md = tmp_path / "RESULTS.md"
+
+    def report(text: str):
+        return lambda path: path.write_text(f"# title\n\n## Gates\n\n{text}\n")
+
+    rep.write_sections(results_md, False, report("cpu one"))
+    rep.write_sections(results_md, True, report("long one"))
+    rep.write_sections(results_md, False, report("cpu two"))
+    text = results_md.read_text()
+    assert "cpu two" in text and "long one" in text and "cpu one" not in text
+    assert text.index("cpu two") < text.index("long one") and "### Gates" in text
+    rep.write_sections(results_md, True, report("long two"))
+    text = results_md.read_text()
+    assert "long two" in text and "long one" not in text and "cpu two" in text
+    assert text.count("cpu-long:start") == 1 and not (tmp_path / ".long_section.md").exists()

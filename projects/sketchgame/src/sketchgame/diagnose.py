@@ -12,30 +12,25 @@
    deterministic sender draws the same canvases in every game); ``last_step_only`` applies the
    ``max`` setting's mask (guesses allowed only after the whole sketch).
 
-``python -m sketchgame.diagnose [--world .../units/seed100/world.pt] [--modifiers-after K]
-[--key value ...]``: the pilot profile's first seed unless overridden (``--train.n_games 1200``);
-the world is rebuilt when no saved one is given. ``--modifiers-after K`` rebuilds it with a
-candidate design change (note item 5): the modifier strokes drawn after the first K outline
-strokes instead of after the whole outline.
+``python -m sketchgame.diagnose [--world .../units/seed100/world.pt] [--key value ...]``: the
+pilot profile's first seed unless overridden (``--train.n_games 1200``, ``--data.modifiers_after
+25`` for the earlier design with the modifier strokes after the whole outline); the world is
+rebuilt when no saved one is given.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import torch
 from sketchgame import configs
 from sketchgame import game as G
-from sketchgame import referents as ref
 from sketchgame.agents import Receiver, ValueModel
 from sketchgame.referents import sample_games
-from sketchgame.sketcher import rollout
-from sketchgame.train import lr_factors
+from sketchgame.train import fixed_sender_features, lr_factors
 from sketchgame.world import World, build_world, load_world
 from torch import Tensor, nn
 
@@ -43,13 +38,12 @@ from reprokit.config import parse
 
 
 def canvas_features(cfg, world: World) -> Tensor:
-    """Frozen features of the pretrained sender's canvas after every step: (C, I, T, D)."""
+    """Frozen features of the pretrained sender's blank canvas and canvas after every step:
+    (C, I, T + 1, D)."""
     g = cfg.game
-    kw = {"size": g.size, "sigma": g.sigma, "k": g.points_per_stroke, "gain": g.gain}
-    C, I = world.photo_feats.shape[:2]
-    _, canv = rollout(world.sender0, world.sketches.flatten(0, 1), kw)
-    with torch.no_grad():
-        return world.encoder(canv.flatten(0, 1)).view(C, I, g.max_step, -1)
+    return fixed_sender_features(
+        world.sender0, world, {"sigma": g.sigma, "k": g.points_per_stroke, "gain": g.gain}
+    )
 
 
 def nearest_centroid(world: World, feats: Tensor, insts: np.ndarray, centroids: Tensor) -> float:
@@ -67,7 +61,7 @@ def separation(world: World, f_canvas: Tensor) -> dict[str, float]:
     kinds = {
         "photo": (world.photo_feats, te),
         "sketch": (world.sketch_feats, tr),
-        "canvas_step1": (f_canvas[:, :, 0], tr),
+        "canvas_step1": (f_canvas[:, :, 1], tr),
         "canvas_whole": (f_canvas[:, :, -1], tr),
     }
     out = {}
@@ -83,20 +77,10 @@ def training_games(cfg, world: World, n: int, rng: np.random.Generator):
     return sample_games(world.cats, world.seen, world.train_inst, n, cfg.data.p_same_shape, rng)
 
 
-def step_features(world: World, f_canvas: Tensor, games) -> tuple[Tensor, Tensor]:
-    """(f_prev, f_now) (B, T, D) of each game's canvases; f_prev at step 0 is the blank canvas."""
-    f_now = f_canvas[games.sketch_cat, games.sketch_inst]
-    f_blank = world.encoder(torch.zeros(1, 1, *world.sketches.shape[-2:]))
-    return torch.cat([f_blank.expand(len(f_now), 1, -1), f_now[:, :-1]], 1), f_now
-
-
-def replay_probs(receiver: Receiver, world: World, f_canvas: Tensor, games) -> Tensor:
-    """The receiver's logits (B, T, 4) over precomputed canvases."""
-    f_prev, f_now = step_features(world, f_canvas, games)
-    B, T, _ = f_now.shape
+def game_logits(rec: Receiver, world: World, f_canvas: Tensor, games) -> Tensor:
+    """The receiver's logits (B, T, 4) over the precomputed canvases of the games."""
     f_cands = world.photo_feats[games.cand_cat, games.cand_inst]
-    cands = f_cands[:, None].expand(-1, T, -1, -1).flatten(0, 1)
-    return receiver(cands, f_prev.flatten(0, 1), f_now.flatten(0, 1)).view(B, T, 4)
+    return G.receiver_logits(rec, f_cands, f_canvas[games.sketch_cat, games.sketch_inst])
 
 
 def supervised_receiver(cfg, world: World, f_canvas: Tensor, seed: int) -> float:
@@ -107,7 +91,7 @@ def supervised_receiver(cfg, world: World, f_canvas: Tensor, seed: int) -> float
     opt = torch.optim.Adam(rec.parameters(), lr=cfg.train.receiver_lr)
     for _ in range(cfg.train.n_games):
         gm = training_games(cfg, world, cfg.train.batch_size, rng)
-        logits = replay_probs(rec, world, f_canvas, gm)[:, -1, :3]
+        logits = game_logits(rec, world, f_canvas, gm)[:, -1, :3]
         loss = nn.functional.cross_entropy(logits, torch.as_tensor(gm.target))
         opt.zero_grad()
         loss.backward()
@@ -120,7 +104,7 @@ def forced_accuracy(cfg, world: World, rec: Receiver, f_canvas: Tensor, seed: in
     rng = np.random.default_rng(seed + 10_000)
     gm = training_games(cfg, world, cfg.eval.n_games, rng)
     with torch.no_grad():
-        guess = replay_probs(rec, world, f_canvas, gm)[..., :3].argmax(2)
+        guess = game_logits(rec, world, f_canvas, gm)[..., :3].argmax(2)
     return (guess == torch.as_tensor(gm.target)[:, None]).float().mean(0).tolist()
 
 
@@ -153,41 +137,11 @@ def senderfixed_replay(
 
 
 def replay_rollout(rec, value, world: World, f_canvas: Tensor, gm, last_step_only: bool, gen):
-    """A sampled ``game.Rollout`` over precomputed canvases (canvases themselves not kept)."""
-    logits = replay_probs(rec, world, f_canvas, gm)
-    B, T, _ = logits.shape
-    if last_step_only:  # the ``max`` setting's mask
-        mask = torch.full_like(logits, float("-inf"))
-        mask[:, :-1, G.WAIT] = 0.0
-        mask[:, -1, :3] = 0.0
-        logits = logits + mask
-    pi = torch.softmax(logits, 2)
-    a = torch.multinomial(pi.detach().flatten(0, 1), 1, generator=gen).view(B, T)
-    f_prev, f_now = step_features(world, f_canvas, gm)
-    f_sketch = world.sketch_feats[gm.sketch_cat, gm.sketch_inst][:, None].expand(-1, T, -1)
-    f_sum = world.photo_feats[gm.cand_cat, gm.cand_inst].sum(1)[:, None].expand(-1, T, -1)
-    inputs = (f_sketch, f_sum, f_prev, f_now)
-    v = value(*(x.flatten(0, 1) for x in inputs)).view(B, T)
-    return G.Rollout(pi, v, a, torch.empty(0), inputs)
-
-
-@contextmanager
-def modifiers_after(k: int | None) -> Iterator[None]:
-    """Build referents whose sketches draw the modifier strokes after the first k outline
-    strokes (None: unchanged, after the whole outline)."""
-    original = ref.sketch_strokes
-
-    def reordered(shape: str, modifier: str, pose, n_strokes: int, rng) -> np.ndarray:
-        s = original(shape, modifier, pose, n_strokes, rng)
-        n_out = n_strokes - ref.N_MODIFIER_STROKES
-        return np.concatenate([s[:k], s[n_out:], s[k:n_out]])
-
-    if k is not None:
-        ref.sketch_strokes = reordered
-    try:
-        yield
-    finally:
-        ref.sketch_strokes = original
+    """A sampled ``game.Rollout`` over precomputed canvases, as ``train.train_setting`` plays a
+    fixed sender; ``last_step_only``: the ``max`` setting's mask."""
+    setting = "max" if last_step_only else "senderfixed"
+    f_steps = f_canvas[gm.sketch_cat, gm.sketch_inst]
+    return G.decide(rec, value, world.batch(gm), f_steps, setting, True, gen)
 
 
 def _option(argv: list[str], name: str) -> str | None:
@@ -202,16 +156,12 @@ def _option(argv: list[str], name: str) -> str | None:
 
 def main(argv: list[str] | None = None) -> dict:
     argv = list(sys.argv[1:] if argv is None else argv)
-    world_file, k = _option(argv, "--world"), _option(argv, "--modifiers-after")
+    world_file = _option(argv, "--world")
     _, cfg = parse(configs.PROFILES, argv, "sketchgame.diagnose", default_profile="pilot")
     seed = cfg.seeds[0]
     torch.set_num_threads(1)
     t0 = time.time()
-    if world_file:
-        world = load_world(cfg, seed, Path(world_file))
-    else:
-        with modifiers_after(None if k is None else int(k)):
-            world = build_world(cfg, seed)
+    world = load_world(cfg, seed, Path(world_file)) if world_file else build_world(cfg, seed)
     f_canvas = canvas_features(cfg, world)
     out: dict = {"separation": separation(world, f_canvas), "facts": world.facts}
     out["supervised_whole_sketch"] = supervised_receiver(cfg, world, f_canvas, seed)

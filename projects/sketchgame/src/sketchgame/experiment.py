@@ -134,6 +134,7 @@ def run_seed(
         )
         m, extra = probe_setting(cfg, world, ag, setting, games, seed)
         metrics |= m
+        metrics[f"{setting}_seconds_per_game"] = curves["train_s"][0] / cfg.train.n_games
         art[f"{setting}_acc_curve"] = np.asarray(curves["acc"], np.float32)
         art[f"{setting}_steps_curve"] = np.asarray(curves["steps"], np.float32)
         art[f"{setting}_forced"] = np.asarray(extra["forced"], np.float32)

@@ -14,6 +14,11 @@ receiver and, through canvas_t → encoder → π_t and through V, by the sender
 alive mask (official code). The critic regresses V_t on the detached G_t with its own optimiser.
 Baseline ``reinforce_loss``: score function with accumulated discounted reward, the same critic as
 baseline (the official ``cum`` has none; note item 9).
+
+Environmental settings (official README commands): ``complete`` (early guesses, both learn),
+``max`` (wait until the last step), ``senderfixed`` (only the receiver learns), ``onestep`` (a
+single step of S strokes), ``retrieve`` (fixed sender, one guess after the whole sketch,
+REINFORCE), ``reinforce`` (``cum``: complete with the score-function loss).
 """
 
 from __future__ import annotations
@@ -27,8 +32,13 @@ from sketchgame.perception import Encoder
 from sketchgame.render import draw
 from torch import Tensor
 
-Setting = Literal["complete", "max", "senderfixed", "reinforce"]
-SETTINGS: tuple[Setting, ...] = ("complete", "max", "senderfixed", "reinforce")
+Setting = Literal["complete", "max", "senderfixed", "onestep", "retrieve", "reinforce"]
+SETTINGS: tuple[Setting, ...] = (
+    "complete", "max", "senderfixed", "reinforce", "onestep", "retrieve",
+)  # fmt: skip
+FORCED_WAIT = ("max", "retrieve")  # the receiver must wait until the last step, then guess
+FIXED_SENDER = ("senderfixed", "retrieve")  # only the receiver (and critic) learn
+SCORE_FUNCTION = ("reinforce", "retrieve")  # REINFORCE with accumulated reward
 WAIT = 3
 
 
@@ -48,7 +58,7 @@ class Rollout:
     probs: Tensor  # (B, T, 4) receiver policy per step
     values: Tensor  # (B, T) V_t (value-model parameters not trained by the actor loss)
     actions: Tensor  # (B, T) sampled (or argmax) action per step
-    canvases: Tensor  # (B, T, 1, H, W) canvas after each step
+    canvases: Tensor | None  # (B, T, 1, H, W) canvas after each step (None: not kept)
     critic_inputs: tuple[Tensor, ...]  # detached (sketch, cand-sum, prev, now) features (B, T, D)
 
 
@@ -88,6 +98,68 @@ def expected_reward(probs: Tensor, q: Tensor) -> Tensor:
     return (probs * q).sum((1, 2)).mean()
 
 
+def n_steps(setting: Setting, max_step: int) -> int:
+    """Steps T of a game: one for ``onestep`` (official ``--max_step 1``), else max_step."""
+    return 1 if setting == "onestep" else max_step
+
+
+def draw_steps(
+    sender: Sender, encoder: Encoder, sketch: Tensor, draw_kw: dict, steps: int
+) -> tuple[Tensor, Tensor]:
+    """The sender's first ``steps`` steps on a blank canvas: canvases (B, T, 1, H, W) and the
+    frozen features of the blank canvas and of every step (B, T + 1, D). canvas0 is detached
+    before each step: no gradient crosses steps through the canvas (official code)."""
+    B, size = sketch.shape[0], sketch.shape[-1]
+    canvas = torch.zeros(B, 1, size, size)
+    canvases = []
+    for t in range(steps):
+        canvas = draw(canvas.detach(), sender(canvas, sketch, t), **draw_kw)
+        canvases.append(canvas)
+    steps = torch.stack(canvases, 1)
+    f = encoder(torch.cat([torch.zeros(B, 1, 1, size, size), steps], 1).flatten(0, 1))
+    return steps, f.view(B, len(canvases) + 1, -1)
+
+
+def receiver_logits(receiver: Receiver, f_cands: Tensor, f_steps: Tensor) -> Tensor:
+    """The receiver's logits (B, T, 4) at every step: candidates (B, 3, D), canvas features
+    f_steps (B, T + 1, D) with the blank canvas first (the previous canvas, detached, keys wait)."""
+    B, T = f_steps.shape[0], f_steps.shape[1] - 1
+    cands = f_cands[:, None].expand(-1, T, -1, -1).flatten(0, 1)
+    f_prev, f_now = f_steps[:, :-1].detach().flatten(0, 1), f_steps[:, 1:].flatten(0, 1)
+    return receiver(cands, f_prev, f_now).view(B, T, 4)
+
+
+def decide(
+    receiver: Receiver,
+    value: ValueModel,
+    batch: Batch,
+    f_steps: Tensor,
+    setting: Setting,
+    sample: bool,
+    generator: torch.Generator | None = None,
+) -> Rollout:
+    """The receiver's policy, actions and the values at every step from the canvas features
+    f_steps (B, T + 1, D) (blank canvas first); the wait logit compares canvas t with t − 1."""
+    B, T = f_steps.shape[0], f_steps.shape[1] - 1
+    f_prev, f_now = f_steps[:, :-1].detach(), f_steps[:, 1:]
+    f_sketch = batch.f_sketch[:, None].expand(-1, T, -1)
+    f_sum = batch.f_cands.sum(1)[:, None].expand(-1, T, -1)
+    logits = receiver_logits(receiver, batch.f_cands, f_steps)
+    if setting in FORCED_WAIT:  # forced to wait until the last step, then forced to guess
+        mask = torch.full_like(logits, float("-inf"))
+        mask[:, :-1, WAIT] = 0.0
+        mask[:, -1, :3] = 0.0
+        logits = logits + mask
+    pi = torch.softmax(logits, 2)
+    if sample:
+        a = torch.multinomial(pi.detach().flatten(0, 1), 1, generator=generator).view(B, T)
+    else:
+        a = pi.detach().argmax(2)
+    inputs = (f_sketch, f_sum, f_prev, f_now)
+    v = value(*(x.flatten(0, 1) for x in inputs)).view(B, T)
+    return Rollout(pi, v, a, None, tuple(x.detach() for x in inputs))
+
+
 def play(
     sender: Sender,
     receiver: Receiver,
@@ -100,51 +172,13 @@ def play(
     generator: torch.Generator | None = None,
 ) -> Rollout:
     """All T steps of a batch of games (the episode's end is read from the actions; steps after a
-    guess are still drawn, their Σπ·Q̂ terms enter the actor objective as in the official code)."""
-    B = batch.target.shape[0]
-    size = batch.sketch.shape[-1]
-    T = sender.max_step
-    f_cands, f_sketch = batch.f_cands, batch.f_sketch
-    f_sum = f_cands.sum(1)
-    canvas = torch.zeros(B, 1, size, size)
-    f_prev = encoder(canvas)
-    probs, values, actions, canvases, f_prevs, f_nows = [], [], [], [], [], []
-    for t in range(T):
-        strokes = sender(canvas, batch.sketch, t)
-        canvas = draw(canvas.detach(), strokes, **draw_kw)  # canvas0 detached: no cross-step path
-        f_now = encoder(canvas)
-        logits = receiver(f_cands, f_prev.detach(), f_now)
-        if setting == "max":  # forced to wait until the last step, then forced to guess
-            mask = torch.full_like(logits, float("-inf"))
-            mask[:, WAIT if t < T - 1 else slice(0, 3)] = 0.0
-            logits = logits + mask
-        pi = torch.softmax(logits, 1)
-        if sample:
-            a = torch.multinomial(pi.detach(), 1, generator=generator).squeeze(1)
-        else:
-            a = pi.detach().argmax(1)
-        values.append(value(f_sketch, f_sum, f_prev.detach(), f_now))
-        probs.append(pi)
-        actions.append(a)
-        canvases.append(canvas)
-        f_prevs.append(f_prev.detach())
-        f_nows.append(f_now.detach())
-        f_prev = f_now
-    return Rollout(
-        torch.stack(probs, 1),
-        torch.stack(values, 1),
-        torch.stack(actions, 1),
-        torch.stack(canvases, 1),
-        tuple(
-            x.detach()
-            for x in (
-                f_sketch[:, None].expand(-1, T, -1),
-                f_sum[:, None].expand(-1, T, -1),
-                torch.stack(f_prevs, 1),
-                torch.stack(f_nows, 1),
-            )
-        ),
-    )
+    guess are still drawn, their Σπ·Q̂ terms enter the actor objective as in the official code).
+    The sender does not see the receiver's actions, so the whole sketch is drawn first."""
+    T = n_steps(setting, sender.max_step)
+    canvases, f_steps = draw_steps(sender, encoder, batch.sketch, draw_kw, T)
+    ro = decide(receiver, value, batch, f_steps, setting, sample, generator)
+    ro.canvases = canvases
+    return ro
 
 
 def first_guess(actions: Tensor) -> tuple[Tensor, Tensor]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sketchgame.game import SETTINGS
+
 
 def _mean(doc: dict, name: str) -> float | None:
     m = doc["metrics"].get(name, {})
@@ -31,6 +33,15 @@ def results_notes(doc: dict) -> str:
         f"{fmt('semanticity_r')} / {fmt('semanticity_r_senderfixed')} / "
         f"{fmt('semanticity_r_lookup')} "
         f"(Mantel p complete {fmt('complete_semanticity_p')})."
+    )
+    settings = [s for s in SETTINGS if _mean(doc, f"{s}_acc") is not None]
+    parts.append(
+        "Per setting, seen referents (accuracy / game length / training seconds per game batch): "
+        + "; ".join(
+            f"{s} {fmt(f'{s}_acc')} / {fmt(f'{s}_steps')} / {fmt(f'{s}_seconds_per_game')}"
+            for s in settings
+        )
+        + "."
     )
     parts.append(
         "CPU-profile numbers on procedural referents; not comparable with the paper's figures."

@@ -3,9 +3,10 @@
 A *category* is (base shape, modifier). A *referent instance* has a random position, size,
 rotation and aspect; it gives the receiver a "photo" (the filled shape in a random colour on a
 textured background, 3×R×R) and the sender a "sketch": ``n_strokes`` quadratic Bézier strokes in
-the sender's own parameterisation (``render``), outline first (from the shape's first vertex, so
-that the order is learnable by teacher forcing), modifier strokes last, so the most discriminative
-strokes are not drawn first.
+the sender's own parameterisation (``render``): the first ``modifiers_after`` outline strokes (from
+the shape's first vertex, so that the order is learnable by teacher forcing), then the modifier
+strokes, then the rest of the outline. The most discriminative strokes are not drawn first, but
+they arrive early enough for a receiver that guesses after a few steps to have seen them.
 
 Whole base shapes are held out: their categories never appear in training games. The frozen
 encoder is pretrained on a disjoint pool of base shapes (``POOL_SHAPES``).
@@ -153,8 +154,12 @@ def random_pose(rng: np.random.Generator) -> Pose:
     )
 
 
-def sketch_strokes(shape: str, modifier: str, pose: Pose, n_strokes: int, rng) -> np.ndarray:
-    """The sender's target sketch: outline strokes, then modifier strokes (n_strokes, 6)."""
+def sketch_strokes(
+    shape: str, modifier: str, pose: Pose, n_strokes: int, rng, modifiers_after: int
+) -> np.ndarray:
+    """The sender's target sketch (n_strokes, 6): the first ``modifiers_after`` outline strokes,
+    the modifier strokes, the rest of the outline (``n_strokes − N_MODIFIER_STROKES``: the whole
+    outline first)."""
     poly = outline(shape)
     n_out = n_strokes - N_MODIFIER_STROKES
     pts = [resample_closed(poly, n_out, 0.0)]
@@ -163,7 +168,11 @@ def sketch_strokes(shape: str, modifier: str, pose: Pose, n_strokes: int, rng) -
     mods = mod.copy()
     mods[:, 0:2] = pose.apply(mod[:, 0:2])
     mods[:, 4:6] = pose.apply(mod[:, 4:6])
-    return np.clip(np.concatenate([ink, mods]), 0.0, 1.0).astype(np.float32)
+    k = modifiers_after
+    if not 0 <= k <= n_out:
+        raise ValueError(f"modifiers_after must lie in [0, {n_out}], got {k}")
+    order = np.concatenate([ink[:k], mods, ink[k:]])
+    return np.clip(order, 0.0, 1.0).astype(np.float32)
 
 
 def photo(shape: str, modifier: str, pose: Pose, size: int, rng) -> np.ndarray:
@@ -200,7 +209,9 @@ class Referents:
     strokes: np.ndarray
 
 
-def make_referents(shapes, n_instances: int, size: int, n_strokes: int, seed: int) -> Referents:
+def make_referents(
+    shapes, n_instances: int, size: int, n_strokes: int, seed: int, modifiers_after: int
+) -> Referents:
     """Every category of ``shapes`` with ``n_instances`` instances (sketch pose = photo pose)."""
     rng = np.random.default_rng(seed)
     cats = categories(tuple(shapes))
@@ -210,7 +221,7 @@ def make_referents(shapes, n_instances: int, size: int, n_strokes: int, seed: in
         for i in range(n_instances):
             pose = random_pose(rng)
             photos[c, i] = photo(shape, mod, pose, size, rng)
-            strokes[c, i] = sketch_strokes(shape, mod, pose, n_strokes, rng)
+            strokes[c, i] = sketch_strokes(shape, mod, pose, n_strokes, rng, modifiers_after)
     return Referents(cats, photos, strokes)
 
 

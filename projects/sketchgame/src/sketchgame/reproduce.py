@@ -9,6 +9,7 @@ each setting (resumable from its checkpoints), run the probes. Then the gates an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -18,18 +19,19 @@ from sketchgame.experiment import run_seed
 
 from reprokit.config import parse, to_dict
 from reprokit.errors import UserError
-from reprokit.lifecycle import Session, entry, footer, header, report_target
-from reprokit.report import write_results
+from reprokit.lifecycle import ReportTarget, Session, entry, footer, header, report_target
+from reprokit.report import keep_sections, marked_section, merge_section, write_results
 from reprokit.runlog import Run
 from reprokit.seeding import seed_everything
 from reprokit.torch_utils import Checkpointer
 
 PROG = "sketchgame.reproduce"
+LONG = "cpu-long"  # writes results/cpu/long_* and a marked section (tag LONG) of RESULTS.md
 EXPECTED = {
     "smoke": "~20 s",
-    "pilot": "~5 min on 2 CPU cores",
-    "cpu": "~15 min on 2 CPU cores",
-    "cpu-long": "~60 min on 2 CPU cores",
+    "pilot": "~8 min on 2 CPU cores",
+    "cpu": "~30 min on 2 CPU cores",
+    "cpu-long": "~50 min on 2 CPU cores",
     "paper": "days on a GPU",
 }
 
@@ -55,6 +57,12 @@ def preflight(cfg: Config) -> None:
         raise UserError(
             f"strokes_per_step × max_step must exceed the {N_MODIFIER_STROKES} modifier strokes, "
             f"got {g.strokes_per_step * g.max_step}"
+        )
+    n_outline = g.strokes_per_step * g.max_step - N_MODIFIER_STROKES
+    if d.modifiers_after > n_outline:
+        raise UserError(
+            f"--data.modifiers_after: at most the {n_outline} outline strokes, "
+            f"got {d.modifiers_after}"
         )
     if tr.warmup_games > max(1, tr.n_games // 5):
         raise UserError(
@@ -102,13 +110,37 @@ def run(argv: list[str], fresh: bool) -> None:
         write_report(cfg, profile, argv, session, results)
 
 
+def report_place(profile: str, cfg: Config, session: Session) -> ReportTarget:
+    """``report_target``; the unmodified cpu-long profile also writes the committed results/cpu/
+    (its own ``long_*`` files and a marked section of RESULTS.md), like the cpu profile."""
+    if profile == LONG:
+        profiles = {"cpu": PROFILES[LONG]}  # committed when cfg equals the cpu-long profile
+        return report_target("sketchgame", "cpu", cfg, profiles, __file__, session, out=cfg.out)
+    return report_target("sketchgame", profile, cfg, PROFILES, __file__, session, out=cfg.out)
+
+
+def write_sections(results_md: Path, long: bool, write: Callable[[Path], None]) -> None:
+    """Write a report with ``write(path)``: a cpu-long report becomes the marked ``LONG`` section
+    of ``results_md`` (an earlier one replaced); any other report rewrites ``results_md`` and
+    keeps the ``LONG`` section it had."""
+    kept = [] if long else [marked_section(results_md, LONG)]
+    report_md = results_md.with_name(".long_section.md") if long else results_md
+    write(report_md)
+    if long:
+        heading = f"{LONG} profile (`make reproduce PROJECT=sketchgame PROFILE={LONG}`)"
+        merge_section(results_md, report_md, heading, LONG)
+    keep_sections(results_md, kept)
+
+
 def write_report(
     cfg: Config, profile: str, argv: list[str], session: Session, results: dict
 ) -> None:
     from sketchgame.figures import learning_curves, sketch_snapshots
     from sketchgame.notes import results_notes
 
-    target = report_target("sketchgame", profile, cfg, PROFILES, __file__, session, out=cfg.out)
+    target = report_place(profile, cfg, session)
+    long = target.committed and profile == LONG
+    prefix = "long_" if long else ""
     seeds = list(cfg.seeds)
     names = sorted({k for r in results.values() for k in r["metrics"]})
     per_seed = {k: [results[s]["metrics"].get(k) for s in seeds] for k in names}
@@ -117,8 +149,8 @@ def write_report(
     snaps = "Sketches of each seen category over training (complete, first seed; rows: start → end)"
     curves = "Training accuracy and game length (running mean, mean ± std over seeds)"
     figures = {
-        snaps: sketch_snapshots(first, target.dir / "sketches_over_training.png"),
-        curves: learning_curves(results, cfg, target.dir / "learning_curves.png"),
+        snaps: sketch_snapshots(first, target.dir / f"{prefix}sketches_over_training.png"),
+        curves: learning_curves(results, cfg, target.dir / f"{prefix}learning_curves.png"),
     }
     wall = session.wall_time_s
     info = {
@@ -127,21 +159,28 @@ def write_report(
         "settings": list(cfg.settings),
     }
     info["per_seed_facts"] = {str(s): results[s]["facts"] for s in seeds}
-    metrics_path = ev.write(target.dir / "metrics.json", wall, info)
+    metrics_path = ev.write(target.dir / f"{prefix}metrics.json", wall, info)
     doc = ev.to_dict(wall, info)
-    write_results(
-        target.results_md,
-        doc,
-        title="sketchgame: CPU-profile results"
-        if profile == "cpu"
-        else f"sketchgame: {profile} profile",
-        figures=figures,
-        command="make reproduce PROJECT=sketchgame"
-        if target.committed
-        else " ".join([f"python -m {PROG}", *argv]),
-        notes=results_notes(doc),
-        metrics_path=metrics_path,
-    )
+    command = " ".join([f"python -m {PROG}", *argv])
+    if target.committed:
+        command = "make reproduce PROJECT=sketchgame" + (f" PROFILE={LONG}" if long else "")
+    title = "sketchgame: CPU-profile results" if profile == "cpu" else f"sketchgame: {profile}"
+
+    def write(path: Path) -> None:
+        write_results(
+            path,
+            doc,
+            title=title,
+            figures=figures,
+            command=command,
+            notes=results_notes(doc),
+            metrics_path=metrics_path,
+        )
+
+    if target.committed:
+        write_sections(target.results_md, long, write)
+    else:
+        write(target.results_md)
     footer(session, doc, [target.results_md, metrics_path, *figures.values()], why=target.why)
 
 

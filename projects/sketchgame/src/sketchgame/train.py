@@ -3,12 +3,14 @@
 Optimisers: Adam β = (0.9, 0.999) for receiver, value model and sender (separate); the sender's
 learning rate warms up linearly from 0 over ``warmup_games`` (the warm-up keeps the iconic sender
 from collapsing before the receiver is competent), afterwards every ``decay_every`` games the
-sender lr × ``sender_decay`` and the receiver lr × ``receiver_decay``. ``senderfixed`` trains the
-receiver only; ``max`` forbids early guesses; ``reinforce`` uses the score-function loss.
+sender lr × ``sender_decay`` and the receiver lr × ``receiver_decay``. ``senderfixed`` and
+``retrieve`` train the receiver only; ``max`` and ``retrieve`` forbid early guesses; ``onestep``
+plays one step; ``reinforce`` and ``retrieve`` use the score-function loss (``game`` docstring).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,6 +42,17 @@ def lr_factors(
     return sender_decay**k, receiver_decay**k
 
 
+@torch.no_grad()
+def fixed_sender_features(sender: Sender, world: World, draw_kw: dict) -> torch.Tensor:
+    """Frozen features of a fixed (deterministic) sender's blank canvas and canvas after each step
+    for every referent: (C, I, T + 1, D). A fixed sender draws the same canvases in every game,
+    so its training games replay these (``game.decide``) instead of drawing them again."""
+    C, I = world.sketches.shape[:2]
+    flat = world.sketches.flatten(0, 1)
+    _, f = G.draw_steps(sender, world.encoder, flat, draw_kw, sender.max_step)
+    return f.view(C, I, *f.shape[1:])
+
+
 def make_agents(cfg, world: World, seed: int) -> Agents:
     torch.manual_seed(seed + 7)
     m = cfg.model
@@ -59,17 +72,19 @@ def train_setting(
     progress: Callable,
 ) -> tuple[Agents, dict[str, list[float]]]:
     """Play ``train.n_games`` batches of games; return the agents and per-game training curves
-    (sampled-play accuracy, game length, sender lr, receiver accuracy when the warm-up ends)."""
+    (sampled-play accuracy, game length, sender lr, sketch snapshots, training seconds)."""
     tr, g = cfg.train, cfg.game
     draw_kw = {"sigma": g.sigma, "k": g.points_per_stroke, "gain": g.gain}
     ag = make_agents(cfg, world, seed)
-    learn_sender = setting not in ("senderfixed",)
+    learn_sender = setting not in G.FIXED_SENDER
+    fixed = None if learn_sender else fixed_sender_features(ag.sender, world, draw_kw)
     opt_s = torch.optim.Adam(ag.sender.parameters(), lr=tr.sender_lr)
     opt_r = torch.optim.Adam(ag.receiver.parameters(), lr=tr.receiver_lr)
     opt_v = torch.optim.Adam(ag.value.parameters(), lr=tr.value_lr)
     rng = np.random.default_rng(seed * 7919 + G.SETTINGS.index(setting))
     gen = torch.Generator().manual_seed(seed)
     curves: dict[str, list] = {"acc": [], "steps": [], "sender_lr": [], "snapshots": []}
+    curves["train_s"] = [0.0]  # training wall time, summed over resumed invocations
     snap_at = set(np.linspace(0, tr.n_games, cfg.eval.n_snapshots).astype(int).tolist())
     snap_sketches = world.sketches[world.seen, 0]
     state = {"sender": ag.sender, "receiver": ag.receiver, "value": ag.value}
@@ -90,7 +105,9 @@ def train_setting(
         rngs = {"rng": capture_rng_state(rng), "gen": gen.get_state()}
         ckpt.save(n, {"model": model, "curves": curves, **opts, **rngs})
 
+    t0, spent = time.perf_counter(), curves["train_s"][0]
     for n in progress(range(start, tr.n_games), desc=setting):
+        curves["train_s"][0] = spent + time.perf_counter() - t0
         if n in snap_at:
             curves["snapshots"].append(
                 rollout(ag.sender, snap_sketches, {"size": g.size, **draw_kw})[1][:, -1]
@@ -104,10 +121,14 @@ def train_setting(
             world.cats, world.seen, world.train_inst, tr.batch_size, cfg.data.p_same_shape, rng
         )
         batch = world.batch(games)
-        ro = G.play(
-            ag.sender, ag.receiver, ag.value, world.encoder, batch, setting, draw_kw, True, gen
-        )
-        if setting == "reinforce":
+        if fixed is None:
+            ro = G.play(
+                ag.sender, ag.receiver, ag.value, world.encoder, batch, setting, draw_kw, True, gen
+            )
+        else:  # the same canvases in every game: only the receiver's side is recomputed
+            f_steps = fixed[games.sketch_cat, games.sketch_inst]
+            ro = G.decide(ag.receiver, ag.value, batch, f_steps, setting, True, gen)
+        if setting in G.SCORE_FUNCTION:
             loss, returns = G.reinforce_loss(ro, batch.target, g.gamma)
         else:
             loss, returns = G.actor_critic_loss(ro, batch.target, g.gamma, g.lam)
@@ -123,7 +144,8 @@ def train_setting(
         opt_v.step()
         idx, act = G.first_guess(ro.actions)
         acc = (act == batch.target).float().mean().item()
-        steps = (idx.clamp(max=g.max_step - 1) + 1).float().mean().item()
+        T = ro.actions.shape[1]
+        steps = (idx.clamp(max=T - 1) + 1).float().mean().item()
         curves["acc"].append(acc)
         curves["steps"].append(steps)
         curves["sender_lr"].append(tr.sender_lr * fs if learn_sender else 0.0)
@@ -141,6 +163,7 @@ def train_setting(
         if ckpt.due(n + 1):
             save(n + 1)
         boundary(f"at {setting} seed {seed} game {n + 1}", lambda n=n: save(n + 1))
+    curves["train_s"][0] = spent + time.perf_counter() - t0
     curves["snapshots"].append(
         rollout(ag.sender, snap_sketches, {"size": g.size, **draw_kw})[1][:, -1]
     )

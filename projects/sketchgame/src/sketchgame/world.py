@@ -61,9 +61,10 @@ def build_world(cfg, seed: int, saved: dict | None = None) -> World:
     kw = {"sigma": g.sigma, "k": g.points_per_stroke, "gain": g.gain}
     n_strokes = g.strokes_per_step * g.max_step
     n_inst = d.n_train_instances + d.n_test_instances
-    game = ref.make_referents(ref.GAME_SHAPES, n_inst, g.size, n_strokes, seed * 1000 + 1)
+    k = d.modifiers_after
+    game = ref.make_referents(ref.GAME_SHAPES, n_inst, g.size, n_strokes, seed * 1000 + 1, k)
     pool = ref.make_referents(
-        ref.POOL_SHAPES, d.n_pool_instances, g.size, n_strokes, seed * 1000 + 2
+        ref.POOL_SHAPES, d.n_pool_instances, g.size, n_strokes, seed * 1000 + 2, k
     )
     n_pool_cats = len(pool.cats)
     pool_strokes = pool.strokes.reshape(-1, n_strokes, 6)
@@ -89,7 +90,7 @@ def build_world(cfg, seed: int, saved: dict | None = None) -> World:
     seen = np.array([i for i, c in enumerate(game.cats) if c[0] in seen_shapes])
     unseen = np.array([i for i, c in enumerate(game.cats) if c[0] in unseen_shapes])
     extra = ref.make_referents(
-        seen_shapes, d.n_pretrain_instances, g.size, n_strokes, seed * 1000 + 3
+        seen_shapes, d.n_pretrain_instances, g.size, n_strokes, seed * 1000 + 3, k
     )
     pre_strokes = torch.cat(
         [
