@@ -7,8 +7,7 @@
   0.92 lies 0.02 above its threshold, which a 3-seed interval cannot resolve).
   ``make reproduce PROJECT=sketchgame``
 * ``cpu-long``: every setting (adds max, REINFORCE, one-step, retrieve) at the cpu sizes, seeds
-  0-2; writes
-  results/cpu/long_metrics.json and a marked section of RESULTS.md.
+  0-2; writes results/cpu/long_metrics.json and a marked section of RESULTS.md.
   ``make reproduce PROJECT=sketchgame PROFILE=cpu-long``
 * ``paper``: the official sizes (128 px, batch 64, 50k games, 5 strokes × 7 steps, lr 1e-4,
   warm-up 2000 games), GPU; the procedural referents stand in for Sketchy.
@@ -135,7 +134,7 @@ def cpu_long() -> Config:
 
 
 def smoke() -> Config:
-    cfg = Config(seeds=(0, 1), settings=SETTINGS_ALL)
+    cfg = Config(seeds=(0, 1, 2), settings=SETTINGS_ALL)
     cfg.data = DataConfig(
         n_train_instances=3,
         n_test_instances=1,
