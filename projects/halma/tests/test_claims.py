@@ -17,6 +17,13 @@ def planner_results(unit_only: float = 0.0) -> list[dict]:
     return out
 
 
+def memory_results(speedup: float = 0.5) -> list[dict]:
+    return [
+        {f"{x}_{m}": speedup + 0.1 * s if m == "speedup" else 1.0 for x in SPLITS for m in MEASURES}
+        for s in SEEDS
+    ]
+
+
 def agent_results(iid: float, conceptual: float, permuted: float = 0.05) -> list[dict]:
     out = []
     for s in SEEDS:
@@ -43,7 +50,7 @@ def verdicts(doc: dict) -> dict[str, str]:
 
 @pytest.mark.parametrize(("drops", "expect"), [((0.02, 0.2), "held"), ((0.2, 0.02), "not held")])
 def test_central_claim_can_go_either_way(drops, expect):
-    doc = evidence("test", SEEDS, planner_results(), agents(*drops)).to_dict(1.0)
+    doc = evidence("test", SEEDS, planner_results(), agents(*drops), memory_results()).to_dict(1.0)
     v = verdicts(doc)
     assert all(v[f"G_permuted_{a}"] for a in READERS) and v["G_blind"] and v["G_oracle"]
     assert v["C1"] == expect
@@ -59,8 +66,22 @@ def test_central_claim_can_go_either_way(drops, expect):
 )
 def test_a_failed_gate_makes_the_central_claim_untestable(planners, runs, failed):
     runs = {k: v for k, v in runs.items() if v is not None}
-    doc = evidence("test", SEEDS, planners, runs).to_dict(1.0)
+    doc = evidence("test", SEEDS, planners, runs, memory_results()).to_dict(1.0)
     v = verdicts(doc)
     assert v[failed] is False and v["C1"] == "untestable"
     c1 = next(c for c in doc["claims"] if c["id"] == "C1")
     assert failed in c1["reason"]
+
+
+@pytest.mark.parametrize(("speedup", "passed"), [(0.5, True), (-0.1, False)])
+def test_the_memory_oracles_gate_decides_whether_speed_ups_are_testable(speedup, passed):
+    doc = evidence(
+        "test", SEEDS, planner_results(), agents(0.02, 0.2), memory_results(speedup)
+    ).to_dict(1.0)
+    v = verdicts(doc)
+    assert v["G_memory"] is passed and v["C1"] == "held"  # the central claim does not depend on it
+    for a in READERS:
+        for claim in (f"C8_{a}", f"C9_{a}"):
+            assert (v[claim] == "untestable") is not passed, claim
+    if passed:  # agents' speed-up 1.2 per seed vs the oracle's 0.5-0.7
+        assert v[f"C8_{READERS[0]}"] == "held" and v[f"C9_{READERS[0]}"] == "not held"

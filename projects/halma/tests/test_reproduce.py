@@ -33,6 +33,8 @@ def test_smoke_writes_a_valid_report(smoke):
         for split in ("iid", "perceptual", "conceptual", "algorithmic", "permuted"):
             assert f"{agent}_{split}_success" in names and f"{agent}_{split}_steps" in names
     assert names["cnn_gru_iid_success"]["missing"] == "agent not run in this profile"
+    for split in ("iid", "perceptual", "conceptual", "algorithmic"):
+        assert f"memory_oracle_{split}_speedup" in names
     for key in ("oracle_iid_steps", "env_steps_per_s_vectorised", "env_steps_per_s_loop"):
         assert key in names
     assert names["oracle_min_success"]["mean"] == 1.0
@@ -46,7 +48,7 @@ def test_rerun_reuses_every_unit(smoke, capsys):
     before = json.loads((out / "metrics.json").read_text())
     with pytest.raises(SystemExit):
         entry("halma.reproduce", run, ["--profile", "smoke", "--out", str(out)])
-    assert "resuming: 18 finished unit(s)" in capsys.readouterr().out
+    assert "resuming: 21 finished unit(s)" in capsys.readouterr().out
     after = json.loads((out / "metrics.json").read_text())
     assert after["metrics"] == before["metrics"]
 

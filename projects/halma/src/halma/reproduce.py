@@ -2,7 +2,8 @@
 
 Units (each resumable through ``reprokit.lifecycle``): per seed, the reference planners (oracle,
 greedy heuristic, unit steps only, random) on every split plus the env's speed; per agent and
-seed, PPO training and the evaluation on every split and on relabelled digits. Then the gates
+seed, PPO training and the evaluation on every split and on relabelled digits; per seed, the
+memory oracle (the speed-up reference) on every split. Then the gates
 and claims of ``claims.py`` are judged and ``metrics.json`` and RESULTS.md go where
 ``report_target`` says (the committed ones only for the unmodified cpu profile).
 """
@@ -30,6 +31,7 @@ from .evaluate import (
     speed,
     unit_only_policy,
 )
+from .memory import memory_oracle_policy
 from .panel import DigitPool, digit_pool
 from .ppo import agent_policy, train
 from .rules import action_table, check_rules
@@ -59,6 +61,19 @@ def evaluate_planners(cfg: Config, seed: int) -> dict[str, float]:
                 out[f"{name}_{split}_{m}"] = v
     fast = speed(boards["iid"], digit_pool("train"), rules, cfg.speed_batch, cfg.speed_steps, seed)
     return out | {f"env_steps_per_s_{k}": v for k, v in fast.items()}
+
+
+def evaluate_memory_oracle(cfg: Config, seed: int) -> dict[str, float]:
+    """The memory oracle (``memory.py``) on every split for one seed: one episode per board, the
+    same boards the agents are evaluated on."""
+    boards, table = evaluation_boards(cfg, seed), action_table(cfg.rules)
+    return {
+        f"{split}_{m}": v
+        for split in SPLITS
+        for m, v in evaluate(
+            memory_oracle_policy(table, seed), boards[split], None, cfg.rules, seed
+        ).items()
+    }
 
 
 def agent_pool(name: AgentName, split: Split, cfg: Config) -> DigitPool | None:
@@ -111,7 +126,11 @@ def run(argv: list[str], fresh: bool) -> None:
             ]
             for a in cfg.agents
         }
-        ev = evidence(profile, list(cfg.seeds), planners, agents)
+        memory = [
+            session.unit(f"memory_oracle-seed{s}", lambda f, s=s: evaluate_memory_oracle(cfg, s))
+            for s in cfg.seeds
+        ]
+        ev = evidence(profile, list(cfg.seeds), planners, agents, memory)
         target = report_target(
             "halma", profile, cfg, PROFILES, anchor=__file__, session=session, out=cfg.out
         )
