@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sketchgame import reproduce as rep
 from sketchgame.claims import CLAIMS, GATES, build_evidence
+from sketchgame.configs import smoke as smoke_profile
 
 from reprokit.claims import Constant, Evidence, validate
 from reprokit.testing import run_entry
@@ -38,6 +39,9 @@ def test_smoke_writes_valid_metrics_and_report(smoke) -> None:
         assert key in doc["metrics"], key
     assert "wall_time_s" in doc
     assert sum(c["central"] for c in doc["claims"]) == 1
+    m, T = doc["metrics"], smoke_profile().game.max_step  # forced guesses by step, every setting
+    assert m[f"senderfixed_forced_step{T}"]["values"] == m["senderfixed_forced_last"]["values"]
+    assert "onestep_forced_step1" in m and "onestep_forced_step2" not in m
     assert (tmp / "o" / "RESULTS.md").exists() and (
         tmp / "o" / "sketches_over_training.png"
     ).exists()

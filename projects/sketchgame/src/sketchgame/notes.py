@@ -43,6 +43,11 @@ def results_notes(doc: dict) -> str:
         )
         + "."
     )
+    steps = [fmt(f"senderfixed_forced_step{t}") for t in range(1, 100)]
+    steps = steps[: steps.index("n/a")] if "n/a" in steps else steps
+    parts.append(
+        "Sender-fixed accuracy with the guess forced at step 1, 2, …: " + " / ".join(steps) + "."
+    )
     parts.append(
         "CPU-profile numbers on procedural referents; not comparable with the paper's figures."
     )

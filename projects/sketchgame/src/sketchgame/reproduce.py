@@ -132,6 +132,16 @@ def write_sections(results_md: Path, long: bool, write: Callable[[Path], None]) 
     keep_sections(results_md, kept)
 
 
+def forced_by_step(cfg: Config, result: dict) -> dict[str, float]:
+    """``<setting>_forced_step<t>``: accuracy with the guess forced at step t (official
+    ``eval_by_step``), from the per-step arrays stored in a seed's unit."""
+    return {
+        f"{setting}_forced_step{t + 1}": float(v)
+        for setting in cfg.settings
+        for t, v in enumerate(result[f"{setting}_forced"])
+    }
+
+
 def write_report(
     cfg: Config, profile: str, argv: list[str], session: Session, results: dict
 ) -> None:
@@ -142,8 +152,9 @@ def write_report(
     long = target.committed and profile == LONG
     prefix = "long_" if long else ""
     seeds = list(cfg.seeds)
-    names = sorted({k for r in results.values() for k in r["metrics"]})
-    per_seed = {k: [results[s]["metrics"].get(k) for s in seeds] for k in names}
+    metrics = {s: results[s]["metrics"] | forced_by_step(cfg, results[s]) for s in seeds}
+    names = sorted({k for m in metrics.values() for k in m})
+    per_seed = {k: [metrics[s].get(k) for s in seeds] for k in names}
     ev = build_evidence(profile, per_seed, seeds)
     first = results[seeds[0]]
     snaps = "Sketches of each seen category over training (complete, first seed; rows: start → end)"
