@@ -60,12 +60,12 @@ def test_baselines_are_equivariant_to_the_candidate_order():
     perm = torch.randperm(8)
     order = torch.cat([torch.arange(8), 8 + perm])
     for name in ("mlp", "relnet_onehot", "transformer_scalar"):
-        net = make_baseline(name, 21, grid=False).eval()
+        net = make_baseline(name, 21, n_slots=1).eval()
         x = _inputs(name, d)
         s = net(x)
         xp = {k: v[:, order] for k, v in x.items()} if isinstance(x, dict) else x[:, order]
         assert torch.allclose(net(xp), s[:, perm], atol=1e-5), name
-    grid = PanelTransformer("onehot", grid=True)
+    grid = PanelTransformer("onehot", n_slots=4)
     codes = value_codes(load_split("localism", "val", 4, seed=0, config="grid2x2"), "onehot")
     assert grid(codes).shape == (4, 8)
 
@@ -81,7 +81,7 @@ def test_the_relation_net_reaches_its_iid_gate_on_small_data(name):
     iid = load_split("localism", "iid", 200, seed=0)
     x, xi = _inputs(name, train), _inputs(name, iid)
     torch.manual_seed(0)
-    net = make_baseline(name, 0, grid=False)
+    net = make_baseline(name, 0, n_slots=1)
     train_scorer(net, lambda i: net(_rows(x, i)), train["target"], 300, 64, 3e-3, 0)
     net.eval()
     acc = accuracy(predict(lambda i: net(_rows(xi, i)), len(iid["target"])), iid["target"])

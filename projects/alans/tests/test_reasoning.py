@@ -1,9 +1,11 @@
 """ALANS backend: closed-form induction, M^k Z decoding, JSD answer selection, loss, perception."""
 
 import numpy as np
+import pytest
 import torch
 from alans.algebra import IndependentSystem, NumberSystem, expected_representation
-from alans.data import load_split, symbolic_inputs
+from alans.benchmark import all_heads_forward
+from alans.data import load_split, pixel_crops, symbolic_inputs
 from alans.execution import decode, execute_int, jsd
 from alans.induction import (
     TERNARY,
@@ -14,6 +16,7 @@ from alans.induction import (
 )
 from alans.model import ALANS, ALANSBackend, alans_loss
 from alans.perception import scene_engine
+from alans.train import train_alans_pixels
 
 torch.manual_seed(0)
 
@@ -119,10 +122,11 @@ def test_jsd_answer_selection_picks_the_planted_answer():
     assert (ALANSBackend()(bad)["score"].argmax(1).numpy() == d["target"]).mean() < acc
 
 
-def test_grid_backend_and_loss_backward():
-    d = load_split("localism", "test", 32, 0, "grid2x2")
+@pytest.mark.parametrize(("config", "S"), [("grid2x2", 4), ("grid3x3", 9)])
+def test_grid_backend_and_loss_backward(config, S):
+    d = load_split("localism", "test", 32, 0, config)
     x = symbolic_inputs(d)
-    assert x["exist"].shape == (32, 16, 4, 2) and x["number"].shape == (32, 16, 4)
+    assert x["exist"].shape == (32, 16, S, 2) and x["number"].shape == (32, 16, S)
     m = ALANSBackend()
     out = m(x)
     loss, _ = alans_loss(
@@ -163,3 +167,42 @@ def test_pixel_model_forward_shapes():
     m = ALANS()
     out = m(torch.randint(0, 255, (2, 16, 1, 32, 32), dtype=torch.uint8))
     assert out["score"].shape == (2, 8) and torch.isfinite(out["score"]).all()
+
+
+def test_center_skips_the_exist_lenet_with_bit_identical_outputs_and_gradients():
+    torch.manual_seed(3)
+    m = ALANS()
+    crops = torch.randint(0, 255, (4, 16, 1, 32, 32), dtype=torch.uint8)
+    y, lab = torch.tensor([0, 3, 5, 7]), torch.randint(0, 3, (4, 4))
+    runs = []
+    for path in (lambda: all_heads_forward(m, crops), lambda: m(crops)):
+        m.zero_grad()
+        out = path()
+        alans_loss(out, y, lab, None, 1.0)[0].backward()
+        grads = [p.grad.clone() for p in m.perception.nets[1:].parameters()]
+        runs.append((out, grads))
+    (ref, g_ref), (new, g_new) = runs
+    assert ref.keys() == new.keys()
+    assert all(torch.equal(ref[k], new[k]) for k in ref)
+    assert all(torch.equal(a, b) for a, b in zip(g_ref, g_new, strict=True))
+    # the exist LeNet no longer runs on Center: it gets no gradient at all
+    assert all(p.grad is None or not p.grad.any() for p in m.perception.nets[0].parameters())
+
+
+def test_pixel_model_trains_one_step_on_a_tiny_3x3_grid_split():
+    """distribute_nine: 9 crops per panel, the scene engine over 2^9 - 1 patterns, Number
+    1..9 and per-slot Position induction; a forward pass and one end-to-end training step."""
+    d = load_split("systematicity", "train", 4, 0, "grid3x3")
+    crops = torch.as_tensor(pixel_crops(d, "grid3x3"))
+    assert crops.shape == (4, 16, 9, 32, 32)
+    torch.manual_seed(0)
+    m = ALANS()
+    out = m(crops)
+    assert out["score"].shape == (4, 8) and torch.isfinite(out["score"]).all()
+    assert out["pred_number"].shape == (4, 9) and out["pred_exist"].shape == (4, 9, 2)
+    before = {k: v.detach().clone() for k, v in m.named_parameters()}
+    curve = train_alans_pixels(m, crops, d, 1, 4, 1e-3, 1e-2, 1.0, 0)
+    assert len(curve) == 1 and np.isfinite(curve[0])
+    moved = {k for k, v in m.named_parameters() if not torch.equal(v, before[k])}
+    assert "perception.nets.0.conv1.weight" in moved  # the exist LeNet learns on the Grid
+    assert {"backend.system.M", "backend.system.logic"} <= moved

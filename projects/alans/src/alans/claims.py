@@ -266,21 +266,29 @@ def _add_tier_b(ev: Evidence, split: str, runs: Sequence[Mapping], seeds: Sequen
         ("cnn", "cnn_{}_acc"),
         ("scl", "scl_{}_acc"),
     ]
-    for model, key in keys:
+    labelled = "alans_sp_test_acc" in runs[0]  # real RAVEN files: no attribute-labelled variant
+    if not labelled:
+        for part in ("iid", "test"):
+            why = "real RAVEN files carry no attribute labels for the warm-up"
+            none = [None] * len(seeds)
+            ev.add(f"tierB/{split}/{keys[0][0]}/{part}_acc", none, seeds=seeds, missing=why)
+    for model, key in keys if labelled else keys[1:]:
         for part in ("iid", "test"):
             ev.add(
                 f"tierB/{split}/{model}/{part}_acc",
                 [r[key.format(part)] for r in runs],
                 seeds=seeds,
             )
-    ev.add(
-        f"tierB/{split}/alans_supervised_perception_warmup_only/test_acc",
-        [r["alans_sp_warmup_only_acc"] for r in runs],
-        seeds=seeds,
-    )
+    if labelled:
+        ev.add(
+            f"tierB/{split}/alans_supervised_perception_warmup_only/test_acc",
+            [r["alans_sp_warmup_only_acc"] for r in runs],
+            seeds=seeds,
+        )
     if "alans_test_acc" in runs[0]:  # the paper's setting: no attribute labels
         ev.add(f"tierB/{split}/alans/test_acc", [r["alans_test_acc"] for r in runs], seeds=seeds)
-    for stage, tag in (("perception_acc_warmup", "after_warmup"), ("perception_acc", "final")):
+    stages = (("perception_acc_warmup", "after_warmup"), ("perception_acc", "final"))
+    for stage, tag in stages if labelled else ():
         for a in runs[0][stage]:
             vals = [r[stage][a] for r in runs]
             ev.add(f"tierB/{split}/perception_{tag}/{a}_acc", vals, seeds=seeds)

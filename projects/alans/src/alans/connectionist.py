@@ -50,7 +50,7 @@ def encode_values(v: torch.Tensor, encoding: str) -> torch.Tensor:
 
 def value_codes(data: dict, encoding: str) -> dict[str, torch.Tensor]:
     """Per-attribute codes of the 16 panels: type/size/color (and number) (N, 16, D); on the
-    Grid also ``position`` (N, 16, 4) occupancy bits (binary in every encoding)."""
+    Grid also ``position`` (N, 16, S) occupancy bits (binary in every encoding)."""
     x = symbolic_inputs(data)
     codes = {a: encode_values(x[a].argmax(-1), encoding) for a in ("type", "size", "color")}
     if "exist" in x:
@@ -79,10 +79,10 @@ def _mlp(d_in: int, hidden: int) -> nn.Sequential:
 class FactoredRelationNet(nn.Module):
     """s(c) = sum_a g(9 codes of attribute a) with one g shared by every integer attribute."""
 
-    def __init__(self, encoding: str, hidden: int = 128, grid: bool = False) -> None:
+    def __init__(self, encoding: str, hidden: int = 128, n_slots: int = 1) -> None:
         super().__init__()
         self.relation = _mlp(9 * CODE_DIM[encoding], hidden)
-        self.position = _mlp(9 * 4, hidden) if grid else None
+        self.position = _mlp(9 * n_slots, hidden) if n_slots > 1 else None
 
     def forward(self, codes: dict[str, torch.Tensor]) -> torch.Tensor:
         """codes: ``value_codes`` of a batch -> scores (B, 8)."""
@@ -100,11 +100,12 @@ class PanelTransformer(nn.Module):
     """Transformer encoder over the 9 panel tokens of each completed matrix -> a score."""
 
     def __init__(
-        self, encoding: str, grid: bool = False, d: int = 32, heads: int = 4, layers: int = 1
+        self, encoding: str, n_slots: int = 1, d: int = 32, heads: int = 4, layers: int = 1
     ) -> None:
         super().__init__()
+        grid = n_slots > 1
         n_int = 4 if grid else 3
-        self.embed = nn.Linear(n_int * CODE_DIM[encoding] + (4 if grid else 0), d)
+        self.embed = nn.Linear(n_int * CODE_DIM[encoding] + (n_slots if grid else 0), d)
         self.pos = nn.Parameter(0.02 * torch.randn(9, d))
         layer = nn.TransformerEncoderLayer(d, heads, 2 * d, dropout=0.0, batch_first=True)
         self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)

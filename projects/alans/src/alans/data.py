@@ -12,7 +12,7 @@ import torch
 from reprokit.cache import cached_npz
 
 from .generator import generate
-from .grammar import N_VALUES
+from .grammar import LAYOUTS, N_VALUES
 from .render import render_problems
 from .splits import split_spec
 
@@ -47,16 +47,17 @@ def _one_hot(x: np.ndarray, k: int, eps: float) -> torch.Tensor:
 def symbolic_inputs(data: dict[str, np.ndarray], eps: float = 0.0) -> dict[str, torch.Tensor]:
     """Ground-truth panel distributions (Tier A), optionally label-smoothed by ``eps``.
 
-    Returns type/size/color (N, 16, V); for the 2x2 Grid also number (N, 16, 4) over counts
-    1..4 and exist (N, 16, 4, 2) per slot.
+    Returns type/size/color (N, 16, V); for a Grid with S slots (S = 4 or 9, the generator's
+    angle columns) also number (N, 16, S) over counts 1..S and exist (N, 16, S, 2) per slot.
     """
     P = data["panels"]  # (N, 16, 4): mask, type, size, color
     out = {
         a: _one_hot(P[..., i], N_VALUES[a], eps) for i, a in enumerate(("type", "size", "color"), 1)
     }
     if (P[..., 0] != 1).any():  # Grid
-        bits = (P[..., 0:1] >> np.arange(4)) & 1  # (N, 16, 4)
-        out["number"] = _one_hot(bits.sum(-1) - 1, 4, eps)
+        S = data["angles"].shape[-1]
+        bits = (P[..., 0:1] >> np.arange(S)) & 1  # (N, 16, S)
+        out["number"] = _one_hot(bits.sum(-1) - 1, S, eps)
         out["exist"] = _one_hot(bits, 2, eps)
     return out
 
@@ -71,11 +72,14 @@ def flat_onehots(data: dict[str, np.ndarray]) -> torch.Tensor:
 
 
 def pixel_crops(data: dict[str, np.ndarray], config: str, px: int = 32) -> np.ndarray:
-    """Rendered slot crops (N, 16, S, px, px) uint8: Center = whole panel, Grid = 2x2 quadrants."""
+    """Rendered slot crops (N, 16, S, px, px) uint8: Center = whole panel, Grid = its k x k
+    cells (k = 2, 3), row-major like the slot bits (``dataset.py``: 80-px / 53-px cells)."""
     if config == "center":
         return render_problems(data["panels"], data["angles"], config, px)[:, :, None]
-    full = render_problems(data["panels"], data["angles"], config, 2 * px)
-    q = [full[..., r * px : (r + 1) * px, c * px : (c + 1) * px] for r in (0, 1) for c in (0, 1)]
+    k = {4: 2, 9: 3}[LAYOUTS[config].n_slots]
+    full = render_problems(data["panels"], data["angles"], config, k * px)
+    cells = range(k)
+    q = [full[..., r * px : (r + 1) * px, c * px : (c + 1) * px] for r in cells for c in cells]
     return np.stack(q, 2)
 
 

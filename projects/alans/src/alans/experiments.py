@@ -13,7 +13,9 @@ from .baselines import CNNMLP, SCL, ContrastiveMLP
 from .configs import Config
 from .connectionist import FactoredRelationNet, PanelTransformer, value_codes
 from .data import cached_crops, flat_onehots, load_split, symbolic_inputs
+from .grammar import LAYOUTS
 from .model import ALANS, ALANSBackend
+from .raven import load_raven
 from .train import (
     Unit,
     accuracy,
@@ -101,14 +103,15 @@ def tier_a(cfg: Config, split: str, seed: int, unit: Unit) -> dict:
     return res
 
 
-def make_baseline(name: str, n_features: int, grid: bool) -> nn.Module:
-    """A Tier A baseline by name: ``mlp`` or ``<relnet|transformer>_<encoding>``."""
+def make_baseline(name: str, n_features: int, n_slots: int) -> nn.Module:
+    """A Tier A baseline by name: ``mlp`` or ``<relnet|transformer>_<encoding>``, for a layout
+    of ``n_slots`` slots (1 = Center)."""
     if name == "mlp":
         return ContrastiveMLP(n_features)
     kind, encoding = name.split("_", 1)
     if kind == "relnet":
-        return FactoredRelationNet(encoding, grid=grid)
-    return PanelTransformer(encoding, grid=grid)
+        return FactoredRelationNet(encoding, n_slots=n_slots)
+    return PanelTransformer(encoding, n_slots=n_slots)
 
 
 def _inputs(name: str, data: dict[str, np.ndarray]):
@@ -137,7 +140,7 @@ def train_baseline(
     for lr in lrs:
         seed_everything(seed)
         n_features = x["train"].shape[-1] if name == "mlp" else 0
-        net = make_baseline(name, n_features, cfg.data.config != "center")
+        net = make_baseline(name, n_features, LAYOUTS[cfg.data.config].n_slots)
         curve = train_scorer(
             net,
             lambda i, n=net: n(_rows(x["train"], i)),
@@ -180,59 +183,43 @@ def answer_generation(ev: dict[str, np.ndarray], data: dict[str, np.ndarray]) ->
     }
 
 
-def tier_b(cfg: Config, seed: int, device: torch.device, unit: Unit) -> dict:
-    """Pixels: supervised-perception ALANS (attribute-labelled LeNet warm-up, then the paper's
-    loss end to end; a labelled variant), ALANS as the paper trains it (no attribute labels),
-    CNN-MLP and SCL."""
+def tier_b_data(
+    cfg: Config, seed: int
+) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, np.ndarray]]:
+    """Tier B's train / iid / test problems and their slot crops: generated (the split of
+    ``tier_b.split``, attribute labels included), or read from ``data.raven_dir`` (the paper
+    profile's real RAVEN / I-RAVEN files; no attribute labels, ``iid`` = RAVEN's val files)."""
     b, d = cfg.tier_b, cfg.data
-    split = b.split
-    data = {
-        "train": load_split(split, "train", b.n_train, seed, d.config, d.answer_set == "iraven"),
-        "iid": load_split(split, "iid", b.n_test, seed, d.config, d.answer_set == "iraven"),
-        "test": load_split(split, "test", b.n_test, seed, d.config, d.answer_set == "iraven"),
-    }
+    n = {"train": b.n_train, "iid": b.n_test, "test": b.n_test}
+    raven_dir = getattr(d, "raven_dir", None)  # a field of the paper profile only
+    if raven_dir is not None:
+        real = {k: load_raven(raven_dir, d.config, k, n[k]) for k in n}
+        return real, {k: v.pop("crops") for k, v in real.items()}
+    iraven = d.answer_set == "iraven"
+    data = {k: load_split(b.split, k, n[k], seed, d.config, iraven) for k in n}
     crops = {
-        k: torch.as_tensor(
-            cached_crops(split, k, len(v["target"]), seed, d.config, d.answer_set == "iraven")
-        ).to(device)
+        k: cached_crops(b.split, k, len(v["target"]), seed, d.config, iraven)
         for k, v in data.items()
     }
+    return data, crops
+
+
+def tier_b(cfg: Config, seed: int, device: torch.device, unit: Unit) -> dict:
+    """Pixels: supervised-perception ALANS (attribute-labelled LeNet warm-up, then the paper's
+    loss end to end; a labelled variant, generated data only), ALANS as the paper trains it
+    (no attribute labels), CNN-MLP and SCL."""
+    b = cfg.tier_b
+    split = b.split
+    data, arrays = tier_b_data(cfg, seed)
+    crops = {k: torch.as_tensor(v).to(device) for k, v in arrays.items()}
     res: dict = {"split": split}
-    seed_everything(seed)
-    model = ALANS(cfg.alans.hyper()).to(device)
-    res["warmup_curve"] = warmup_perception(
-        model,
-        crops["train"],
-        data["train"],
-        b.warmup_problems,
-        b.warmup_steps,
-        b.warmup_batch,
-        b.warmup_lr,
-        seed,
-        unit.loop("warmup"),
-    )
-    res["perception_acc_warmup"] = perception_accuracy(model, crops["test"], data["test"])
-
-    def eval_alans(net: ALANS, part: str) -> float:
-        net.eval()
-        sc = predict(lambda i: net(crops[part][i])["score"], len(data[part]["target"]), 64)
-        return accuracy(sc, data[part]["target"])
-
-    def train_end_to_end(net: ALANS, what: str) -> list[float]:
-        args = (crops["train"], data["train"], b.steps, b.batch, b.lr, b.backend_lr)
-        return train_alans_pixels(net, *args, cfg.alans.aux, seed, unit.loop(what))
-
-    # Supervised-perception ALANS: the warmed-up LeNets, then the paper's loss end to end.
-    res["alans_sp_warmup_only_acc"] = eval_alans(model, "test")
-    res["alans_sp_curve"] = train_end_to_end(model, "alans_sp")
-    for part in ("iid", "test"):
-        res[f"alans_sp_{part}_acc"] = eval_alans(model, part)
-    res["perception_acc"] = perception_accuracy(model, crops["test"], data["test"])
+    if "panels" in data["train"]:  # attribute labels exist: the supervised-perception variant
+        res |= _supervised_perception(cfg, seed, device, unit, data, crops)
     if b.paper_setting:  # as the paper trains it: answer CE + operator CE, no attribute labels
         seed_everything(seed)
         ctrl = ALANS(cfg.alans.hyper()).to(device)
-        res["alans_curve"] = train_end_to_end(ctrl, "alans")
-        res["alans_test_acc"] = eval_alans(ctrl, "test")
+        res["alans_curve"] = _train_end_to_end(cfg, seed, unit, ctrl, data, crops, "alans")
+        res["alans_test_acc"] = _eval_alans(ctrl, data, crops, "test")
     for name, cls in (("cnn", CNNMLP), ("scl", SCL)):
         seed_everything(seed)
         net = cls().to(device)
@@ -250,4 +237,48 @@ def tier_b(cfg: Config, seed: int, device: torch.device, unit: Unit) -> dict:
         for part in ("iid", "test"):
             sc = predict(lambda i, n=net, p=part: n(crops[p][i]), len(data[part]["target"]), 128)
             res[f"{name}_{part}_acc"] = accuracy(sc, data[part]["target"])
+    return res
+
+
+def _eval_alans(net: ALANS, data: dict, crops: dict[str, torch.Tensor], part: str) -> float:
+    net.eval()
+    sc = predict(lambda i: net(crops[part][i])["score"], len(data[part]["target"]), 64)
+    return accuracy(sc, data[part]["target"])
+
+
+def _train_end_to_end(
+    cfg: Config, seed: int, unit: Unit, net: ALANS, data: dict, crops: dict, what: str
+) -> list[float]:
+    b = cfg.tier_b
+    args = (crops["train"], data["train"], b.steps, b.batch, b.lr, b.backend_lr)
+    return train_alans_pixels(net, *args, cfg.alans.aux, seed, unit.loop(what))
+
+
+def _supervised_perception(
+    cfg: Config, seed: int, device: torch.device, unit: Unit, data: dict, crops: dict
+) -> dict:
+    """The labelled variant: attribute-labelled LeNet warm-up, then the paper's loss."""
+    b = cfg.tier_b
+    res: dict = {}
+    seed_everything(seed)
+    model = ALANS(cfg.alans.hyper()).to(device)
+    res["warmup_curve"] = warmup_perception(
+        model,
+        crops["train"],
+        data["train"],
+        b.warmup_problems,
+        b.warmup_steps,
+        b.warmup_batch,
+        b.warmup_lr,
+        seed,
+        unit.loop("warmup"),
+    )
+    res["perception_acc_warmup"] = perception_accuracy(model, crops["test"], data["test"])
+
+    # Supervised-perception ALANS: the warmed-up LeNets, then the paper's loss end to end.
+    res["alans_sp_warmup_only_acc"] = _eval_alans(model, data, crops, "test")
+    res["alans_sp_curve"] = _train_end_to_end(cfg, seed, unit, model, data, crops, "alans_sp")
+    for part in ("iid", "test"):
+        res[f"alans_sp_{part}_acc"] = _eval_alans(model, data, crops, part)
+    res["perception_acc"] = perception_accuracy(model, crops["test"], data["test"])
     return res

@@ -15,10 +15,10 @@ import numpy as np
 
 from .grammar import (
     ARITH_DELTA,
-    N_SLOTS,
+    LAYOUTS,
     N_VALUES,
-    POSITION_STEPS,
     RULE_PARAMS,
+    Layout,
     Rule,
     alans_label,
     bisection_candidates,
@@ -29,7 +29,7 @@ from .grammar import (
     rotate,
 )
 
-CONFIGS = ("center", "grid2x2")
+CONFIGS = tuple(LAYOUTS)  # center, grid2x2 (distribute_four), grid3x3 (distribute_nine)
 TSC = ("type", "size", "color")
 Panel = tuple[int, int, int, int]  # (position mask, type, size, color)
 
@@ -58,9 +58,10 @@ def default_spaces(config: str) -> dict[str, AttrSpace]:
     from .grammar import FULL_RULES
 
     sp = {a: AttrSpace(FULL_RULES[a], N_VALUES[a]) for a in TSC}
-    if config == "grid2x2":
+    n_slots = LAYOUTS[config].n_slots
+    if n_slots > 1:  # Grid: one Number/Position rule; Number takes the values 1..n_slots
         sp["numpos"] = AttrSpace(
-            ("constant", "progression", "arithmetic", "distribute_three"), N_VALUES["number"]
+            ("constant", "progression", "arithmetic", "distribute_three"), n_slots
         )
     return sp
 
@@ -94,14 +95,19 @@ def _sample_int_matrix(rule: Rule, vmax: int, rng: np.random.Generator) -> list[
     return out
 
 
-def _random_mask(count: int, rng: np.random.Generator) -> int:
-    return int(sum(1 << int(s) for s in rng.choice(N_SLOTS, count, replace=False)))
+def _random_mask(count: int, n_slots: int, rng: np.random.Generator) -> int:
+    return int(sum(1 << int(s) for s in rng.choice(n_slots, count, replace=False)))
 
 
-def _sample_position_matrix(rule: Rule, rng: np.random.Generator) -> list[int] | None:
+def _sample_position_matrix(
+    rule: Rule, layout: Layout, rng: np.random.Generator
+) -> list[int] | None:
+    """Rows of occupancy masks obeying the Position ``rule`` (cyclic shift, union/difference,
+    Distribute_Three over masks with the same number of objects)."""
+    n, top = layout.n_slots, 1 << layout.n_slots
     if rule.name == "distribute_three":
-        k = int(rng.integers(1, N_SLOTS))
-        masks = [m for m in range(1, 16) if popcount(m) == k]
+        k = int(rng.integers(1, n))
+        masks = [m for m in layout.masks if popcount(m) == k]
         row = [int(v) for v in rng.choice(masks, 3, replace=False)]
         r2 = row[1:] + row[:1] if rule.param == 1 else row[-1:] + row[:-1]
         r3 = r2[1:] + r2[:1] if rule.param == 1 else r2[-1:] + r2[:-1]
@@ -109,14 +115,14 @@ def _sample_position_matrix(rule: Rule, rng: np.random.Generator) -> list[int] |
     out = []
     for _ in range(3):
         for _try in range(100):
-            a, b = int(rng.integers(1, 16)), int(rng.integers(1, 16))
+            a, b = int(rng.integers(1, top)), int(rng.integers(1, top))
             if rule.name == "constant":
                 row = [a, a, a]
             elif rule.name == "progression":
-                row = [a, rotate(a, rule.param), rotate(a, 2 * rule.param)]
+                row = [a, rotate(a, rule.param, n), rotate(a, 2 * rule.param, n)]
             else:
                 row = [a, b, a | b if rule.param == 1 else a & ~b]
-            if matrix_fits(rule, row * 3):
+            if matrix_fits(rule, row * 3, n):
                 out += row
                 break
         else:
@@ -132,25 +138,32 @@ def _sample_rule(attr: str, space: AttrSpace, rng: np.random.Generator) -> Rule:
 
 
 def _alt_value(
-    i: int, context: list[Panel], answer: Panel, vmax: int, attrs: tuple[str, ...], rng
+    i: int,
+    context: list[Panel],
+    answer: Panel,
+    vmax: int,
+    attrs: tuple[str, ...],
+    layout: Layout,
+    rng: np.random.Generator,
 ) -> int | None:
     """An alternative value for tuple slot ``i`` that makes the panel inconsistent."""
     if i == 0:
-        pool = [m for m in range(1, 16) if m != answer[0]]
+        pool = [m for m in layout.masks if m != answer[0]]
     else:
         pool = [v for v in range(vmax) if v != answer[i]]
     rng.shuffle(pool)
     for v in pool:
         p = list(answer)
         p[i] = int(v)
-        if not candidate_consistent(context, tuple(p), attrs):
+        if not candidate_consistent(context, tuple(p), attrs, layout):
             return int(v)
     return None
 
 
 def sample_problem(spec: GenSpec, rng: np.random.Generator, iraven: bool = True) -> dict | None:
     """One problem, or None when the sampled rules gave no valid (unique-answer) problem."""
-    grid = spec.config == "grid2x2"
+    layout = LAYOUTS[spec.config]
+    grid = layout.n_slots > 1
     rules: dict[str, Rule] = {}
     values: dict[str, list[int]] = {}
     for a in TSC:
@@ -163,15 +176,20 @@ def sample_problem(spec: GenSpec, rng: np.random.Generator, iraven: bool = True)
         sp = spec.spaces["numpos"]
         name = str(rng.choice(sp.rules))
         on_pos = name == "constant" or rng.random() < 0.5
-        if on_pos:
-            steps = POSITION_STEPS if name == "progression" else RULE_PARAMS[name]
+        if on_pos:  # Position shifts limited by the space's steps (productivity: +-1)
+            shifts = tuple(d for d in layout.position_steps if d in sp.steps)
+            steps = shifts if name == "progression" else RULE_PARAMS[name]
             rules["numpos"] = Rule("position", name, int(rng.choice(steps)))
-            masks = _sample_position_matrix(rules["numpos"], rng)
+            masks = _sample_position_matrix(rules["numpos"], layout, rng)
         else:
             steps = sp.steps if name == "progression" else RULE_PARAMS[name]
             rules["numpos"] = Rule("number", name, int(rng.choice(steps)))
             counts = _sample_int_matrix(rules["numpos"], sp.vmax, rng)
-            masks = None if counts is None else [_random_mask(c + 1, rng) for c in counts]
+            masks = (
+                None
+                if counts is None
+                else [_random_mask(c + 1, layout.n_slots, rng) for c in counts]
+            )
         if masks is None:
             return None
         values["numpos"] = masks
@@ -187,12 +205,12 @@ def sample_problem(spec: GenSpec, rng: np.random.Generator, iraven: bool = True)
     attrs = (("number",) if grid else ()) + TSC
     cmax = {a: spec.cand_vmax.get(a, N_VALUES[a]) for a in TSC}
     modifiable = ([0] if grid else []) + [1, 2, 3]
-    caps = {1: cmax["type"], 2: cmax["size"], 3: cmax["color"], 0: 16}
+    caps = {1: cmax["type"], 2: cmax["size"], 3: cmax["color"], 0: 1 << layout.n_slots}
     if iraven:  # attribute bisection tree over 3 attributes
         chosen = sorted(int(i) for i in rng.choice(modifiable, 3, replace=False))
         alts = {}
         for i in chosen:
-            v = _alt_value(i, context, answer, caps[i], attrs, rng)
+            v = _alt_value(i, context, answer, caps[i], attrs, layout, rng)
             if v is None:
                 return None
             alts[i] = v
@@ -203,7 +221,7 @@ def sample_problem(spec: GenSpec, rng: np.random.Generator, iraven: bool = True)
             if len(cands) == 8:
                 break
             i = int(rng.choice(modifiable))
-            v = _alt_value(i, context, answer, caps[i], attrs, rng)
+            v = _alt_value(i, context, answer, caps[i], attrs, layout, rng)
             p = list(answer)
             if v is not None:
                 p[i] = v
@@ -214,13 +232,14 @@ def sample_problem(spec: GenSpec, rng: np.random.Generator, iraven: bool = True)
     order = rng.permutation(8)
     cands = [cands[j] for j in order]
     target = int(np.argmin(order))  # where the original answer (index 0 / all-original) went
-    if not check_unique(context, cands, target, attrs):
+    if not check_unique(context, cands, target, attrs, layout):
         return None
-    angles = rng.integers(0, 8, size=(16, N_SLOTS))
+    # nuisance rotation per slot; at least 4 columns (the Center / 2x2 Grid data format)
+    angles = rng.integers(0, 8, size=(16, max(layout.n_slots, 4)))
     labels = [alans_label(rules["numpos"]) if grid else 0] + [alans_label(rules[a]) for a in TSC]
     return {
         "panels": np.array(context + cands, dtype=np.int64),  # (16, 4) mask,type,size,color
-        "angles": angles.astype(np.int64),  # (16, 4) nuisance rotation index per slot
+        "angles": angles.astype(np.int64),  # (16, max(S, 4)) nuisance rotation index per slot
         "target": target,
         "labels": np.array(labels, dtype=np.int64),  # ALANS op labels: numpos, type, size, color
         "numpos_on_position": int(grid and rules["numpos"].attr == "position"),

@@ -3,8 +3,8 @@
 Our own Python-3 implementation (the RAVEN / I-RAVEN generators are GPL and not used).
 A panel is described at the panel level, as in a single-component RAVEN configuration:
 
-* ``position``: bitmask of occupied slots (Center: always ``1``; 2x2 Grid: ``1..15``,
-  slots in row-major order TL, TR, BL, BR),
+* ``position``: bitmask of occupied slots, slot s = bit s in row-major order (Center: always
+  ``1``; 2x2 Grid, ``distribute_four``: ``1..15``; 3x3 Grid, ``distribute_nine``: ``1..511``),
 * ``type`` in 0..4 (triangle, square, pentagon, hexagon, circle),
 * ``size`` in 0..5 (scales 0.4..0.9), ``color`` in 0..9 (grey 255 -> 0),
 
@@ -14,7 +14,8 @@ Number = popcount(position). Rules act row-wise on a 3x3 matrix of values
 Size and Number the level index obeys c3 = c1 +- (c2 + 1), the RAVEN convention),
 Distribute_Three (three distinct values, each row a cyclic shift of the previous one;
 direction +1 = left shift, -1 = right shift). On Position, Progression is a cyclic
-shift of the occupied slots and Arithmetic is set union / difference.
+shift of the occupied slots and Arithmetic is set union / difference. The slot geometry of a
+configuration is its ``Layout`` (``LAYOUTS``); every Position/Number function takes its slot count.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import product
 
-# Number of values per integer attribute (Number is stored as count - 1).
+# Number of values per integer attribute (Number is stored as count - 1; its entry is the 2x2
+# Grid's: a layout has ``Layout.n_slots`` Number values, 9 on the 3x3 Grid).
 N_VALUES: dict[str, int] = {"type": 5, "size": 6, "color": 10, "number": 4}
 # Arithmetic offset delta in c3 = c1 + c2 + delta (RAVEN: Size and Number levels use +1).
 ARITH_DELTA: dict[str, int] = {"type": 0, "size": 1, "color": 0, "number": 1}
@@ -40,8 +42,28 @@ RULE_PARAMS: dict[str, tuple[int, ...]] = {
     "arithmetic": (1, -1),
     "distribute_three": (1, -1),
 }
-POSITION_STEPS = (-1, 1)  # cyclic shifts of the 4 Grid slots
-N_SLOTS = 4
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Slot geometry of one RAVEN configuration: ``n_slots`` slots (Number 1..n_slots) and the
+    cyclic Position-Progression shifts (RAVEN: +-1, +-2; our 2x2 Grid keeps the +-1 it had
+    before the 3x3 Grid was added, so its generated data are unchanged)."""
+
+    n_slots: int
+    position_steps: tuple[int, ...]
+
+    @property
+    def masks(self) -> range:
+        """Every non-empty occupancy mask."""
+        return range(1, 1 << self.n_slots)
+
+
+LAYOUTS: dict[str, Layout] = {
+    "center": Layout(1, ()),
+    "grid2x2": Layout(4, (-1, 1)),  # distribute_four
+    "grid3x3": Layout(9, (-2, -1, 1, 2)),  # distribute_nine, the official default
+}
 
 
 @dataclass(frozen=True)
@@ -74,10 +96,10 @@ def popcount(m: int) -> int:
     return bin(m).count("1")
 
 
-def rotate(m: int, d: int) -> int:
-    """Cyclic shift of a 4-slot occupancy mask by ``d`` slots."""
-    d %= N_SLOTS
-    return ((m << d) | (m >> (N_SLOTS - d))) & ((1 << N_SLOTS) - 1)
+def rotate(m: int, d: int, n_slots: int) -> int:
+    """Cyclic shift of an ``n_slots``-slot occupancy mask by ``d`` slots."""
+    d %= n_slots
+    return ((m << d) | (m >> (n_slots - d))) & ((1 << n_slots) - 1)
 
 
 def _row_fits_int(rule: Rule, a: int, b: int, c: int) -> bool:
@@ -93,13 +115,14 @@ def _row_fits_int(rule: Rule, a: int, b: int, c: int) -> bool:
     raise ValueError(rule.name)
 
 
-def _row_fits_mask(rule: Rule, a: int, b: int, c: int) -> bool:
+def _row_fits_mask(rule: Rule, a: int, b: int, c: int, n_slots: int) -> bool:
     if min(a, b, c) < 1:
         return False
     if rule.name == "constant":
         return a == b == c
     if rule.name == "progression":
-        return b != a and b == rotate(a, rule.param) and c == rotate(b, rule.param)
+        d = rule.param
+        return b != a and b == rotate(a, d, n_slots) and c == rotate(b, d, n_slots)
     if rule.name == "arithmetic":
         if rule.param == 1:  # union, b must add something
             return c == a | b and c != a and c != b
@@ -107,8 +130,11 @@ def _row_fits_mask(rule: Rule, a: int, b: int, c: int) -> bool:
     raise ValueError(rule.name)
 
 
-def matrix_fits(rule: Rule, m: list[int]) -> bool:
-    """Whether the 9 values ``m`` (row-major) satisfy ``rule`` (the rule checker's core)."""
+def matrix_fits(rule: Rule, m: list[int], n_slots: int | None = None) -> bool:
+    """Whether the 9 values ``m`` (row-major) satisfy ``rule`` (the rule checker's core).
+
+    ``n_slots`` (the layout's slot count) is needed for Position rules only.
+    """
     rows = [m[0:3], m[3:6], m[6:9]]
     if rule.name == "distribute_three":
         if len(set(rows[0])) != 3 or (
@@ -121,17 +147,19 @@ def matrix_fits(rule: Rule, m: list[int]) -> bool:
             if rows[r] != shifted:
                 return False
         return True
-    fits = _row_fits_mask if rule.attr == "position" else _row_fits_int
-    return all(fits(rule, *row) for row in rows)
+    if rule.attr == "position":
+        if n_slots is None:
+            raise ValueError("matrix_fits: a Position rule needs n_slots")
+        return all(_row_fits_mask(rule, *row, n_slots) for row in rows)
+    return all(_row_fits_int(rule, *row) for row in rows)
 
 
-def all_rules(attr: str) -> list[Rule]:
-    """Every (rule, parameter) of the full grammar for ``attr``."""
+def all_rules(attr: str, layout: Layout) -> list[Rule]:
+    """Every (rule, parameter) of the full grammar for ``attr`` in ``layout``."""
     out = []
     for name in FULL_RULES[attr]:
-        params = (
-            POSITION_STEPS if (attr == "position" and name == "progression") else RULE_PARAMS[name]
-        )
+        shift = attr == "position" and name == "progression"
+        params = layout.position_steps if shift else RULE_PARAMS[name]
         out.extend(Rule(attr, name, p) for p in params)
     return out
 
@@ -145,7 +173,7 @@ def value_of(attr: str, panel: tuple[int, int, int, int]) -> int:
     return panel[("type", "size", "color").index(attr) + 1]
 
 
-def consistent(attr: str, panels9: list[tuple[int, int, int, int]]) -> bool:
+def consistent(attr: str, panels9: list[tuple[int, int, int, int]], layout: Layout) -> bool:
     """Is some rule of the full grammar consistent with all 9 panels on ``attr``?
 
     On the Number/Position slot, Number rules and Position rules are both tried.
@@ -153,7 +181,7 @@ def consistent(attr: str, panels9: list[tuple[int, int, int, int]]) -> bool:
     attrs = ("number", "position") if attr in ("number", "position") else (attr,)
     for a in attrs:
         vals = [value_of(a, p) for p in panels9]
-        if any(matrix_fits(r, vals) for r in all_rules(a)):
+        if any(matrix_fits(r, vals, layout.n_slots) for r in all_rules(a, layout)):
             return True
     return False
 
@@ -162,10 +190,11 @@ def candidate_consistent(
     context: list[tuple[int, int, int, int]],
     cand: tuple[int, int, int, int],
     attrs: tuple[str, ...],
+    layout: Layout,
 ) -> bool:
     """Does ``cand`` complete the 8 ``context`` panels consistently on every attribute?"""
     panels9 = [*context, cand]
-    return all(consistent(a, panels9) for a in attrs)
+    return all(consistent(a, panels9, layout) for a in attrs)
 
 
 def check_unique(
@@ -173,9 +202,10 @@ def check_unique(
     candidates: list[tuple[int, int, int, int]],
     target: int,
     attrs: tuple[str, ...],
+    layout: Layout,
 ) -> bool:
     """Uniqueness checker: the answer is the ONLY candidate consistent with the grammar's rules."""
-    ok = [candidate_consistent(context, c, attrs) for c in candidates]
+    ok = [candidate_consistent(context, c, attrs, layout) for c in candidates]
     return ok[target] and sum(ok) == 1 and len(set(candidates)) == len(candidates)
 
 

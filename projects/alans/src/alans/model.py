@@ -146,13 +146,16 @@ class ALANS(nn.Module):
         self.backend = ALANSBackend(hyper, independent)
 
     def perceive(self, crops: torch.Tensor) -> dict[str, torch.Tensor]:
-        """crops (B, 16, S, 32, 32) uint8/float -> scene-engine distributions."""
+        """crops (B, 16, S, 32, 32) uint8/float -> scene-engine distributions.
+
+        Center (S = 1): the one slot is always occupied, so Number/Position carry no
+        information; the exist LeNet is not run and no Number/exist distribution is formed
+        (issue 17 item 7: the backend never read them).
+        """
         B, P, S = crops.shape[:3]
-        logp = self.perception(crops.reshape(B * P * S, 1, *crops.shape[-2:]).float())
+        attrs = TSC if S == 1 else None
+        logp = self.perception(crops.reshape(B * P * S, 1, *crops.shape[-2:]).float(), attrs)
         return scene_engine({a: v.reshape(B, P, S, -1) for a, v in logp.items()})
 
     def forward(self, crops: torch.Tensor) -> dict[str, torch.Tensor]:
-        d = self.perceive(crops)
-        if crops.shape[2] == 1:  # Center: one slot, Number/Position carry no information
-            d = {k: v for k, v in d.items() if k not in ("number", "exist")}
-        return self.backend(d)
+        return self.backend(self.perceive(crops))

@@ -52,9 +52,13 @@ class ObjectCNN(nn.Module):
         self.attrs = tuple(ATTR_CLASSES)
         self.nets = nn.ModuleList(LeNet(k) for k in ATTR_CLASSES.values())
 
-    def forward(self, crops: torch.Tensor) -> dict[str, torch.Tensor]:
-        """crops (N, 1, 32, 32) -> {attr: (N, K_attr) log-probabilities}."""
-        return {a: net(crops) for a, net in zip(self.attrs, self.nets, strict=True)}
+    def forward(
+        self, crops: torch.Tensor, attrs: tuple[str, ...] | None = None
+    ) -> dict[str, torch.Tensor]:
+        """crops (N, 1, 32, 32) -> {attr: (N, K_attr) log-probabilities} for ``attrs`` (default:
+        all four); a LeNet whose attribute is not asked for does not run."""
+        want = self.attrs if attrs is None else attrs
+        return {a: net(crops) for a, net in zip(self.attrs, self.nets, strict=True) if a in want}
 
 
 def _patterns(S: int, device: torch.device) -> torch.Tensor:
@@ -69,17 +73,27 @@ def scene_engine(logp: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     Returns: ``number`` (B, P, S) over counts 1..S; ``exist`` (B, P, S, 2) per-slot marginals
     under the non-empty-pattern posterior; for Type/Size/Color the normalised consistent value
     distribution (B, P, V) and ``<attr>_rule_prob`` (B,) = min over the 8 context panels.
+    Without an ``exist`` entry (Center: one slot, never empty) the only pattern is "occupied"
+    with P = 1 and no ``number`` / ``exist`` is returned.
     """
-    pe = logp["exist"].exp()[..., 1]  # (B, P, S) probability that the slot is occupied
-    S = pe.shape[-1]
-    pats = _patterns(S, pe.device)  # (n_pat, S)
-    lik = pe.unsqueeze(-2) * pats + (1 - pe.unsqueeze(-2)) * (1 - pats)  # (B, P, n_pat, S)
-    w = lik.prod(-1)
-    w = w / w.sum(-1, keepdim=True).clamp_min(1e-12)  # P(pattern), (B, P, n_pat)
-    counts = pats.sum(-1).long() - 1
-    out = {"number": torch.zeros(*w.shape[:2], S, device=w.device).index_add(2, counts, w)}
-    marg = torch.einsum("bpn,ns->bps", w, pats)
-    out["exist"] = torch.stack([1 - marg, marg], -1)
+    out: dict[str, torch.Tensor] = {}
+    if "exist" in logp:
+        pe = logp["exist"].exp()[..., 1]  # (B, P, S) probability that the slot is occupied
+        S = pe.shape[-1]
+        pats = _patterns(S, pe.device)  # (n_pat, S)
+        lik = pe.unsqueeze(-2) * pats + (1 - pe.unsqueeze(-2)) * (1 - pats)  # (B, P, n_pat, S)
+        w = lik.prod(-1)
+        w = w / w.sum(-1, keepdim=True).clamp_min(1e-12)  # P(pattern), (B, P, n_pat)
+        counts = pats.sum(-1).long() - 1
+        out["number"] = torch.zeros(*w.shape[:2], S, device=w.device).index_add(2, counts, w)
+        marg = torch.einsum("bpn,ns->bps", w, pats)
+        out["exist"] = torch.stack([1 - marg, marg], -1)
+    else:
+        B, P, S = logp["type"].shape[:3]
+        if S != 1:
+            raise ValueError(f"scene_engine: 'exist' is needed for {S} slots")
+        pats = torch.ones(1, 1, device=logp["type"].device)
+        w = torch.ones(B, P, 1, device=pats.device)
     for a in TSC:
         p = logp[a].exp()  # (B, P, S, V)
         # prod over occupied slots of p_s(t): slots outside the pattern contribute a factor 1

@@ -19,7 +19,9 @@ def _slot_boxes(config: str) -> list[tuple[float, float, float]]:
     """(centre x, centre y, half-width) of each slot, on the 160-px canvas."""
     if config == "center":
         return [(80.0, 80.0, 80.0)]
-    return [(40.0 + 80.0 * (s % 2), 40.0 + 80.0 * (s // 2), 40.0) for s in range(4)]
+    k = 3 if config == "grid3x3" else 2  # distribute_nine / distribute_four
+    hw = CANVAS / (2 * k)
+    return [(hw * (1 + 2 * (s % k)), hw * (1 + 2 * (s // k)), hw) for s in range(k * k)]
 
 
 def render_panel(panel: np.ndarray, angles: np.ndarray, config: str, px: int = 160) -> np.ndarray:
@@ -49,7 +51,7 @@ def render_panel(panel: np.ndarray, angles: np.ndarray, config: str, px: int = 1
 
 
 def render_problems(panels: np.ndarray, angles: np.ndarray, config: str, px: int) -> np.ndarray:
-    """(N, 16, 4) panels + (N, 16, 4) angles -> uint8 images (N, 16, px, px)."""
+    """(N, 16, 4) panels + (N, 16, >= S) angles -> uint8 images (N, 16, px, px)."""
     N = panels.shape[0]
     out = np.empty((N, 16, px, px), np.uint8)
     for n in range(N):

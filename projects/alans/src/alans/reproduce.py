@@ -39,11 +39,18 @@ from .claims import BASELINES, evidence, strongest_baselines
 from .configs import PROFILES, Config
 from .data import load_split
 from .experiments import tier_a, tier_b
+from .raven import check_raven_dir
 from .splits import SPLITS
 from .train import Unit
 
 PROG = "alans.reproduce"
-DATA_NAMES = {"center": "Center", "grid2x2": "2x2 Grid", "iraven": "I-RAVEN", "raven": "RAVEN"}
+DATA_NAMES = {
+    "center": "Center",
+    "grid2x2": "2x2 Grid",
+    "grid3x3": "3x3 Grid",
+    "iraven": "I-RAVEN",
+    "raven": "RAVEN",
+}
 EXPECTED = {
     "smoke": "~15 s",
     "cpu": "~10 min of CPU time; ~35 min wall on 2 cores shared with other jobs",
@@ -94,6 +101,9 @@ def preflight(cfg: Config) -> torch.device:
     if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", cfg.device):
         raise UserError(f"--device {cfg.device!r}: use auto, cpu, cuda, cuda:N or mps")
     _check_data_dir()
+    raven_dir = getattr(cfg.data, "raven_dir", None)  # the paper profile's real RAVEN files
+    if raven_dir is not None and b.enabled:
+        check_raven_dir(raven_dir, cfg.data.config)
     return torch.device(check_device(cfg.device))
 
 
@@ -137,6 +147,14 @@ def _figures(
     return figures
 
 
+def _portable(config: dict) -> dict:
+    """The config without machine paths: no ``out``; ``data.raven_dir`` as its folder name."""
+    out = {k: v for k, v in config.items() if k != "out"}
+    if out["data"].get("raven_dir") is not None:
+        out["data"] = {**out["data"], "raven_dir": Path(out["data"]["raven_dir"]).name}
+    return out
+
+
 def _with_profile(argv: list[str], profile: str) -> list[str]:
     """``argv`` with ``--profile`` spelled out (the command line shown in RESULTS.md)."""
     given = any(a == "--profile" or a.startswith("--profile=") for a in argv)
@@ -155,7 +173,7 @@ def _report(
     info = {
         "strongest": strongest_baselines(ev, splits, baselines),
         "baseline_lr": {s: {b: [r[f"{b}_lr"] for r in ra[s]] for b in baselines} for s in splits},
-        "config": {k: v for k, v in to_dict(cfg).items() if k != "out"},  # no machine paths
+        "config": _portable(to_dict(cfg)),
         "tier_b_seeds": list(tb.seeds) if rb else [],
         "alans_value_norms_first_seed": {s: ra[s][0]["alans_value_norms"] for s in splits},
     }
