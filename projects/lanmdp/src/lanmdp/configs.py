@@ -131,4 +131,113 @@ def paper() -> Config:
     )
 
 
-PROFILES = {"smoke": smoke, "cpu": cpu, "paper": paper}
+# -- MuJoCo state-only imitation (Reacher-v5) vs BCO ------------------------------------------
+@dataclass
+class TaskConfig:
+    """Demonstrations, the interaction budget (equal for every learner) and the evaluation."""
+
+    demos: int = param(20, "state-only expert demonstrations (50-step episodes)", ge=1)
+    random_episodes: int = param(200, "random-action episodes of interaction at the start", ge=1)
+    rounds: int = param(5, "learning rounds; a collection of policy rollouts between two", ge=1)
+    episodes_per_round: int = param(20, "policy-rollout episodes added after each round", ge=0)
+    buffer: int = param(100_000, "FIFO buffer of real transitions [100k]", ge=1)
+    eval_episodes: int = param(30, "evaluation episodes (the same targets for every policy)", ge=1)
+    kp: float = param(0.5, "scripted expert: PD gain on the IK joint-angle error", gt=0)
+    kd: float = param(0.1, "scripted expert: damping on the joint velocities", ge=0)
+
+
+@dataclass
+class DynamicsConfig:
+    """p_β(s'|s,a) and BCO's inverse model: same MLP size, data, steps and optimiser."""
+
+    hidden: int = param(128, "MLP width [512]", ge=1)
+    layers: int = param(3, "hidden layers [5]", ge=1)
+    lr: float = param(1e-3, "AdamW learning rate [3e-3], weight decay 1e-4", gt=0)
+    batch_size: int = param(256, "transitions per step [32768]", ge=1)
+    first_steps: int = param(1000, "steps on the random interaction [200 epochs]", ge=1)
+    round_steps: int = param(300, "steps after each collection [50 epochs]", ge=0)
+
+
+@dataclass
+class PolicyConfig:
+    """LanMDP's energy-based policy (official mujoco/main.py values in brackets) and the size,
+    steps, batch and lr BCO's cloned policy shares with it."""
+
+    hidden: int = param(64, "MLP width [64]", ge=1)
+    layers: int = param(4, "hidden layers [4]", ge=1)
+    lr: float = param(5e-3, "AdamW learning rate [5e-3]", gt=0)
+    batch_size: int = param(128, "demonstrated transitions per step [1024]", ge=1)
+    iterations: int = param(150, "policy steps per round", ge=1)
+    n_prior: int = param(8, "prior samples per transition [8]", ge=2)
+    langevin_steps: int = param(20, "prior Langevin steps [40]", ge=1)
+    noise: float = param(0.02, "Langevin noise std [0.1]", ge=0)
+    grad_clamp: float = param(0.3, "clamp of ∇_a E per step [0.3]", gt=0)
+    eta_max: float = param(10.0, "first Langevin step η (moves ½η·∇E) [10]", gt=0)
+    eta_min: float = param(1.0, "last Langevin step η [1]", gt=0)
+    sigma: float = param(0.02, "std of p_β in units of the std of s' − s [0.1 on raw states]", gt=0)
+    f_sq: float = param(1e-4, "weight λ_f of mean f² [1e-4]", ge=0)
+    grad_penalty: float = param(1e-3, "weight λ_g of (‖∇_a f‖_∞ − 2)_+² [1e-3]", ge=0)
+    clip: float = param(0.5, "gradient-norm clip [0.5]", gt=0)
+    candidates: int = param(32, "Langevin chains per executed action [512]", ge=1)
+    act_noise: float = param(0.0, "noise added to the executed mode [0.1]", ge=0)
+
+
+@dataclass
+class ImitationConfig:
+    """One MuJoCo reproduce run: LanMDP vs BCO at equal interaction, the references."""
+
+    seeds: tuple[int, ...] = param(
+        (0, 1, 2), "seeds (each: fresh demos, targets, interaction); CPU only", nonempty=True
+    )
+    out: Path | None = param(None, "write metrics.json, figures and RESULTS.md here instead")
+    wrong_method: bool = param(True, "also train LanMDP with uniform weights (posterior = prior)")
+    task: TaskConfig = field(default_factory=TaskConfig)
+    dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+
+
+def cpu_mujoco() -> ImitationConfig:
+    return ImitationConfig()
+
+
+def smoke_mujoco() -> ImitationConfig:
+    return replace(
+        ImitationConfig(),
+        task=TaskConfig(
+            demos=2, random_episodes=4, rounds=2, episodes_per_round=2, eval_episodes=2
+        ),
+        dynamics=DynamicsConfig(hidden=16, first_steps=5, round_steps=2, batch_size=32),
+        policy=PolicyConfig(
+            hidden=8, layers=2, iterations=3, batch_size=16, langevin_steps=3, candidates=4
+        ),
+    )
+
+
+def paper_mujoco() -> ImitationConfig:
+    """The official MuJoCo defaults (mujoco/main.py) on Reacher-v5: GPU or long CPU."""
+    return replace(
+        ImitationConfig(seeds=(0, 1, 2, 3, 4)),
+        task=TaskConfig(random_episodes=2000, rounds=50, episodes_per_round=50),
+        dynamics=DynamicsConfig(
+            hidden=512, layers=5, lr=3e-3, batch_size=32768, first_steps=200, round_steps=50
+        ),
+        policy=PolicyConfig(
+            batch_size=1024,
+            iterations=20,
+            langevin_steps=40,
+            noise=0.1,
+            sigma=0.1,
+            candidates=512,
+            act_noise=0.1,
+        ),
+    )
+
+
+PROFILES = {
+    "smoke": smoke,
+    "cpu": cpu,
+    "paper": paper,
+    "smoke-mujoco": smoke_mujoco,
+    "cpu-mujoco": cpu_mujoco,
+    "paper-mujoco": paper_mujoco,
+}

@@ -43,7 +43,9 @@ def contrastive_loss(
     f_sq: float,
     grad_penalty: float = 0.0,
 ) -> torch.Tensor:
-    """The surrogate loss of one member, summed over members: a, w (M, N, n) → scalar.
+    """The surrogate loss of one member, summed over members: w (M, N, n) → scalar; a is
+    (M, N, n) for scalar actions or (M, N, n, A) for vector actions (the gradient penalty then
+    takes the official ‖∇_a f‖_∞).
 
     Its α-gradient is −(posterior − prior expectation of ∇f) plus the regularisers' gradients.
     """
@@ -52,15 +54,24 @@ def contrastive_loss(
     loss = -(fa * (w.detach() - 1.0)).mean(dim=(1, 2)) + f_sq * (fa**2).mean(dim=(1, 2))
     if grad_penalty > 0:
         (g,) = torch.autograd.grad(fa.sum(), a, create_graph=True)
-        loss = loss + grad_penalty * ((g.abs() - 2.0).clamp_min(0) ** 2).mean(dim=(1, 2))
+        g_norm = g.abs() if g.dim() == fa.dim() else g.abs().amax(-1)
+        loss = loss + grad_penalty * ((g_norm - 2.0).clamp_min(0) ** 2).mean(dim=(1, 2))
     return loss.sum()
+
+
+def effective_sample_size(w: torch.Tensor) -> torch.Tensor:
+    """ESS = (Σ_i w_i)² / Σ_i w_i² of the importance weights over the last dim (1 … n)."""
+    return w.sum(-1) ** 2 / (w**2).sum(-1)
 
 
 def posterior_error_ratio(a: torch.Tensor, w: torch.Tensor, a_true: torch.Tensor) -> torch.Tensor:
     """Posterior-weighted |a − a*| over the prior's |a − a*| per member (M,): < 1 when the
     transition likelihood moves the posterior towards the hidden action (the note's
     replacement for an effective-sample-size gate, design risk 5)."""
-    err = (a - a_true[..., None]).abs()  # (M, N, n)
+    if a.shape == w.shape:  # scalar actions: a (M, N, n), a_true (M, N)
+        err = (a - a_true[..., None]).abs()
+    else:  # vector actions: a (M, N, n, A), a_true (M, N, A); mean over A
+        err = (a - a_true[..., None, :]).abs().mean(-1)
     post = (err * w).mean(dim=(1, 2))
     return post / err.mean(dim=(1, 2))
 

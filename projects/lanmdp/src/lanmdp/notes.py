@@ -61,3 +61,35 @@ def results_notes(doc: Mapping[str, Any], cfg: Config) -> str:
         "them.",
     ]
     return "\n".join(parts)
+
+
+IMITATION_POLICIES = {
+    "expert": "scripted expert (IK + PD; the demonstrator)",
+    "bc_actions": "BC on the expert's true actions (sees actions)",
+    "lanmdp": "LanMDP (states only)",
+    "bco": "BCO (states only, inverse dynamics)",
+    "lanmdp_uniform": "LanMDP with uniform weights (wrong method)",
+    "zero": "zero torque",
+    "random": "uniform random torques",
+}
+
+
+def imitation_notes(doc: Mapping[str, Any]) -> str:
+    """Returns per policy with the normalised score (random 0, expert 1) of the means."""
+    means = {k: doc["metrics"].get(f"return/{k}", {}).get("mean") for k in IMITATION_POLICIES}
+    lo, hi = means["random"], means["expert"]
+    rows = ["| policy | return, mean ± std (n) | normalised score of the mean |", "|---|---|---|"]
+    for key, label in IMITATION_POLICIES.items():
+        m = means[key]
+        score = "—" if None in (m, lo, hi) or hi == lo else f"{(m - lo) / (hi - lo):.2f}"
+        rows.append(f"| {label} | {_cell(doc, f'return/{key}')} | {score} |")
+    budget = doc.get("info", {}).get("interaction_transitions")
+    return (
+        "Returns on the same evaluation targets (normalised score = (R − R_random) / "
+        "(R_expert − R_random) of the means; 50-step episodes):\n\n"
+        + "\n".join(rows)
+        + f"\n\nInteraction budget of each learner: {budget} real transitions (random actions, "
+        "then its own policy's rollouts). The expert's actions never enter LanMDP's or BCO's "
+        "learning; they are read only by the BC reference and the diagnostics "
+        "(`post_ratio`, `inv_ratio`)."
+    )

@@ -17,14 +17,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lanmdp import experiment
+from lanmdp import experiment, imitation_run
 from lanmdp.claims import build_evidence
-from lanmdp.configs import PROFILES, Config
+from lanmdp.configs import PROFILES, Config, ImitationConfig
 from lanmdp.notes import results_notes
 from reprokit.config import parse, to_dict
 from reprokit.errors import UserError
 from reprokit.lifecycle import Session, check_device, entry, footer, header, report_target
-from reprokit.report import write_results
+from reprokit.report import keep_sections, marked_section, write_results
 from reprokit.runlog import Run
 from reprokit.seeding import seed_everything
 from reprokit.torch_utils import Checkpointer
@@ -34,6 +34,9 @@ EXPECTED = {
     "smoke": "~20 s",
     "cpu": "~3 min on 2 CPU cores (longer on a shared machine)",
     "paper": "hours on a GPU",
+    "smoke-mujoco": "~30 s",
+    "cpu-mujoco": "~25 min on 2 loaded CPU cores",
+    "paper-mujoco": "days on CPU (the MuJoCo experiment is not ported to GPU)",
 }
 
 
@@ -108,6 +111,7 @@ def write_report(cfg: Config, profile: str, argv: list[str], session: Session, r
     wall = session.wall_time_s
     metrics_path = ev.write(target.dir / "metrics.json", wall, info)
     doc = ev.to_dict(wall, info)
+    kept = [marked_section(target.results_md, imitation_run.MUJOCO)] if target.committed else []
     write_results(
         target.results_md,
         doc,
@@ -117,6 +121,7 @@ def write_report(cfg: Config, profile: str, argv: list[str], session: Session, r
         notes=results_notes(doc, cfg),
         metrics_path=metrics_path,
     )
+    keep_sections(target.results_md, kept)  # the cpu-mujoco profile's section stays
     footer(session, doc, [target.results_md, metrics_path, *figures.values()], why=target.why)
 
 
@@ -187,6 +192,8 @@ def _path_grid(rows: dict[str, dict[str, np.ndarray]], path: Path) -> Path:
 def run(argv: list[str], fresh: bool) -> None:
     """``reproduce`` under the lifecycle: preflight, the units, the report."""
     profile, cfg = parse(PROFILES, argv, prog=PROG)
+    if isinstance(cfg, ImitationConfig):
+        return imitation_run.run(cfg, profile, argv, fresh, EXPECTED[profile])
     device = preflight(cfg)
     with Session("lanmdp", profile, cfg, fresh=fresh) as session:
         header(
