@@ -22,6 +22,7 @@ from lanmdp.langevin import LangevinSpec, prior_sample
 from lanmdp.mle import (
     clip_per_member,
     contrastive_loss,
+    effective_sample_size,
     importance_weights,
     posterior_error_ratio,
     transition_log_lik,
@@ -92,13 +93,15 @@ def _samples(model: EnergyPolicy, b: Windows, n: int, steps: int, spec: Langevin
 
 
 def mle_step(model: EnergyPolicy, b: Windows, tc: EnergyTraining, spec: LangevinSpec):
-    """The loss and posterior diagnostics of one batch (the loss's graph is kept)."""
+    """The loss and posterior diagnostics of one batch (the loss's graph is kept): the
+    posterior ratio per member, the fraction of log-p above the floor, the mean ESS / n."""
     a, f = _samples(model, b, tc.n_prior, tc.langevin_steps, spec)
     log_lik = transition_log_lik(b.y_next[..., None], b.y[..., None], a, tc.sigma, tc.log_p_floor)
     w = importance_weights(log_lik)
     loss = contrastive_loss(f, a, w, tc.f_sq, tc.grad_penalty)
     above_floor = (log_lik > tc.log_p_floor).float().mean()
-    return loss, posterior_error_ratio(a, w, b.a_true), above_floor
+    ess = effective_sample_size(w).mean() / tc.n_prior
+    return loss, posterior_error_ratio(a, w, b.a_true), above_floor, ess
 
 
 def train_energy(
@@ -137,7 +140,7 @@ def train_energy(
         t0 = time.perf_counter()
         for group in opt.param_groups:
             group["lr"] = learning_rate(tc, it)
-        loss, ratio, above = mle_step(model, data.batch(tc.batch_size), tc, spec)
+        loss, ratio, above, ess = mle_step(model, data.batch(tc.batch_size), tc, spec)
         check_finite(loss, it)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -147,7 +150,8 @@ def train_energy(
         ratio_sum = ratio_sum + ratio.detach()
         if (it + 1) % tc.log_every == 0:
             curve.append([it + 1, loss.item()])
-            log(it + 1, loss=loss.item(), post_ratio=float(ratio.mean()), above_floor=float(above))
+            diag = {"post_ratio": float(ratio.mean()), "ess": float(ess)}
+            log(it + 1, loss=loss.item(), above_floor=float(above), **diag)
         if ckpt.due(it + 1) or it + 1 == tc.iterations:
             ckpt.save(it + 1, state(it + 1))
         boundary(f"at LanMDP iteration {it + 1}", lambda s=it + 1: ckpt.save(s, state(s)))
