@@ -167,7 +167,7 @@ class PolicyConfig:
     layers: int = param(4, "hidden layers [4]", ge=1)
     lr: float = param(5e-3, "AdamW learning rate [5e-3]", gt=0)
     batch_size: int = param(128, "demonstrated transitions per step [1024]", ge=1)
-    iterations: int = param(150, "policy steps per round", ge=1)
+    iterations: int = param(400, "policy steps per round", ge=1)
     n_prior: int = param(8, "prior samples per transition [8]", ge=2)
     langevin_steps: int = param(20, "prior Langevin steps [40]", ge=1)
     noise: float = param(0.02, "Langevin noise std [0.1]", ge=0)
