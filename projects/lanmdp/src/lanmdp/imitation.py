@@ -31,6 +31,7 @@ from lanmdp.reacher import (
     zero_policy,
 )
 from lanmdp.regressor import Regressor
+from reprokit.lifecycle import boundary
 
 Progress = Callable[..., object]
 S, A = 10, 2  # Reacher-v5 state and action dimensions
@@ -138,6 +139,7 @@ def lanmdp(cfg: ImitationConfig, seed: int, uniform: bool, progress: Progress) -
             )
         if r < cfg.task.rounds - 1:
             buffer = _collect(buffer, policy, cfg, seed, r)
+        boundary(f"after LanMDP round {r + 1} (the unit restarts on rerun)")
     name = "lanmdp_uniform" if uniform else "lanmdp"
     out = {f"return/{name}": evaluate(policy, cfg, seed)}
     if not uniform:
@@ -160,6 +162,7 @@ def bco(cfg: ImitationConfig, seed: int, progress: Progress) -> dict[str, float]
         model.clone(demos, p.iterations, p.batch_size, p.lr)
         if r < cfg.task.rounds - 1:
             buffer = _collect(buffer, model.act, cfg, seed, r)
+        boundary(f"after BCO round {r + 1} (the unit restarts on rerun)")
     zero_err = float(np.abs(task.heldout_demos.a).mean())
     return {
         "return/bco": evaluate(model.act, cfg, seed),
