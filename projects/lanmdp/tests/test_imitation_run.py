@@ -22,9 +22,10 @@ from reprokit.claims import validate
 from reprokit.config import parse
 from reprokit.lifecycle import ReportTarget
 from reprokit.report import marked_section
-from reprokit.testing import run_entry
+from reprokit.testing import interrupt_python, run_entry
 
 SMOKE = ["--profile", "smoke-mujoco", "--seeds", "0,1,2"]
+SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 
 def exit_code(tmp_path: Path, *args: str) -> int:
@@ -89,6 +90,21 @@ def test_committed_cubic_run_keeps_the_mujoco_section(committed_smoke, tmp_path,
     text = (tmp_path / "RESULTS.md").read_text()
     assert "# old cubic report" not in text and "| C1 (central): Non-Markov" in text
     assert marked_section(tmp_path / "RESULTS.md", imitation_run.MUJOCO) == section
+
+
+def test_sigterm_stops_at_a_round_and_the_rerun_reuses_finished_units(tmp_path, capsys):
+    """SIGTERM during LanMDP's unit: exit 143 with one line; the rerun reuses the finished
+    units (references, BCO), reruns the interrupted one and writes the report."""
+    args = ["--profile", "smoke-mujoco", "--seeds", "0", "--out", str(tmp_path / "o")]
+    env = {"REPROKIT_RUNS": str(tmp_path / "runs"), "MUJOCO_GL": "disable"}
+    first = interrupt_python("-m", rep.PROG, *args, src=SRC, when="-- unit lanmdp_seed0", env=env)
+    assert first.returncode == 143, first.stderr[-2000:]
+    assert "rerun the same command to resume" in first.stderr.strip().splitlines()[-1]
+    capsys.readouterr()
+    assert exit_code(tmp_path, *args) == 0
+    out = capsys.readouterr().out
+    assert out.count("finished earlier, result reused") == 2 and "-- unit lanmdp_seed0\n" in out
+    assert (tmp_path / "o" / "metrics.json").exists()
 
 
 BAD = [
