@@ -15,7 +15,7 @@ from ldebm import joint, sections
 from ldebm import reproduce as rep
 from ldebm.configs import MethodConfig
 from ldebm.joint_claims import CLAIMS, GATES, build_joint_evidence
-from ldebm.target import grid16_official
+from ldebm.target import grid16_official, pinwheel
 
 from reprokit.claims import validate
 from reprokit.lifecycle import ReportTarget
@@ -40,6 +40,18 @@ def test_official_scale_grid_has_the_official_spacing_and_width():
     assert g.spacing == pytest.approx(2 / 3 * 4 / 1.414 * 4) and g.sigma == pytest.approx(
         1.4144, 1e-3
     )
+
+
+def test_pinwheel_has_ten_labelled_arms_at_the_official_scale():
+    x, ids = pinwheel(1000, np.random.default_rng(0))
+    assert x.shape == (1000, 2) and len(np.unique(ids)) == 10 and np.bincount(ids).min() >= 90
+    radius = np.linalg.norm(x, axis=1)
+    assert 6 < np.median(radius) < 10  # features' radial mean 1, ×8
+    angle = np.arctan2(x[:, 1], x[:, 0])
+    for k in range(10):  # each arm is one angular band, so ids are recoverable from x
+        centre = np.angle(np.exp(1j * angle[ids == k]).mean())
+        spread = np.angle(np.exp(1j * (angle[ids == k] - centre)))
+        assert np.quantile(np.abs(spread), 0.95) < np.pi / 4
 
 
 def test_joint_smoke_writes_a_valid_document_and_a_marked_section(tmp_path, monkeypatch):

@@ -197,6 +197,9 @@ def paper() -> Config:
 PROFILES = {"smoke": smoke, "cpu": cpu, "cpu-long": cpu_long, "paper": paper}
 
 
+DATASETS_2D = ("grid", "pinwheel")
+
+
 @dataclass
 class JointConfig:
     """The joint 2-D VAE experiment (data = the official-scale 16-Gaussian grid)."""
@@ -207,6 +210,9 @@ class JointConfig:
         "joint VAEs: LDEBM prior with and without the k-means pseudo-labels",
         choices=("ldebm", "ldebm_noclust"),
         nonempty=True,
+    )
+    dataset: str = param(
+        "grid", "2-D data: 16-Gaussian grid or pinwheel", choices=("grid", "pinwheel")
     )
     pool_size: int = param(20000, "training points drawn once per seed", ge=16)
     n_eval: int = param(2000, "held-out points scored", ge=16)
@@ -222,6 +228,15 @@ class JointConfig:
 def cpu_joint() -> JointConfig:
     """The committed joint profile: the cpu profile's LDEBM settings on the joint VAE."""
     return JointConfig()
+
+
+def cpu_joint_pinwheel() -> JointConfig:
+    """The cpu-joint design on the official pinwheel (10 arms, K = 10 symbols)."""
+    return JointConfig(
+        dataset="pinwheel",
+        ldebm=MethodConfig(n_classes=10),
+        ldebm_noclust=MethodConfig(n_classes=10, cls_weight=0.0),
+    )
 
 
 def joint_smoke() -> JointConfig:
@@ -240,4 +255,8 @@ def to_kwargs(mc: MethodConfig) -> dict:
     return dict(vars(mc))
 
 
-JOINT_PROFILES = {"joint-smoke": joint_smoke, "cpu-joint": cpu_joint}
+JOINT_PROFILES = {
+    "joint-smoke": joint_smoke,
+    "cpu-joint": cpu_joint,
+    "cpu-joint-pinwheel": cpu_joint_pinwheel,
+}

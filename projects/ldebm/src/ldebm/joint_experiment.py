@@ -21,22 +21,28 @@ from ldebm.metrics import symbol_nmi
 from ldebm.notes import joint_notes
 from ldebm.prior import Hooks
 from ldebm.sections import side_target, write_side_report
-from ldebm.target import grid16_official
+from ldebm.target import grid16_official, pinwheel
 from reprokit.config import to_dict
 from reprokit.lifecycle import Session
 from reprokit.runlog import Run
 from reprokit.seeding import seed_everything
 from reprokit.torch_utils import Checkpointer, capture_rng_state
 
-TAG = "joint"
-HEADING = "Joint 2-D VAE: clustering and the symbols' NMI (profile `cpu-joint`)"
+SECTIONS = {  # committed profile -> (RESULTS.md section tag, heading)
+    "cpu-joint": ("joint", "Joint 2-D VAE: clustering and the symbols' NMI (profile `cpu-joint`)"),
+    "cpu-joint-pinwheel": (
+        "pinwheel",
+        "Joint 2-D VAE on the pinwheel: clustering and the symbols' NMI (profile "
+        "`cpu-joint-pinwheel`)",
+    ),
+}
 
 
 def _data(cfg: JointConfig, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(pool, pool ids, held-out points, held-out ids) of the seed (the same for every method)."""
-    target = grid16_official()
-    pool, pool_ids = target.sample(cfg.pool_size, np.random.default_rng([seed, 0]))
-    held, held_ids = target.sample(cfg.n_eval, np.random.default_rng([seed, 1]))
+    sample = grid16_official().sample if cfg.dataset == "grid" else pinwheel
+    pool, pool_ids = sample(cfg.pool_size, np.random.default_rng([seed, 0]))
+    held, held_ids = sample(cfg.n_eval, np.random.default_rng([seed, 1]))
     return pool, pool_ids, held, held_ids
 
 
@@ -110,8 +116,10 @@ def write_joint_report(
 ) -> None:
     """Judge the evidence; joint_metrics.json and the RESULTS.md section (committed) or the
     run folder's report."""
-    target = side_target("cpu-joint", profile, cfg, JOINT_PROFILES, __file__, session)
+    committed = profile if profile in SECTIONS else "cpu-joint"
+    tag, heading = SECTIONS[committed]
+    target = side_target(committed, profile, cfg, JOINT_PROFILES, __file__, session)
     ev = build_joint_evidence(profile, cfg.seeds, per_seed)
     info = {m: to_dict(cfg.method(m)) for m in cfg.methods}
     notes = lambda doc: joint_notes(doc, cfg)  # noqa: E731
-    write_side_report(target, ev, info, TAG, HEADING, command, notes, session)
+    write_side_report(target, ev, info, tag, heading, command, notes, session)

@@ -183,8 +183,13 @@ def joint_notes(doc: Mapping[str, Any], cfg) -> str:
             *rows,
             "",
             f"- Budgets: {mc.iterations} iterations of batch {mc.batch_size}, "
-            f"{mc.langevin_steps} Langevin steps per level; data: the official-scale grid "
-            "(spacing 3.77, σ 1.41), symbols scored on held-out points.",
+            f"{mc.langevin_steps} Langevin steps per level, K = {mc.n_classes}; data: "
+            + (
+                "the official-scale grid (spacing 3.77, σ 1.41)"
+                if cfg.dataset == "grid"
+                else "the official pinwheel (10 arms)"
+            )
+            + ", symbols scored on held-out points.",
             "- Gates not passed: " + (", ".join(failed) if failed else "none") + ".",
         ]
     )

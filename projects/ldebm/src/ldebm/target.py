@@ -70,3 +70,19 @@ def grid16_official() -> GaussianGrid:
     σ = 1.41): the data x of the joint 2-D VAE, whose latent scale the encoder learns."""
     side = np.array([-1.0, -1.0 / 3, 1.0 / 3, 1.0]) * 4 / 1.414 * 4
     return GaussianGrid(np.array([(a, b) for a in side for b in side]), 0.5 / 1.414 * 4)
+
+
+def pinwheel(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The official pinwheel (``synthetic_pinwheel.py``): 10 arms, radial σ 0.3, tangential σ
+    0.1, rate 0.25, ×2 then ×4 in ``sample_data``; returns (x (n, 2), arm ids), the ids the
+    official code drops by permuting."""
+    n_arms, rate = 10, 0.25
+    rads = np.linspace(0, 2 * np.pi, n_arms, endpoint=False)
+    ids = np.repeat(np.arange(n_arms), n // n_arms + 1)[:n]
+    features = rng.standard_normal((n, 2)) * np.array([0.3, 0.1])
+    features[:, 0] += 1.0
+    angles = rads[ids] + rate * np.exp(features[:, 0])
+    rot = np.stack([np.cos(angles), -np.sin(angles), np.sin(angles), np.cos(angles)])
+    x = 8.0 * np.einsum("ti,tij->tj", features, rot.T.reshape(-1, 2, 2))
+    order = rng.permutation(n)
+    return x[order].astype(np.float32), ids[order]
