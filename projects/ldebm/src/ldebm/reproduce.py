@@ -345,7 +345,7 @@ def run_joint_profile(profile: str, cfg: JointConfig, argv: list[str], fresh: bo
             expected=EXPECTED.get(profile),
             seeds=cfg.seeds,
             methods=cfg.methods,
-            data="16-Gaussian grid (official scale), joint VAE",
+            data=f"{cfg.dataset} (official scale), joint VAE",
         )
         per_seed = jx.run_joint(cfg, session)
         command = lambda committed: _command(argv, profile, committed)  # noqa: E731
