@@ -99,6 +99,30 @@ def test_a_failed_gate_makes_the_claims_untestable() -> None:
     assert c7["verdict"] == "untestable"
 
 
+def test_the_ablation_claim_needs_its_positive_control() -> None:
+    """C7 is judged only when the gap opens for the wrong-frame control (G_gap)."""
+    seeds = [0, 1, 2]
+    base = {
+        "heldout_psnr/assist": 25.0,
+        "heldout_psnr/nomask": 23.0,
+        "heldout_psnr/mean_colour": 13.0,
+        "heldout_depth_l1/assist": 0.04,
+        "heldout_depth_l1/threshold": 0.08,
+        "heldout_miou/assist": 0.9,
+        "heldout_miou/threshold": 0.85,
+        "edit_gap_intra/assist": 0.2,
+        "edit_gap_intra/nomask": 1.0,
+        "edit_image_psnr_intra/assist": 24.8,
+    }
+    for world, verdict in ((21.0, "held"), (25.5, "untestable")):
+        per_seed = {k: {s: v + 0.01 * s for s in seeds} for k, v in base.items()}
+        per_seed["edit_image_psnr_intra/assist_world"] = {s: world + 0.02 * s for s in seeds}
+        doc = build_evidence("smoke", per_seed, seeds).to_dict(1.0)
+        c7 = {d["id"]: d for d in doc["claims"]}["C7"]
+        assert c7["verdict"] == verdict, c7
+        assert verdict == "held" or "G_gap" in c7["reason"]
+
+
 BAD_INPUT = [
     (["--train.steps", "0"], "--train.steps: must be >= 1"),
     (["--train.lrr", "1"], "unknown option --train.lrr"),
