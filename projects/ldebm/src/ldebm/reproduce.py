@@ -264,8 +264,6 @@ def preflight(cfg: Config) -> None:
                 f"--{m}.n_classes {mc.n_classes} exceeds --experiment.pool_size "
                 f"{cfg.experiment.pool_size}"
             )
-    if len(set(cfg.seeds)) != len(cfg.seeds):
-        raise UserError(f"--seeds: repeated seed in {list(cfg.seeds)}")
 
 
 def run(argv: list[str], fresh: bool) -> None:
@@ -273,6 +271,8 @@ def run(argv: list[str], fresh: bool) -> None:
     or, for the text profiles, the text units."""
     torch.set_num_threads(1)
     profile, cfg = parse(ALL_PROFILES, argv, prog=PROG)
+    if len(set(cfg.seeds)) != len(cfg.seeds):  # every profile family
+        raise UserError(f"--seeds: repeated seed in {list(cfg.seeds)}")
     if isinstance(cfg, TextConfig):
         run_text_profile(profile, cfg, argv, fresh)
         return
@@ -297,8 +297,6 @@ def text_preflight(cfg: TextConfig) -> None:
     loading the corpora refuses an empty one or a missing package."""
     from ldebm.corpus import load
 
-    if len(set(cfg.seeds)) != len(cfg.seeds):
-        raise UserError(f"--seeds: repeated seed in {list(cfg.seeds)}")
     for name, mc in (("model", cfg.model), ("ptb.model", cfg.ptb.model)):
         if mc.pca_dim > mc.latent:
             raise UserError(f"--{name}.pca_dim {mc.pca_dim} exceeds --{name}.latent {mc.latent}")
@@ -327,8 +325,6 @@ def run_text_profile(profile: str, cfg: TextConfig, argv: list[str], fresh: bool
 
 def joint_preflight(cfg: JointConfig) -> None:
     """Cross-field checks of the joint profiles before the first step (one-line UserError)."""
-    if len(set(cfg.seeds)) != len(cfg.seeds):
-        raise UserError(f"--seeds: repeated seed in {list(cfg.seeds)}")
     for m in cfg.methods:
         if cfg.method(m).pca_dim > 2:
             raise UserError(f"--{m}.pca_dim: the latents are 2-D, got {cfg.method(m).pca_dim}")
