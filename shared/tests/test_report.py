@@ -239,3 +239,42 @@ def test_a_merged_report_keeps_its_claims_table_verbatim(tmp_path):
     merge_section(md, section, "cpu-long profile", "cpu-long")
     assert claims_table(doc) in md.read_text()
     assert "\n### Run\n" in md.read_text()
+
+
+def test_code_tree_survives_commits_outside_the_project_and_readme_edits(tmp_path, capsys):
+    """The code-tree digest names a project's code across a rebase; a code change moves it."""
+    from reprokit.provenance import code_tree, main, project_code_scope
+
+    for rel in ("projects/a/code.py", "projects/a/README.md", "projects/b/code.py", "shared/x.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x = 1\n")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-q", "-m", "init")
+    project = tmp_path / "projects" / "a"
+
+    def digest() -> str | None:
+        return code_tree(project, *project_code_scope(project))
+
+    def commit(rel: str, text: str) -> None:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+        _git(tmp_path, "add", ".")
+        _git(tmp_path, "commit", "-q", "-m", rel)
+
+    first = digest()
+    assert first is not None and len(first) == 12
+    for rel in ("projects/b/code.py", "projects/a/README.md", "projects/a/results/m.json"):
+        commit(rel, "x = 2\n")
+        assert digest() == first, rel
+    for rel in ("projects/a/code.py", "shared/x.py"):
+        before = digest()
+        commit(rel, "x = 3\n")
+        assert digest() != before, rel
+    assert main([str(project)]) == 0
+    assert capsys.readouterr().out.strip() == digest()
+    ev = Evidence("a", "cpu", seeds=[0, 1, 2])
+    ev.add("m", [1.0, 1.1, 0.9])
+    ev.judge([], [Claim("C", "c", "m", Constant(0.0, "zero"), central=True)])
+    text = write_results(project / "RESULTS.md", ev.to_dict(1.0), "T").read_text()
+    assert f", code tree {digest()}" in text

@@ -33,7 +33,7 @@ def test_run_folder_and_files(tmp_path, capsys):
     assert info["status"] == "finished" and info["end_time"] and info["wall_time_s"] >= 0
     assert "numpy" in info["packages"] and "reprokit" in info["packages"]
     assert {"host", "cpu", "cpu_count", "python", "gpus"} <= set(info["machine"])
-    assert set(info["git"]) == {"commit", "dirty"}
+    assert set(info["git"]) == {"commit", "dirty", "code_tree"}
     lines = [json.loads(s) for s in (run.dir / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in lines] == [0, 1, 2, 3, 4, 5]
     assert lines[1]["loss"] == pytest.approx(0.5) and "time" in lines[1]
@@ -65,7 +65,7 @@ def test_outside_git_and_no_tensorboard(tmp_path, monkeypatch):
     monkeypatch.delenv("REPROKIT_RUNS", raising=False)
     run = Run("demo", "cpu", seed=1, tensorboard=False)
     info = json.loads((run.dir / "run.json").read_text())
-    assert info["git"] == {"commit": None, "dirty": None}
+    assert info["git"] == {"commit": None, "dirty": None, "code_tree": None}
     assert run.dir.is_relative_to(tmp_path / "runs")
     assert not (run.dir / "tb").exists()
     run.close()

@@ -8,6 +8,7 @@ GPU information is read from torch only when torch is already imported, otherwis
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import platform
 import shutil
@@ -18,7 +19,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-__all__ = ["cpu_model", "git_info", "gpu_info", "machine_info", "package_versions"]
+__all__ = ["code_tree", "cpu_model", "git_info", "gpu_info", "machine_info", "package_versions"]
 
 DEFAULT_PACKAGES = (
     "reprokit",
@@ -50,11 +51,13 @@ def git_info(
     scope: list[str | Path] | tuple[str | Path, ...] = (),
     exclude: list[str | Path] | tuple[str | Path, ...] = (),
 ) -> dict[str, Any]:
-    """``{"commit": sha | None, "dirty": bool | None}`` of the checkout containing ``path``.
+    """``{"commit", "dirty", "code_tree"}`` of the checkout containing ``path``.
 
     ``scope`` limits "dirty" to tracked changes under those paths (e.g. the project's folder and
     ``shared/``), so another project's edits in the same checkout do not mark a result dirty;
-    ``exclude`` leaves paths inside the scope out (e.g. the files the run itself writes).
+    ``exclude`` leaves paths inside the scope out (e.g. the files the run itself writes);
+    ``code_tree`` digests the committed files of the same scope (see ``code_tree``). Values are
+    None outside a git checkout.
     """
     cwd = Path(path) if path is not None else Path.cwd()
     if cwd.is_file():
@@ -63,13 +66,51 @@ def git_info(
         cwd = Path.cwd()
     commit = _run(["git", "rev-parse", "HEAD"], cwd)
     if not commit:
-        return {"commit": None, "dirty": None}
+        return {"commit": None, "dirty": None, "code_tree": None}
     pathspec = [str(Path(s).resolve()) for s in scope]
     if pathspec and exclude:
         pathspec += [f":(exclude){Path(s).resolve()}" for s in exclude]
     cmd = ["git", "status", "--porcelain", "--untracked-files=no"]
     status = _run(cmd + (["--", *pathspec] if pathspec else []), cwd)
-    return {"commit": commit, "dirty": None if status is None else bool(status)}
+    return {
+        "commit": commit,
+        "dirty": None if status is None else bool(status),
+        "code_tree": code_tree(cwd, scope, exclude),
+    }
+
+
+def code_tree(
+    path: str | Path,
+    scope: list[str | Path] | tuple[str | Path, ...] = (),
+    exclude: list[str | Path] | tuple[str | Path, ...] = (),
+) -> str | None:
+    """A digest of the committed non-markdown files under ``scope`` minus ``exclude``.
+
+    Unlike the commit id it survives a rebase onto commits that touch none of those files, and
+    an edit of a README, so a RESULTS.md can name the code it came from after its branch was
+    rebased or documented. It is the SHA-256 of HEAD's ``git ls-tree -r`` lines (mode, blob id,
+    path) under the scope, ``*.md`` left out, first 12 hex digits; ``python -m
+    reprokit.provenance projects/<name>`` prints it for a project. None outside git.
+    """
+    cwd = Path(path)
+    root = _run(["git", "rev-parse", "--show-toplevel"], cwd)
+    if not root:
+        return None
+    rel = [os.path.relpath(Path(s).resolve(), root) for s in scope] or ["."]
+    listing = _run(["git", "ls-tree", "-r", "HEAD", "--", *rel], root)
+    if listing is None:
+        return None
+    skip = [os.path.relpath(Path(s).resolve(), root) for s in exclude]
+    kept = [
+        line
+        for line in listing.splitlines()
+        if not line.endswith(".md") and not any(_under(line.split("\t", 1)[-1], s) for s in skip)
+    ]
+    return hashlib.sha256("\n".join(kept).encode()).hexdigest()[:12]
+
+
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
 def package_versions(extra: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
@@ -133,3 +174,35 @@ def machine_info() -> dict[str, Any]:
         with contextlib.suppress(Exception):
             info["jax_devices"] = [str(d) for d in jax.devices()]
     return info
+
+
+def project_code_scope(base: str | Path) -> tuple[list[Path], list[Path]]:
+    """The code a project's results depend on, and the run's own outputs inside it.
+
+    Returns ``(scope, outputs)``: the project folder and the repo's ``shared/``; the project's
+    ``results/`` and ``RESULTS.md``, which a run rewrites (their edits are the report, not a
+    change of code). ``base`` is ``projects/<name>/`` or any folder inside it; outside a
+    ``projects/<name>/`` tree both are empty, i.e. the whole checkout.
+    """
+    base = Path(base).resolve()
+    for folder in (base, *base.parents):
+        if folder.parent.name == "projects":
+            shared = folder.parent.parent / "shared"
+            scope = [folder, shared] if shared.is_dir() else [folder]
+            return scope, [folder / "results", folder / "RESULTS.md"]
+    return [], []
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m reprokit.provenance projects/<name>``: the code tree a RESULTS.md names."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m reprokit.provenance projects/<name>", file=sys.stderr)
+        return 2
+    scope, outputs = project_code_scope(args[0])
+    print(code_tree(args[0], scope, outputs) or "not in a git checkout")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

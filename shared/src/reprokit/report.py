@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from reprokit.atomic import atomic_path
-from reprokit.provenance import git_info, machine_info
+from reprokit.provenance import git_info, machine_info, project_code_scope
 
 __all__ = [
     "claims_table",
@@ -236,22 +236,6 @@ def console_summary(doc: Mapping[str, Any]) -> str:
     return "\n".join(out)
 
 
-def _code_scope(base: Path) -> tuple[list[Path], list[Path]]:
-    """The code a report's numbers depend on, and the run's own outputs inside it.
-
-    Returns ``(scope, outputs)``: the project folder and the repo's ``shared/``; the project's
-    ``results/`` and ``RESULTS.md``, which the run has just rewritten (their edits are the
-    report, not a change of code). ``base`` is the report's folder (``projects/<name>/`` or a
-    run folder); outside a ``projects/<name>/`` tree both are empty, i.e. the whole checkout.
-    """
-    for folder in (base, *base.parents):
-        if folder.parent.name == "projects":
-            shared = folder.parent.parent / "shared"
-            scope = [folder, shared] if shared.is_dir() else [folder]
-            return scope, [folder / "results", folder / "RESULTS.md"]
-    return [], []
-
-
 def write_results(
     path: str | Path,
     doc: Mapping[str, Any],
@@ -279,7 +263,7 @@ def write_results(
         return Path(os.path.relpath(Path(p).resolve(), base)).as_posix()
 
     m = machine_info()
-    scope, outputs = _code_scope(base)
+    scope, outputs = project_code_scope(base)
     git = git_info(base, scope=scope, exclude=outputs)
     profile, seeds = doc["profile"], doc["seeds"]
     lines = [f"# {title}", ""]
@@ -312,7 +296,8 @@ def write_results(
         lines.append(f"- GPUs: {', '.join(m['gpus'])}")
     if git["commit"]:
         dirty = " (uncommitted changes in this project or shared/)" if git["dirty"] else ""
-        lines.append(f"- Code: git {git['commit'][:12]}{dirty}")
+        tree = f", code tree {git['code_tree']}" if git.get("code_tree") else ""
+        lines.append(f"- Code: git {git['commit'][:12]}{tree}{dirty}")
     lines.append(f"- Written: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}")
     if notes:
         lines += ["", "## Notes", "", notes.strip()]
