@@ -14,7 +14,9 @@ import torch
 from alans import reporting, reproduce
 from alans.claims import SPLITS, claims, evidence, gates
 from alans.configs import PROFILES
+from alans.model import ALANS
 from alans.train import Loop, fit
+from test_starter import official_layout
 
 from reprokit.claims import validate
 from reprokit.config import parse, to_dict
@@ -273,10 +275,14 @@ def test_overridden_cpu_run_leaves_the_committed_results_alone(tmp_path, capsys)
 
 
 def test_paper_profile_two_steps(tmp_path, capsys):
+    """The paper profile as built: the paper's training only (no attribute-labelled warm-up),
+    from an official starter file when one is named; two steps of every model."""
     cfg = PROFILES["paper"]()
     assert (cfg.tier_a.lr, cfg.tier_a.batch, cfg.tier_a.steps) == (0.95e-4, 32, 200 * 6000 // 32)
     assert (cfg.data.n_train, cfg.data.n_val, cfg.data.n_test) == (6000, 2000, 2000)
     assert (cfg.alans.lam_color, cfg.alans.pred_scale, cfg.alans.action_scale) == (5e-7, 1e3, 1e4)
+    assert cfg.tier_b.paper_setting and cfg.tier_b.warmup_steps == 0 and cfg.tier_b.starter is None
+    torch.save(official_layout(ALANS()), tmp_path / "sys.pth")
     small = {
         "data.n_train": 16,
         "data.n_val": 8,
@@ -289,10 +295,9 @@ def test_paper_profile_two_steps(tmp_path, capsys):
         "tier_b.n_train": 8,
         "tier_b.n_test": 8,
         "tier_b.steps": 2,
-        "tier_b.warmup_steps": 2,
-        "tier_b.warmup_problems": 2,
         "tier_b.baseline_steps": 2,
         "tier_b.batch": 4,
+        "tier_b.starter": str(tmp_path / "sys.pth"),
         "out": str(tmp_path / "r"),
     }
     args = [x for k, v in small.items() for x in (f"--{k}", str(v))]
@@ -303,6 +308,11 @@ def test_paper_profile_two_steps(tmp_path, capsys):
     m = doc["metrics"]
     assert m["tierA/productivity/alans/test_acc"]["n"] == 3
     assert m["tierB/systematicity/scl/test_acc"]["n"] == 3
+    assert m["tierB/systematicity/alans/test_acc"]["n"] == 3  # as the paper trains it
+    sp = m["tierB/systematicity/alans_supervised_perception/test_acc"]
+    assert "warmup_steps 0" in sp["missing"]  # the labelled variant is not trained
+    assert not any("perception_after_warmup" in k for k in m)
+    assert doc["info"]["config"]["tier_b"]["starter"] == "sys.pth"  # no machine path
     assert m["tierA/systematicity/alans/test_acc"]["missing"]  # split not run: null, with why
 
 

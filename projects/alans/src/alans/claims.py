@@ -266,10 +266,13 @@ def _add_tier_b(ev: Evidence, split: str, runs: Sequence[Mapping], seeds: Sequen
         ("cnn", "cnn_{}_acc"),
         ("scl", "scl_{}_acc"),
     ]
-    labelled = "alans_sp_test_acc" in runs[0]  # real RAVEN files: no attribute-labelled variant
+    labelled = "alans_sp_test_acc" in runs[0]  # the supervised-perception variant was trained
     if not labelled:
         for part in ("iid", "test"):
-            why = "real RAVEN files carry no attribute labels for the warm-up"
+            why = (
+                "the supervised-perception variant was not trained (--tier_b.warmup_steps 0, "
+                "the paper profile's default, or real RAVEN files without attribute labels)"
+            )
             none = [None] * len(seeds)
             ev.add(f"tierB/{split}/{keys[0][0]}/{part}_acc", none, seeds=seeds, missing=why)
     for model, key in keys if labelled else keys[1:]:

@@ -9,9 +9,12 @@
   SCL), 1 seed. Gates and claims: ``claims.py``.
 * paper: the official hyperparameters (Adam 0.95e-4, batch 32, 200 epochs of 6k problems,
   32-px crops, lambdas and softmax scales of ``const.py``) on 10k-problem splits (6k/2k/2k);
-  seeds 1234 (official), 1235, 1236; GPU. Tier B trains ALANS as the paper does (no attribute
-  labels, from random initialisation: the official starter checkpoints are not used) and, as a
-  labelled variant, supervised-perception ALANS (attribute-labelled LeNet warm-up).
+  seeds 1234 (official), 1235, 1236; GPU. Tier B trains only ALANS as the paper does (answer CE
+  + auxiliary operator CE, no attribute labels), from an official starter checkpoint given by
+  ``--tier_b.starter`` (the documented start; ``alans.starter``), else from random
+  initialisation. Supervised-perception ALANS (the attribute-labelled LeNet warm-up, a labelled
+  variant) is off (``warmup_steps`` 0); ``--tier_b.warmup_steps N --tier_b.warmup_problems P``
+  adds it.
 """
 
 from __future__ import annotations
@@ -122,23 +125,46 @@ class TierBCfg:
     n_train: int = param(4000, "training problems (rendered)", ge=8)
     n_test: int = param(1000, "test and IID problems evaluated", ge=8)
     seeds: tuple[int, ...] = param((0,), "seeds of Tier B", nonempty=True)
-    warmup_problems: int = param(250, "problems whose 16 panels label the perception warm-up", ge=0)
-    warmup_steps: int = param(
-        300, "attribute-supervised LeNet warm-up steps (supervised-perception variant)", ge=0
+    warmup_problems: int = param(
+        250,
+        "supervised-perception ALANS (a labelled variant): problems whose 16 panels label "
+        "its LeNet warm-up",
+        ge=0,
     )
-    warmup_batch: int = param(128, "panels per warm-up step", ge=1)
+    warmup_steps: int = param(
+        300,
+        "supervised-perception ALANS (a labelled variant, not the paper's training): "
+        "attribute-supervised LeNet warm-up steps; 0 = the variant is not trained",
+        ge=0,
+    )
+    warmup_batch: int = param(128, "supervised-perception ALANS: panels per warm-up step", ge=1)
     steps: int = param(100, "end-to-end ALANS steps (after the warm-up, if any)", ge=0)
     batch: int = param(32, "problems per step", ge=1)
-    warmup_lr: float = param(3e-3, "Adam learning rate of the perception warm-up", gt=0)
+    warmup_lr: float = param(
+        3e-3, "supervised-perception ALANS: Adam learning rate of the warm-up", gt=0
+    )
     lr: float = param(
         0.95e-4, "Adam learning rate of perception, end to end (official value)", gt=0
     )
     backend_lr: float = param(1e-2, "Adam learning rate of the reasoning parameters", gt=0)
     paper_setting: bool = param(
-        True, "also train ALANS as the paper does: no warm-up, no attribute labels"
+        True, "train ALANS as the paper does: no warm-up, no attribute labels"
     )
     baseline_steps: int = param(400, "steps of the CNN-MLP and SCL baselines", ge=0)
     baseline_lr: float = param(1e-3, "Adam learning rate of the baselines", gt=0)
+
+
+@dataclass
+class PaperTierBCfg(TierBCfg):
+    """The paper profile's Tier B: ``TierBCfg`` plus the documented start of the paper's
+    training, an official starter checkpoint."""
+
+    starter: Path | None = param(
+        None,
+        "official starter checkpoint (ALANS assets/sys.pth, prod.pth or loc.pth) that ALANS "
+        "as the paper trains it starts from, as main.py --resume does; default: random "
+        "initialisation",
+    )
 
 
 @dataclass
@@ -158,10 +184,12 @@ class Config:
 
 @dataclass
 class PaperConfig(Config):
-    """The paper profile's config: ``Config`` plus ``data.raven_dir`` (the smoke and cpu
-    profiles keep ``Config``, so their config hashes and run folders are unchanged)."""
+    """The paper profile's config: ``Config`` plus ``data.raven_dir`` and
+    ``tier_b.starter`` (the smoke and cpu profiles keep ``Config``, so their config hashes
+    and run folders are unchanged)."""
 
     data: PaperDataCfg = field(default_factory=PaperDataCfg)
+    tier_b: PaperTierBCfg = field(default_factory=PaperTierBCfg)
 
 
 def smoke() -> Config:
@@ -201,12 +229,12 @@ def paper() -> PaperConfig:
         transformer_lrs=(1e-4, 3e-4, 1e-3),
         batch=32,
     )
-    c.tier_b = TierBCfg(
+    c.tier_b = PaperTierBCfg(  # the paper's training only: no attribute-labelled warm-up
         n_train=6000,
         n_test=2000,
         seeds=seeds,
-        warmup_problems=2000,
-        warmup_steps=2000,
+        warmup_problems=0,
+        warmup_steps=0,
         steps=steps,
         lr=0.95e-4,
         backend_lr=0.95e-4,

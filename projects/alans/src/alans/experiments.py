@@ -16,6 +16,7 @@ from .data import cached_crops, flat_onehots, load_split, symbolic_inputs
 from .grammar import LAYOUTS
 from .model import ALANS, ALANSBackend
 from .raven import load_raven
+from .starter import load_starter
 from .train import (
     Unit,
     accuracy,
@@ -205,19 +206,24 @@ def tier_b_data(
 
 
 def tier_b(cfg: Config, seed: int, device: torch.device, unit: Unit) -> dict:
-    """Pixels: supervised-perception ALANS (attribute-labelled LeNet warm-up, then the paper's
-    loss end to end; a labelled variant, generated data only), ALANS as the paper trains it
-    (no attribute labels), CNN-MLP and SCL."""
+    """Pixels: ALANS as the paper trains it (answer CE + operator CE, no attribute labels;
+    from ``tier_b.starter`` when the paper profile names one), supervised-perception ALANS
+    (attribute-labelled LeNet warm-up, then the paper's loss; a labelled variant, trained when
+    ``tier_b.warmup_steps`` > 0 on generated data), CNN-MLP and SCL."""
     b = cfg.tier_b
     split = b.split
     data, arrays = tier_b_data(cfg, seed)
     crops = {k: torch.as_tensor(v).to(device) for k, v in arrays.items()}
     res: dict = {"split": split}
-    if "panels" in data["train"]:  # attribute labels exist: the supervised-perception variant
+    if b.warmup_steps > 0 and "panels" in data["train"]:  # attribute labels exist
         res |= _supervised_perception(cfg, seed, device, unit, data, crops)
     if b.paper_setting:  # as the paper trains it: answer CE + operator CE, no attribute labels
         seed_everything(seed)
-        ctrl = ALANS(cfg.alans.hyper()).to(device)
+        ctrl = ALANS(cfg.alans.hyper())
+        starter = getattr(b, "starter", None)  # a field of the paper profile only
+        if starter is not None:
+            load_starter(ctrl, starter)
+        ctrl = ctrl.to(device)
         res["alans_curve"] = _train_end_to_end(cfg, seed, unit, ctrl, data, crops, "alans")
         res["alans_test_acc"] = _eval_alans(ctrl, data, crops, "test")
     for name, cls in (("cnn", CNNMLP), ("scl", SCL)):

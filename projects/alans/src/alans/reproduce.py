@@ -1,7 +1,8 @@
 """Entry point: ``python -m alans.reproduce --profile {smoke,cpu,paper} [--key value] [--fresh]``.
 
-Runs Tier A (ground-truth attributes; one unit per split x seed: ALANS, ALANS-Ind, MLP), Tier B
-(pixels, one split; one unit per seed: ALANS-lite with a perception warm-up, CNN-MLP, SCL) and
+Runs Tier A (ground-truth attributes; one unit per split x seed: ALANS, ALANS-Ind, the
+connectionist baselines), Tier B (pixels, one split; one unit per seed: ALANS as the paper trains
+it, the labelled supervised-perception variant when its warm-up is on, CNN-MLP, SCL) and
 answer generation through ``reprokit.lifecycle``: every unit lives in the run folder
 ``<runs root>/alans/<profile>/<config hash>/units/<unit>/`` with its checkpoints, so rerunning
 the same command after SIGTERM/SIGINT reuses the finished units and resumes the interrupted one.
@@ -39,8 +40,10 @@ from .claims import BASELINES, evidence, strongest_baselines
 from .configs import PROFILES, Config
 from .data import load_split
 from .experiments import tier_a, tier_b
+from .model import ALANS
 from .raven import check_raven_dir
 from .splits import SPLITS
+from .starter import load_starter
 from .train import Unit
 
 PROG = "alans.reproduce"
@@ -104,6 +107,11 @@ def preflight(cfg: Config) -> torch.device:
     raven_dir = getattr(cfg.data, "raven_dir", None)  # the paper profile's real RAVEN files
     if raven_dir is not None and b.enabled:
         check_raven_dir(raven_dir, cfg.data.config)
+    starter = getattr(b, "starter", None)  # the paper profile's official starter checkpoint
+    if starter is not None and b.enabled:
+        if not b.paper_setting:
+            raise UserError("--tier_b.starter is the start of --tier_b.paper_setting true only")
+        load_starter(ALANS(cfg.alans.hyper()), starter)  # a file that does not fit: one line
     return torch.device(check_device(cfg.device))
 
 
@@ -148,10 +156,12 @@ def _figures(
 
 
 def _portable(config: dict) -> dict:
-    """The config without machine paths: no ``out``; ``data.raven_dir`` as its folder name."""
+    """The config without machine paths: no ``out``; ``data.raven_dir`` and
+    ``tier_b.starter`` (paper profile) as their last path component."""
     out = {k: v for k, v in config.items() if k != "out"}
-    if out["data"].get("raven_dir") is not None:
-        out["data"] = {**out["data"], "raven_dir": Path(out["data"]["raven_dir"]).name}
+    for part, key in (("data", "raven_dir"), ("tier_b", "starter")):
+        if out[part].get(key) is not None:
+            out[part] = {**out[part], key: Path(out[part][key]).name}
     return out
 
 

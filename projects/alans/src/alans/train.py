@@ -119,11 +119,14 @@ def fit(
     param_groups: list[dict],
     seed: int,
     loop: Loop | None = None,
+    on_step: Callable[[int], None] | None = None,
 ) -> list[float]:
     """Adam on uniformly drawn mini-batches of problem indices; returns the loss curve.
 
     With ``loop`` it resumes from the loop's newest checkpoint, checkpoints, logs and honours
     stop requests; the curve and the model are the same as those of an uninterrupted fit.
+    ``on_step(k)`` is called after the k-th update, while the step's gradients are still
+    in place (a diagnostic's hook).
     """
     loop = loop or Loop()
     opt = torch.optim.Adam(param_groups)
@@ -147,6 +150,8 @@ def fit(
         loss.backward()
         opt.step()
         curve.append(float(loss.detach()))
+        if on_step is not None:
+            on_step(step + 1)
         loop.done(step + 1, steps, curve[-1], state)
     return curve
 
@@ -307,11 +312,17 @@ def train_alans_pixels(
     def loss_fn(idx: torch.Tensor) -> torch.Tensor:
         return alans_loss(model(crops[idx]), y[idx], lab[idx], onp[idx], aux)[0]
 
-    groups = [
+    groups = pixel_param_groups(model, lr, backend_lr)
+    return fit(model, loss_fn, len(y), steps, batch, groups, seed, loop)
+
+
+def pixel_param_groups(model: ALANS, lr: float, backend_lr: float) -> list[dict]:
+    """Adam groups of end-to-end training: the LeNets at ``lr``, the 16 reasoning numbers at
+    ``backend_lr``."""
+    return [
         {"params": model.perception.parameters(), "lr": lr},
         {"params": model.backend.parameters(), "lr": backend_lr},
     ]
-    return fit(model, loss_fn, len(y), steps, batch, groups, seed, loop)
 
 
 @torch.no_grad()
