@@ -313,6 +313,8 @@ def test_paper_profile_two_steps(tmp_path, capsys):
     assert "warmup_steps 0" in sp["missing"]  # the labelled variant is not trained
     assert not any("perception_after_warmup" in k for k in m)
     assert doc["info"]["config"]["tier_b"]["starter"] == "sys.pth"  # no machine path
+    c13 = {c["id"]: c for c in doc["claims"]}["C13"]  # the paper profile's claim on that ALANS
+    assert c13["metric"] == "tierB/systematicity/alans/test_acc" and c13["verdict"]
     assert m["tierA/systematicity/alans/test_acc"]["missing"]  # split not run: null, with why
 
 
