@@ -5,8 +5,9 @@ import pytest
 import torch
 from alans.algebra import IndependentSystem, NumberSystem, expected_representation
 from alans.benchmark import all_heads_forward
+from alans.configs import AlansCfg
 from alans.data import load_split, pixel_crops, symbolic_inputs
-from alans.execution import decode, execute_int, jsd
+from alans.execution import attribute_score, decode, execute_int, jsd
 from alans.induction import (
     TERNARY,
     induce_int,
@@ -14,7 +15,7 @@ from alans.induction import (
     ridge_bilinear,
     ridge_linear,
 )
-from alans.model import ALANS, ALANSBackend, alans_loss
+from alans.model import ALANS, ALANSBackend, Hyper, alans_loss
 from alans.perception import scene_engine
 from alans.train import train_alans_pixels
 
@@ -206,3 +207,15 @@ def test_pixel_model_trains_one_step_on_a_tiny_3x3_grid_split():
     moved = {k for k, v in m.named_parameters() if not torch.equal(v, before[k])}
     assert "perception.nets.0.conv1.weight" in moved  # the exist LeNet learns on the Grid
     assert {"backend.system.M", "backend.system.logic"} <= moved
+
+
+def test_exist_scoring_is_the_official_slot_mean_without_a_decode_scale():
+    """Issue 17 item 6: the per-slot exist JSDs are averaged (the official code; they were
+    summed before), and the exist decode has no softmax scale (official; it was 1e3)."""
+    torch.manual_seed(0)
+    post = torch.softmax(torch.randn(2, 4, dtype=torch.float64), 1)
+    q = torch.softmax(torch.randn(2, 4, 9, 2, dtype=torch.float64), -1)
+    cands = torch.softmax(torch.randn(2, 8, 9, 2, dtype=torch.float64), -1)
+    per_slot = torch.stack([attribute_score(post, q[:, :, s], cands[:, :, s]) for s in range(9)])
+    assert torch.allclose(attribute_score(post, q, cands), per_slot.mean(0))
+    assert Hyper().exist_pred_scale == 1.0 and AlansCfg().exist_pred_scale == 1.0
