@@ -16,7 +16,6 @@ from alans.claims import SPLITS, claims, evidence, gates
 from alans.configs import PROFILES
 from alans.model import ALANS
 from alans.train import Loop, fit
-from test_starter import official_layout
 
 from reprokit.claims import validate
 from reprokit.config import parse, to_dict
@@ -274,7 +273,7 @@ def test_overridden_cpu_run_leaves_the_committed_results_alone(tmp_path, capsys)
     assert _committed() == before
 
 
-def test_paper_profile_two_steps(tmp_path, capsys):
+def test_paper_profile_two_steps(tmp_path, capsys, official_layout):
     """The paper profile as built: the paper's training only (no attribute-labelled warm-up),
     from an official starter file when one is named; two steps of every model."""
     cfg = PROFILES["paper"]()

@@ -9,9 +9,7 @@ from alans import end_to_end
 from alans.model import ALANS
 from alans.perception import ATTR_CLASSES
 from alans.starter import (
-    FC,
     OFFICIAL_ATTRS,
-    SYSTEM,
     bn_steps,
     lenet_accuracy,
     load_starter,
@@ -23,20 +21,7 @@ from torch import nn
 from reprokit.errors import UserError
 
 
-def official_layout(model: ALANS) -> dict[str, dict[str, torch.Tensor]]:
-    """``model`` written the way the official ``assets/*.pth`` files are laid out."""
-    system = {ours: getattr(model.backend.system, ours).detach() for ours in SYSTEM.values()}
-    names = {ours: off for off, ours in SYSTEM.items()}
-    cnn = {}
-    for i, attr in enumerate(OFFICIAL_ATTRS):
-        for key, v in model.perception.nets[i].state_dict().items():
-            for off, ours in FC.items():
-                key = key.replace(ours + ".", off + ".")
-            cnn[f"{attr}_model.{key}"] = v
-    return {"number_sys": {names[k]: v.float() for k, v in system.items()}, "object_cnn": cnn}
-
-
-def test_a_starter_file_loads_into_every_tensor_of_the_model(tmp_path):
+def test_a_starter_file_loads_into_every_tensor_of_the_model(tmp_path, official_layout):
     torch.manual_seed(3)
     src = ALANS()
     src.perception.nets[2].bn1.num_batches_tracked.fill_(77)
@@ -58,7 +43,7 @@ def test_a_starter_file_loads_into_every_tensor_of_the_model(tmp_path):
         ("drop", "does not fit the ALANS model"),
     ],
 )
-def test_a_bad_starter_file_is_one_user_error(tmp_path, content, message):
+def test_a_bad_starter_file_is_one_user_error(tmp_path, content, message, official_layout):
     path = tmp_path / "bad.pth"
     if content == "drop":
         sd = official_layout(ALANS())
@@ -72,7 +57,7 @@ def test_a_bad_starter_file_is_one_user_error(tmp_path, content, message):
         load_starter(ALANS(), path)
 
 
-def test_shared_lenets_finds_a_frozen_module():
+def test_shared_lenets_finds_a_frozen_module(official_layout):
     torch.manual_seed(0)
     a = official_layout(ALANS())
     b = {k: {n: t.clone() for n, t in v.items()} for k, v in a.items()}
