@@ -83,3 +83,19 @@ def test_short_run_langevin_on_a_flat_energy_samples_the_reference():
     z = short_run_langevin(flat, torch.randn(4000, 2) * 3, n_steps=200, step_size=0.4)
     assert abs(z.mean().item()) < 0.05
     assert 0.9 < z.var().item() < 1.2  # N(0, I), slightly inflated by the discretisation
+
+
+def test_ancestral_sampling_of_the_exact_conditionals_sharpens_with_longer_chains():
+    from ldebm.evaluate import LevelMix, exact_ancestral, exact_levels
+    from ldebm.metrics import precision
+    from ldebm.target import grid16
+
+    target = grid16()
+    mix = LevelMix(None, exact_levels(target, SCHED, range(SCHED.T)))
+    t = torch.full((3,), 2)
+    y = torch.randn(3, 2)
+    torch.testing.assert_close(mix(y, t), mix.exact["2"](y, t))  # rows go to their level
+    torch.manual_seed(0)
+    short = precision(target, exact_ancestral(target, SCHED, 500, 5))
+    long = precision(target, exact_ancestral(target, SCHED, 500, 200))
+    assert short + 0.1 < long  # the level-0 chain relaxes towards the modes with more steps

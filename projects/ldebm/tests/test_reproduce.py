@@ -38,7 +38,9 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, Path]:
 def test_smoke_writes_a_valid_document_with_every_gate_and_claim(smoke):
     doc, out, tmp = smoke
     assert validate(doc) == []
-    assert [g["id"] for g in doc["gates"]] == [g.id for g in GATES]
+    assert [g["id"] for g in doc["gates"]] == [GATES[0].id, "G_fit_reachable"] + [
+        g.id for g in GATES[1:]
+    ]
     assert [c["id"] for c in doc["claims"]] == [c.id for c in CLAIMS]
     for name in (
         "prior/mmd_sigma/ldebm",
@@ -47,6 +49,7 @@ def test_smoke_writes_a_valid_document_with_every_gate_and_claim(smoke):
         "symbols/nmi/ldebm_nomi",
         "density/heldout_ll/svebm",
         "sampler/tv_excess/ldebm",
+        "prior/precision/exact_ancestral",
     ):
         assert doc["metrics"][name]["n"] == 3
     assert "central claim C1" in out
@@ -89,19 +92,28 @@ def test_sigterm_mid_training_then_rerun_ends_with_the_same_numbers(
     assert _comparable(again) == _comparable(smoke[0])
 
 
-def test_a_failed_gate_makes_its_claims_untestable():
+@pytest.mark.parametrize(
+    ("gate", "metric"),
+    [
+        ("G_fit_ldebm", "prior/precision/ldebm"),
+        ("G_fit_reachable", "prior/precision/exact_ancestral"),
+    ],
+)
+def test_a_failed_gate_makes_its_claims_untestable(gate, metric):
     seeds = [0, 1, 2]
     per_seed = {
-        "prior/precision/ldebm": [0.40, 0.41, 0.39],
+        "prior/precision/ldebm": [0.70, 0.71, 0.69],
+        "prior/precision/exact_ancestral": [0.80, 0.81, 0.79],
         "prior/precision/half_gap": [0.62, 0.62, 0.62],
         "prior/mmd_sigma/ldebm": [0.001, 0.001, 0.001],
         "prior/mmd_sigma/svebm": [0.01, 0.01, 0.01],
     }
+    per_seed[metric] = [0.40, 0.41, 0.39]
     doc = build_evidence("cpu", seeds, per_seed).to_dict(1.0)
-    fit = next(g for g in doc["gates"] if g["id"] == "G_fit_ldebm")
+    fit = next(g for g in doc["gates"] if g["id"] == gate)
     assert fit["verdict"] == "not held" and not fit["passed"]
     c1 = next(c for c in doc["claims"] if c["id"] == "C1")
-    assert c1["verdict"] == "untestable"
+    assert c1["verdict"] == "untestable" and gate in c1["reason"]
 
 
 @pytest.mark.parametrize(
@@ -145,3 +157,19 @@ def test_paper_profile_builds_the_official_sizes_and_takes_two_steps():
             loss.backward()
             opt.step()
             assert torch.isfinite(loss)
+
+
+def test_cpu_evaluation_chains_are_four_times_the_training_chains_for_every_method():
+    _, cfg = parse(PROFILES, ["--profile", "cpu"])
+    assert cfg.experiment.reachability
+    for m in cfg.methods:
+        assert cfg.method(m).sample_steps == 4 * cfg.method(m).langevin_steps
+    _, paper = parse(PROFILES, ["--profile", "paper"])  # official: the training chains
+    assert paper.ldebm.sample_steps == 0 and not paper.experiment.reachability
+
+
+def test_reachability_gate_is_judged_only_where_measured(smoke):
+    doc, _, _ = smoke
+    assert [g["id"] for g in doc["gates"]][:2] == ["G_fit_ldebm", "G_fit_reachable"]
+    without = build_evidence("paper", [0, 1, 2], {"prior/precision/ldebm": [0.8] * 3})
+    assert "G_fit_reachable" not in [g["id"] for g in without.to_dict(1.0)["gates"]]

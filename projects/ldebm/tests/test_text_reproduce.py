@@ -14,6 +14,8 @@ from ldebm import reproduce as rep
 from ldebm import sections
 from ldebm import text_experiment as tx
 from ldebm import text_learning as tl
+from ldebm.corpus import Vocab
+from ldebm.reverse_ppl import perplexity, sample_sentences, train_lm
 from ldebm.text_claims import CLAIMS, GATES, build_text_evidence
 from ldebm.text_configs import TEXT_PROFILES
 
@@ -58,6 +60,11 @@ def test_text_smoke_writes_a_valid_document_and_a_marked_section(text_smoke):
     for name in ("bbc/homogeneity/ldebm", "bbc/homogeneity/vae_kmeans", "bbc/token_acc/vae"):
         assert doc["metrics"][name]["n"] == 3
     assert "value" in doc["metrics"]["ptb/recon_nll/ldebm"]  # the PTB smoke: measured once
+    for name in ("bbc/nll_is/ldebm", "bbc/nll_is_b1/ldebm", "bbc/nll_is/vae", "bbc/bleu/vae"):
+        assert doc["metrics"][name]["n"] == 3
+    for name in ("ptb/nll_is/ldebm", "ptb/bleu/ldebm", "ptb/rppl/ldebm"):
+        assert "value" in doc["metrics"][name]
+    assert doc["metrics"]["ptb/rppl/ldebm"]["value"] > 1.0
     start, end = section_markers(tx.TAG)
     text = (tmp / "r" / "RESULTS.md").read_text()
     assert start in text and end in text and "PTB smoke (smoke-level" in text
@@ -123,3 +130,18 @@ def test_text_paper_profile_builds_the_official_sizes_and_takes_two_steps():
         loss.backward()
         opt.step()
         assert torch.isfinite(loss)
+
+
+def test_text_paper_reverse_ppl_builds_the_language_model_and_takes_two_steps():
+    _, cfg = parse(TEXT_PROFILES, ["--profile", "text-paper"])
+    mc, sc = cfg.ptb.model, cfg.scores
+    assert (sc.rppl_samples, sc.rppl_epochs) == (46_000, 20)
+    torch.manual_seed(0)
+    lrn = tl.build("ldebm", mc, mc.vocab_size)
+    vocab = Vocab(["<pad>", "<s>", "</s>", "<unk>", *(f"w{i}" for i in range(mc.vocab_size - 4))])
+    samples = sample_sentences(lrn, vocab, 3, 6)  # 3 of the official 46 000 samples
+    assert len(samples) == 3 and all(len(s) <= 6 for s in samples)
+    x = vocab.encode(samples, 6)
+    lm = train_lm(x, len(vocab), mc.emb, mc.hidden, 1, 2, seed=0, max_steps=2)
+    assert lm.embed.weight.shape == (mc.vocab_size, 512)
+    assert perplexity(lm, x) > 1.0

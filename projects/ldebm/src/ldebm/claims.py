@@ -10,7 +10,9 @@ Metric names (one value per seed, in the order of ``cfg.seeds``); ``<m>`` is a m
 control) or a wrong sampler (``gaussian`` moment-matched, ``smear`` σ×1.5, ``half_modes`` 8 of
 16 modes):
 
-* ``prior/<m>/<src>``; ``prior/precision/half_gap`` = (Gaussian + data)/2 per seed.
+* ``prior/<m>/<src>``; ``prior/precision/half_gap`` = (Gaussian + data)/2 per seed;
+  ``prior/precision/exact_ancestral``: LDEBM's sampler (its evaluation steps per level) on the
+  exact conditionals of every level (the fit gate's reachability control).
 * ``density/heldout_ll/svebm``: held-out log-likelihood of SVEBM-IB's grid-normalised density
   exp(f)·N(0, I); ``density/heldout_ll/gaussian``: the same for N(0, I).
 * ``sampler/tv_excess/<analytic|ldebm|blind>``: TV between a long-run sampler's histogram and
@@ -26,6 +28,7 @@ control) or a wrong sampler (``gaussian`` moment-matched, ``smear`` σ×1.5, ``h
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from reprokit.claims import Claim, Constant, Evidence, Gate
 
@@ -95,6 +98,17 @@ GATES = [
     _beats("G_kl_modes", "mode-histogram KL", "mode_kl", "half_modes", "lower"),
     _beats("G_logd_smear", "mean target log-density", "log_density", "smear", "higher"),
 ]
+
+REACHABILITY = Gate(
+    "G_fit_reachable",
+    "The fit gate can pass: LDEBM's sampler (the same ancestral sampling and steps per level) "
+    "run on the exact conditionals of every level closes half of the gap",
+    metric="prior/precision/exact_ancestral",
+    versus="prior/precision/half_gap",
+    direction="higher",
+)
+"""Judged only where the run measured it (``--experiment.reachability``: the cpu and smoke
+profiles); every claim behind G_fit_ldebm then also needs it."""
 
 CLAIMS = [
     Claim(
@@ -167,10 +181,18 @@ def build_evidence(
     profile: str, seeds: Sequence[int], per_seed: Mapping[str, Sequence[float]]
 ) -> Evidence:
     """Record every per-seed metric, mark the ones a gate or claim needs but this run did not
-    measure (a method left out), and judge GATES and CLAIMS."""
+    measure (a method left out), and judge GATES and CLAIMS (with REACHABILITY where the run
+    measured it)."""
+    gates, claims = GATES, CLAIMS
+    if REACHABILITY.metric in per_seed:
+        gates = [GATES[0], REACHABILITY, *GATES[1:]]
+        claims = [
+            replace(c, gates=(*c.gates, REACHABILITY.id)) if "G_fit_ldebm" in c.gates else c
+            for c in CLAIMS
+        ]
     ev = Evidence("ldebm", profile, seeds)
     for name, values in per_seed.items():
         ev.add(name, list(values))
-    ev.mark_unmeasured(GATES, CLAIMS)
-    ev.judge(GATES, CLAIMS)
+    ev.mark_unmeasured(gates, claims)
+    ev.judge(gates, claims)
     return ev

@@ -109,3 +109,16 @@ class Vocab:
             ids = [BOS, *(index.get(w, UNK) for w in s[:max_len]), EOS]
             out[i, : len(ids)] = torch.tensor(ids)
         return out
+
+    def decode(self, ids: torch.Tensor) -> list[list[str]]:
+        """Word lists of id rows: <s> skipped, cut at the first </s> or <pad>."""
+        out = []
+        for row in ids.tolist():
+            words = []
+            for i in row:
+                if i in (EOS, PAD):
+                    break
+                if i != BOS:
+                    words.append(self.words[i])
+            out.append(words)
+        return out

@@ -17,7 +17,7 @@ from scipy.special import logsumexp
 from torch import nn
 
 from ldebm.energy import marginal_energy
-from ldebm.langevin import conditional_log_prob, recovery_langevin
+from ldebm.langevin import conditional_log_prob, progressive_levels, recovery_langevin
 from ldebm.metrics import grid_tv
 from ldebm.prior import Learner
 from ldebm.schedule import Schedule
@@ -42,6 +42,33 @@ class ExactLevelEnergy(nn.Module):
         top = 1 - self.sched.is_recovery[t + 1]
         sig = self.sched.sigmas[t + 1]
         return (self.sched.step_size_sq[t] * (log_q + top * (y**2).sum(-1) / (2 * sig**2)))[:, None]
+
+
+class LevelMix(nn.Module):
+    """An EBM whose levels in ``exact`` use the target's exact conditionals and the others the
+    ``learned`` network (None: every level exact); ancestral sampling calls one level at a time."""
+
+    def __init__(self, learned: nn.Module | None, exact: dict[int, nn.Module]) -> None:
+        super().__init__()
+        self.learned = learned
+        self.exact = nn.ModuleDict({str(k): v for k, v in exact.items()})
+
+    def forward(self, z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        level = str(int(t[0]))
+        return self.exact[level](z, t) if level in self.exact else self.learned(z, t)
+
+
+def exact_levels(target: GaussianGrid, sched: Schedule, levels) -> dict[int, nn.Module]:
+    """The exact conditional of each level in ``levels``."""
+    return {t: ExactLevelEnergy(target, sched, t) for t in levels}
+
+
+def exact_ancestral(target: GaussianGrid, sched: Schedule, n: int, steps: int) -> np.ndarray:
+    """LDEBM's sampler (progressive ancestral sampling, ``steps`` per level) run on the exact
+    conditionals of every level: what a perfectly learned prior's samples look like under this
+    sampling budget (the reachability control of the fit gate)."""
+    exact = LevelMix(None, exact_levels(target, sched, range(sched.T)))
+    return progressive_levels(exact, sched, torch.randn(n, 2), steps)[-1].numpy()
 
 
 def anchors(target: GaussianGrid, sched: Schedule, level: int) -> torch.Tensor:

@@ -50,15 +50,16 @@ class Learner:
     sched: Schedule | None
     n_steps: int  # Langevin steps per level (LDEBM) or per chain (SVEBM)
     step_size: float  # SVEBM step size s (LDEBM's are in sched)
+    sample_steps: int = 0  # the same when sampling for evaluation (0: n_steps)
     train_time_s: float = 0.0
 
     def sample_levels(self, n: int) -> list[torch.Tensor]:
         """Prior samples, last entry, after every level's samples (LDEBM: progressive ancestral
         sampling, [z_{T−1}, …, z_0]); SVEBM-IB: [short-run samples from N(0, I)]."""
-        noise = torch.randn(n, 2)
+        noise, steps = torch.randn(n, 2), self.sample_steps or self.n_steps
         if self.sched is not None:
-            return progressive_levels(self.ebm, self.sched, noise, self.n_steps)
-        return [short_run_langevin(self.ebm, noise, self.n_steps, self.step_size)]
+            return progressive_levels(self.ebm, self.sched, noise, steps)
+        return [short_run_langevin(self.ebm, noise, steps, self.step_size)]
 
     @torch.no_grad()
     def symbols(self, z: torch.Tensor) -> np.ndarray:
@@ -82,9 +83,10 @@ def build(method: str, mc, dim: int = 2) -> Learner:
             emb_dim=mc.emb_dim,
             use_sn=mc.spectral_norm,
         )
-        return Learner(method, ebm, make_schedule(mc.T, mc.step_size), mc.langevin_steps, 0.0)
+        sched = make_schedule(mc.T, mc.step_size)
+        return Learner(method, ebm, sched, mc.langevin_steps, 0.0, mc.sample_steps)
     ebm = SVEBMEnergy(dim, mc.hidden, mc.n_classes)
-    return Learner(method, ebm, None, mc.langevin_steps, mc.step_size)
+    return Learner(method, ebm, None, mc.langevin_steps, mc.step_size, mc.sample_steps)
 
 
 def ldebm_loss(lrn: Learner, mc, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:

@@ -79,6 +79,12 @@ def reference_unit(cfg: Config, seed: int) -> dict:
     out["sampler/tv_excess/analytic"] = chk["tv_excess"]
     out["sampler/tv/iid_floor"] = chk["floor"]
     out["sampler/tv_excess/blind"] = chk["tv_wrong"] - chk["floor"]
+    if ec.reachability:
+        torch.manual_seed(seed + 20_000)
+        steps = cfg.ldebm.sample_steps or cfg.ldebm.langevin_steps
+        exact = ev.exact_ancestral(target, sched, ec.n_eval, steps)
+        for m, v in sample_metrics(target, exact, ref, bw).items():
+            out[f"prior/{m}/exact_ancestral"] = v
     return {"metrics": out, "samples": sources}
 
 

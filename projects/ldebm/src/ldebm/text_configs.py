@@ -8,7 +8,8 @@
   results/cpu/text_metrics.json and the marked text section of RESULTS.md.
 * ``text-paper``: the official ``text_generation.py`` sizes (embedding 512, GRUs 512, latent 40,
   K = 20, EBM H = 200 with 12 blocks, 50 Langevin steps per level, batch 128, 60 epochs of PTB),
-  for GPUs; a test builds it and runs two steps on CPU.
+  for GPUs, with the rPPL of 46 000 samples (the count the official sampler writes); a test
+  builds it and runs two steps of the VAE and of the rPPL language model on CPU.
 """
 
 from __future__ import annotations
@@ -51,6 +52,19 @@ class TextModelConfig:
 
 
 @dataclass
+class ScoreConfig:
+    """Budgets of the text scores: importance-sampled NLL (``marginal_nll``), reverse PPL."""
+
+    is_samples: int = param(20, "importance samples z ~ q(z|x) per sentence of the NLL", ge=1)
+    is_proposals: int = param(
+        32, "reference draws per level and anchor for LDEBM's conditional normalisers", ge=1
+    )
+    rppl_samples: int = param(0, "PTB model samples the rPPL language model learns (0: off)", ge=0)
+    rppl_epochs: int = param(1, "epochs of the rPPL language model on the samples", ge=1)
+    rppl_max_steps: int = param(0, "rPPL language-model steps per epoch (0: the whole epoch)", ge=0)
+
+
+@dataclass
 class PTBConfig:
     """The PTB smoke run (LDEBM text VAE on a PTB subset; smoke-level, no claim)."""
 
@@ -86,11 +100,13 @@ class TextConfig:
     out: Path | None = param(None, "report folder (default: results/cpu, or the run folder)")
     model: TextModelConfig = field(default_factory=TextModelConfig)
     ptb: PTBConfig = field(default_factory=PTBConfig)
+    scores: ScoreConfig = field(default_factory=ScoreConfig)
 
 
 def cpu_text() -> TextConfig:
-    """The committed text profile (sized from the one-seed pilot, README)."""
-    return TextConfig()
+    """The committed text profile (sized from the one-seed pilot, README); the PTB smoke also
+    reports a smoke-level rPPL (2 000 samples, one epoch of the language model)."""
+    return TextConfig(scores=ScoreConfig(rppl_samples=2000))
 
 
 def text_smoke() -> TextConfig:
@@ -116,6 +132,7 @@ def text_smoke() -> TextConfig:
             eval_sentences=32,
             model=TextModelConfig(**{**tiny, "n_classes": 4, "epochs": 1}),
         ),
+        scores=ScoreConfig(is_samples=2, is_proposals=4, rppl_samples=16, rppl_max_steps=2),
     )
 
 
@@ -142,6 +159,7 @@ def text_paper() -> TextConfig:
                 **big, vocab_size=10_000, n_classes=20, kl_weight=0.1, cls_weight=0.05, epochs=60
             ),
         ),
+        scores=ScoreConfig(is_samples=100, is_proposals=100, rppl_samples=46_000, rppl_epochs=20),
     )
 
 

@@ -14,13 +14,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ldebm import marginal_nll as mn
 from ldebm import text_metrics as tm
+from ldebm.bleu import corpus_bleu
 from ldebm.clustering import whitened_kmeans
 from ldebm.corpus import Corpus, Vocab, load
 from ldebm.notes import text_notes
+from ldebm.reverse_ppl import reverse_ppl
 from ldebm.sections import side_target, write_side_report
 from ldebm.text_claims import build_text_evidence
-from ldebm.text_configs import TEXT_PROFILES, TextConfig, TextModelConfig
+from ldebm.text_configs import TEXT_PROFILES, ScoreConfig, TextConfig, TextModelConfig
 from ldebm.text_learning import TextHooks, TextLearner, build, epoch_order, train
 from reprokit.config import to_dict
 from reprokit.lifecycle import Session
@@ -89,6 +92,34 @@ def _trained(
     return spent + time.perf_counter() - t0
 
 
+def likelihood_scores(
+    lrn: TextLearner, vocab: Vocab, x: torch.Tensor, sc: ScoreConfig, prefix: str, name: str
+) -> dict[str, float]:
+    """Importance-sampled NLL (per sentence and per word) and reconstruction BLEU-4 (greedy
+    decoding from μ(x) against x) of one text VAE on the id matrix ``x``. LDEBM: with its
+    prior scored as the sampler's density (b = s_t²) and, as the official ``_prior_lb``, with
+    b = 1 (``nll_is_b1``); the Gaussian VAE: its exact N(0, I) prior."""
+    out = {}
+    priors = {"nll_is": mn.gaussian_log_prior}
+    if lrn.ebm is not None:
+        priors = {
+            f"nll_is{tag}": lambda z, s=scale: mn.ldebm_log_prior(
+                lrn.ebm, lrn.sched, z, sc.is_proposals, s
+            )
+            for tag, scale in (("", "sampler"), ("_b1", "official"))
+        }
+    for key, log_prior in priors.items():
+        sent, word = mn.importance_nll(lrn.vae, x, log_prior, sc.is_samples)
+        out[f"{prefix}/{key}/{name}"] = sent
+        out[f"{prefix}/{key}_word/{name}"] = word
+    lrn.vae.eval()
+    with torch.no_grad():
+        hyp = vocab.decode(lrn.vae.greedy(lrn.vae.posterior(x)[0], lrn.mc.max_len + 1))
+    lrn.vae.train()
+    out[f"{prefix}/bleu/{name}"] = corpus_bleu(hyp, vocab.decode(x))
+    return out
+
+
 def bbc_unit(
     cfg: TextConfig, corpus: Corpus, seed: int, method: str, folder: Path, session: Session
 ) -> dict:
@@ -108,6 +139,7 @@ def bbc_unit(
         f"bbc/recon_nll/{method}": tm.reconstruction_nll(lrn, x_te),
         f"bbc/active_units/{method}": tm.active_units(mu_te),
         f"train_time_s/bbc_{method}": secs,
+        **likelihood_scores(lrn, vocab, x_te, cfg.scores, "bbc", method),
     }
     kmeans = whitened_kmeans(mu_tr, mc.n_classes, mc.pca_dim, True, seed)
     src = "vae_kmeans" if method == "vae" else "ldebm_kmeans"
@@ -138,17 +170,23 @@ def ptb_unit(cfg: TextConfig, seed: int, folder: Path, session: Session) -> dict
     lrn = build("ldebm", mc, len(vocab))
     secs = _trained(lrn, x_tr, seed, "ptb_ldebm", folder, session, cfg)
     torch.manual_seed(seed + 10_000)
-    mu = lrn.means(x_va)
-    return {
-        "metrics": {
-            "ptb/recon_nll/ldebm": tm.reconstruction_nll(lrn, x_va),
-            "ptb/token_acc/ldebm": tm.token_accuracy(lrn, x_va, False, seed),
-            "ptb/token_acc_shuffled/ldebm": tm.token_accuracy(lrn, x_va, True, seed),
-            "ptb/active_units/ldebm": tm.active_units(mu),
-            "ptb/mi/ldebm": tm.class_head_mi(lrn, mu),
-            "ptb/train_time_s/ldebm": secs,
-        }
+    mu, sc = lrn.means(x_va), cfg.scores
+    out = {
+        "ptb/recon_nll/ldebm": tm.reconstruction_nll(lrn, x_va),
+        "ptb/token_acc/ldebm": tm.token_accuracy(lrn, x_va, False, seed),
+        "ptb/token_acc_shuffled/ldebm": tm.token_accuracy(lrn, x_va, True, seed),
+        "ptb/active_units/ldebm": tm.active_units(mu),
+        "ptb/mi/ldebm": tm.class_head_mi(lrn, mu),
+        "ptb/train_time_s/ldebm": secs,
+        **likelihood_scores(lrn, vocab, x_va, sc, "ptb", "ldebm"),
     }
+    if sc.rppl_samples:
+        test_c = load("ptb", "test", mc.max_len)
+        x_te = vocab.encode(test_c.sentences[: pc.eval_sentences], mc.max_len)
+        out["ptb/rppl/ldebm"] = reverse_ppl(
+            lrn, vocab, x_te, sc.rppl_samples, sc.rppl_epochs, seed, sc.rppl_max_steps
+        )
+    return {"metrics": out}
 
 
 def run_text(cfg: TextConfig, session: Session) -> tuple[dict, dict]:
@@ -188,6 +226,6 @@ def write_text_report(
     target = side_target("cpu-text", profile, cfg, TEXT_PROFILES, __file__, session)
     per_seed, once = res
     ev = build_text_evidence(profile, cfg.seeds, per_seed, once)
-    info = {"model": to_dict(cfg.model), "ptb": to_dict(cfg.ptb)}
+    info = {"model": to_dict(cfg.model), "ptb": to_dict(cfg.ptb), "scores": to_dict(cfg.scores)}
     notes = lambda doc: text_notes(doc, cfg)  # noqa: E731
     write_side_report(target, ev, info, TAG, HEADING, command, notes, session)

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from ldebm.corpus import PAD
+from ldebm.corpus import BOS, EOS, PAD
 
 
 class TextVAE(nn.Module):
@@ -55,3 +55,18 @@ class TextVAE(nn.Module):
         nll = F.cross_entropy(logits.transpose(1, 2), target, ignore_index=PAD, reduction="none")
         correct = (logits.argmax(-1) == target) & (target != PAD)
         return nll.sum(1), correct
+
+    @torch.no_grad()
+    def greedy(self, z: torch.Tensor, max_len: int) -> torch.Tensor:
+        """Free-running greedy decoding from z (official ``GEN`` mode, ``gen_type="greedy"``):
+        ids (B, max_len) of the words after <s>, </s> and what follows it set to PAD."""
+        h = self.init_state(z)[None]
+        word = torch.full((len(z),), BOS, dtype=torch.long)
+        out, done = [], torch.zeros(len(z), dtype=torch.bool)
+        for _ in range(max_len):
+            inp = torch.cat([self.embed(word), z], dim=-1)[:, None]
+            step, h = self.decoder(inp, h)
+            word = (self.to_emb(step[:, 0]) @ self.embed.weight.T).argmax(-1)
+            done = done | (word == EOS)
+            out.append(torch.where(done, PAD, word))
+        return torch.stack(out, 1)
