@@ -22,7 +22,10 @@ def _numbers(**changes: list[float]) -> dict[str, list[float]]:
         "kl_weights/teacher": [0.01, 0.012, 0.011],
         "kl_weights/teacher_no_rare": [0.5, 0.52, 0.49],
         "relax_eps/emd": [0.88, 0.87, 0.88],
-        "drift_to_noise_z/emd": [1.5, 1.4, 1.6],
+        "drift_to_noise_z_snr1/emd": [1.5, 1.4, 1.6],
+        "estep_kl_slope_tail/emd": [-0.02, -0.03, -0.025],
+        "estep_kl_K8_tail/emd": [0.05, 0.06, 0.055],
+        "estep_kl_eps_tail/emd": [0.08, 0.09, 0.085],
         "gradvar_ratio_tail/emd": [180.0, 200.0, 190.0],
         "mmd_tail/emd": [0.005, 0.006, 0.004],
         "mmd_tail/di": [0.09, 0.08, 0.10],
@@ -40,7 +43,7 @@ def _numbers(**changes: list[float]) -> dict[str, list[float]]:
 
 
 def _verdicts(per_seed: dict[str, list[float]]) -> dict[str, str]:
-    ev = evidence("cpu", SEEDS, 8, per_seed)
+    ev = evidence("cpu", "rare2d", SEEDS, 8, per_seed)
     return {r["id"]: r["verdict"] for r in [*ev.gates, *ev.claims]}
 
 
@@ -67,14 +70,19 @@ def test_a_metric_blind_to_dropped_mass_makes_the_rare_claims_untestable():
     assert v["C6"] == HELD  # an MMD claim, not gated on the mode metric
 
 
-def test_an_estep_that_does_not_move_makes_its_claims_untestable():
-    """A z-chain below its noise: C4 (a z-sampler claim) untestable; an unrelaxed ε-chain: the
+def test_an_estep_that_does_not_approach_rho_makes_its_claims_untestable():
+    """A z-chain whose moves do not lower the KL to ρ: the EMD-vs-DI claims and C4 untestable;
+    a z drift below its noise alone (G_zdrift) gates nothing; an unrelaxed ε-chain: the
     EMD-vs-DI claims untestable."""
-    v = _verdicts(_numbers(**{"drift_to_noise_z/emd": [0.2, 0.3, 0.25]}))
-    assert v["G_zdrift"] == NOT_HELD and v["C4"] == UNTESTABLE and v["C3"] == HELD
+    v = _verdicts(_numbers(**{"drift_to_noise_z_snr1/emd": [0.2, 0.3, 0.25]}))
+    assert v["G_zdrift"] == NOT_HELD and v["C4"] == v["C3"] == HELD
+    v = _verdicts(_numbers(**{"estep_kl_K8_tail/emd": [0.1, 0.12, 0.11]}))
+    assert v["G_zkl"] == NOT_HELD
+    assert v["C3"] == v["C3r"] == v["C3m"] == v["C4"] == UNTESTABLE and v["C7"] == HELD
     v = _verdicts(_numbers(**{"relax_eps/emd": [0.45, 0.47, 0.46]}))
     assert v["G_relax"] == NOT_HELD
-    assert v["C3"] == v["C3r"] == v["C3m"] == v["C4"] == UNTESTABLE and v["C3b"] == HELD
+    assert v["C3"] == v["C3r"] == v["C3m"] == v["C4"] == v["C7"] == UNTESTABLE
+    assert v["C3b"] == HELD
 
 
 def test_claims_can_fail():
@@ -87,20 +95,46 @@ def test_claims_can_fail():
                 "gradvar_ratio_tail/emd": [20.0, 25.0, 22.0],
                 "k_slope/kl_weights_tail": [0.05, 0.06, 0.04],
                 "c1/rel_grad_diff": [10 * C1_TOL, 12 * C1_TOL, 11 * C1_TOL],
+                "estep_kl_slope_tail/emd": [0.02, 0.03, 0.025],
             }
         )
     )
-    for c in ("C1", "C2", "C3", "C3m", "C5", "C6"):
+    for c in ("C1", "C2", "C3", "C3m", "C5", "C6", "C7"):
         assert v[c] == NOT_HELD, (c, v)
 
 
 def test_metric_not_measured_is_untestable_not_dropped():
     numbers = _numbers()
     del numbers["kl_weights_tail/emd16"]
-    ev = evidence("cpu", SEEDS, 8, numbers)
+    ev = evidence("cpu", "rare2d", SEEDS, 8, numbers)
     c3b = next(c for c in ev.claims if c["id"] == "C3b")
     assert c3b["verdict"] == UNTESTABLE and "missing" in c3b["reason"]
-    assert set(needed(8)) <= set(ev.metrics)
+    assert set(needed("rare2d", 8)) <= set(ev.metrics)
+
+
+def _digits(**changes: list[float]) -> dict[str, str]:
+    base = {
+        "proxy_fid/teacher": [5.0, 5.2, 4.9],
+        "proxy_fid/gaussian_fit": [40.0, 41.0, 39.0],
+        "proxy_fid/generator_init": [300.0, 310.0, 305.0],
+        "relax_eps/emd": [0.88, 0.87, 0.88],
+        "proxy_fid_tail/emd": [8.0, 8.5, 7.9],
+        "proxy_fid_tail/di": [12.0, 12.5, 11.0],
+        "recall_tail/emd": [0.5, 0.55, 0.52],
+        "recall_tail/di": [0.3, 0.35, 0.32],
+    }
+    ev = evidence("cpu-digits", "digits", SEEDS, 8, base | changes)
+    return {r["id"]: r["verdict"] for r in [*ev.gates, *ev.claims]}
+
+
+def test_digits_claims_hold_fail_and_are_gated_on_a_teacher_beating_a_trivial_generator():
+    v = _digits()
+    assert list(v) == ["G_teacher_d", "G_metric_d", "G_relax", "D1", "D1r"]
+    assert all(x == HELD for x in v.values()), v
+    v = _digits(**{"proxy_fid_tail/emd": [14.0, 15.0, 13.5], "recall_tail/emd": [0.1, 0.2, 0.1]})
+    assert v["D1"] == v["D1r"] == NOT_HELD
+    v = _digits(**{"proxy_fid/teacher": [45.0, 50.0, 48.0]})  # worse than a Gaussian fit
+    assert v["G_teacher_d"] == NOT_HELD and v["D1"] == v["D1r"] == UNTESTABLE
 
 
 def test_k_sweep_slope_per_seed():

@@ -178,11 +178,18 @@ def test_diagnostics_split_the_chain_into_drift_and_noise():
     z0 = jax.random.normal(jax.random.key(11), (n, D))
     alpha, sigma = alpha_sigma(jnp.zeros((n,)))
     args = (eps0, z0, alpha, sigma, jax.random.key(12), K, gamma, gamma)
+    lam = jnp.zeros((n,))
     idle = chain_diagnostics(
-        langevin(lambda z: z, jnp.zeros_like, *args), eps0, z0, K, gamma, gamma
+        langevin(lambda z: z, jnp.zeros_like, *args), eps0, z0, K, gamma, gamma, lam
     )
     assert float(idle["drift_to_noise_eps"]) < 1e-5 and float(idle["drift_to_noise_z"]) < 1e-5
     np.testing.assert_allclose(float(idle["relax_eps"]), 1 - (1 - gamma / 2) ** K, atol=0.03)
     push = langevin(lambda z: z, lambda x: jnp.full_like(x, 2.0), *args)
-    moved = chain_diagnostics(push, eps0, z0, K, gamma, gamma)
+    moved = chain_diagnostics(push, eps0, z0, K, gamma, gamma, lam)
     assert float(moved["drift_to_noise_eps"]) > 1.0 and float(moved["drift_to_noise_z"]) > 1.0
+    # λ = 0 is not above SNR 1: no chain is selected, so the SNR > 1 ratio is 0.
+    assert float(moved["drift_to_noise_z_snr1"]) == 0.0
+    high = chain_diagnostics(push, eps0, z0, K, gamma, gamma, lam + 1.0)
+    np.testing.assert_allclose(
+        float(high["drift_to_noise_z_snr1"]), float(moved["drift_to_noise_z"]), rtol=1e-5
+    )

@@ -38,12 +38,12 @@ def test_smoke_profile_end_to_end(tmp_path, monkeypatch, capsys):
     assert validate(saved) == [], validate(saved)
     assert [c["id"] for c in saved["claims"]] == CLAIM_IDS
     assert [g["id"] for g in saved["gates"]] == [
-        "G_teacher", "G_rare", "G_metric", "G_detect", "G_relax", "G_zdrift"
+        "G_teacher", "G_rare", "G_metric", "G_detect", "G_relax", "G_zdrift", "G_zkl"
     ]  # fmt: skip
     assert saved["seeds"] == list(cfg.seeds)
     central = [c["id"] for c in saved["claims"] if c["central"]]
     assert central == ["C3"]
-    for name in needed(cfg.distill.K):
+    for name in needed(cfg.data.dataset, cfg.distill.K):
         assert len(saved["metrics"][name]["values"]) == len(cfg.seeds), name
     assert max(saved["metrics"]["c1/rel_grad_diff"]["values"]) < 1e-5
     # emd16 is not in the smoke methods: its claims are untestable, with the reason recorded

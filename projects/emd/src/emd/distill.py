@@ -256,7 +256,7 @@ def make_train_step(
             "grad_norm": optax.tree.norm(grads),
             "mstep_loss": loss,
             "dsm_loss": jnp.mean(dsm),
-            **chain_diagnostics(chain, eps0, z0, cfg.K, cfg.gamma_eps, cfg.gamma_z),
+            **chain_diagnostics(chain, eps0, z0, cfg.K, cfg.gamma_eps, cfg.gamma_z, lam),
         }
         new = DistillState(theta, phi, opt_theta_state, opt_phi_state, state.step + 1)
         return new, logs

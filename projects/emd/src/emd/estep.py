@@ -17,7 +17,10 @@ Chains start from generator samples ``(ε⁰, z⁰) ~ N(0, I)``. The noise bookk
 injected Gaussian noise; ``ε^K − N^K`` is what remains after noise cancellation (§3.3). The
 same bookkeeping for z, ``M⁰ = z⁰, M^{k+1} = (1 − γ_z/2) M^k + √γ_z n_z^k``, splits ``z^K`` into
 the accumulated likelihood drift ``z^K − M^K`` and the injected noise ``M^K − (1 − γ_z/2)^K z⁰``;
-their ratio says whether the z-chain moves by more than its noise (issue 16).
+their ratio says whether the z-chain moves by more than its noise (issue 16). The z-drift's
+likelihood term ``(α_t/σ_t) J_gᵀ(ε̂_φ − ε̂_ψ) = (α_t/σ_t)² J_gᵀ(x̂_ψ − x̂_φ)`` vanishes where noise
+dominates (``p_θ(z | x_t)`` ≈ its prior), so the ratio is also reported over the chains at
+``λ_t > 0`` (SNR > 1).
 """
 
 from __future__ import annotations
@@ -32,7 +35,12 @@ from emd.schedule import expand
 
 Space = Literal["eps_z", "x_z", "eps"]
 SPACES: tuple[str, ...] = ("eps_z", "x_z", "eps")
-DIAGNOSTICS: tuple[str, ...] = ("drift_to_noise_eps", "drift_to_noise_z", "relax_eps")
+DIAGNOSTICS: tuple[str, ...] = (
+    "drift_to_noise_eps",
+    "drift_to_noise_z",
+    "drift_to_noise_z_snr1",
+    "relax_eps",
+)
 # g(z) -> x (B, ...); eps_diff(x_t) -> ε̂_φ(x_t) − ε̂_ψ(x_t) (B, ...), both at this batch's λ_t.
 GenFn = Callable[[jax.Array], jax.Array]
 EpsDiffFn = Callable[[jax.Array], jax.Array]
@@ -142,24 +150,35 @@ def langevin(
     return Chain(eps, z, N, M)
 
 
-def _rms(x: jax.Array) -> jax.Array:
-    return jnp.sqrt(jnp.mean(x**2))
+def _ratio(drift: jax.Array, noise: jax.Array, mask: jax.Array) -> jax.Array:
+    """``rms(drift) / rms(noise)`` over the chains selected by ``mask (B,)`` (0 if none)."""
+    m = expand(mask.astype(drift.dtype), drift)
+    return jnp.sqrt(jnp.sum(m * drift**2)) / (jnp.sqrt(jnp.sum(m * noise**2)) + 1e-12)
 
 
 def chain_diagnostics(
-    chain: Chain, eps0: jax.Array, z0: jax.Array, K: int, gamma_eps: float, gamma_z: float
+    chain: Chain,
+    eps0: jax.Array,
+    z0: jax.Array,
+    K: int,
+    gamma_eps: float,
+    gamma_z: float,
+    lam: jax.Array,
 ) -> dict[str, jax.Array]:
     """How far the E-step moved, split by the bookkeeping into drift and injected noise.
 
     ``drift_to_noise_eps = rms(ε^K − N^K) / rms(N^K − (1 − γ_ε/2)^K ε⁰)`` and the same for z with
-    ``M``; ``relax_eps = 1 − ⟨ε^K, ε⁰⟩ / ⟨ε⁰, ε⁰⟩`` is how far the ε-chain forgot its start (its
-    prior part alone gives ``1 − (1 − γ_ε/2)^K``; 1 = fully relaxed).
+    ``M`` (``drift_to_noise_z``: all chains; ``drift_to_noise_z_snr1``: the chains at log-SNR
+    ``λ_t > 0``, where ``p_θ(z | x_t)`` differs from its prior); ``relax_eps = 1 − ⟨ε^K, ε⁰⟩ /
+    ⟨ε⁰, ε⁰⟩`` is how far the ε-chain forgot its start (its prior part alone gives
+    ``1 − (1 − γ_ε/2)^K``; 1 = fully relaxed).
     """
     noise_eps = chain.noise - (1.0 - 0.5 * gamma_eps) ** K * eps0
     noise_z = chain.z_noise - (1.0 - 0.5 * gamma_z) ** K * z0
-    tiny = 1e-12
+    drift_z, every = chain.z - chain.z_noise, jnp.ones_like(lam, bool)
     return {
-        "drift_to_noise_eps": _rms(chain.eps - chain.noise) / (_rms(noise_eps) + tiny),
-        "drift_to_noise_z": _rms(chain.z - chain.z_noise) / (_rms(noise_z) + tiny),
+        "drift_to_noise_eps": _ratio(chain.eps - chain.noise, noise_eps, every),
+        "drift_to_noise_z": _ratio(drift_z, noise_z, every),
+        "drift_to_noise_z_snr1": _ratio(drift_z, noise_z, lam > 0),
         "relax_eps": 1.0 - jnp.sum(chain.eps * eps0) / jnp.sum(eps0**2),
     }

@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 
-from emd.claims import CENTRAL, K_SWEEP, TAIL
+from emd.claims import CENTRAL, K_SWEEP, KL_KS, TAIL
 from emd.configs import Config
 from emd.data import MIXTURES, Mixture
 from reprokit import plots
@@ -123,6 +123,23 @@ def _nfe(doc: Mapping[str, Any], cfg: Config, path: Path) -> Path:
     return path
 
 
+def _estep_kl(doc: Mapping[str, Any], path: Path) -> Path:
+    """C7: the E-step's KL(q_K(x_t) ‖ p_t) against the chain length K (tail mean ± std)."""
+    ms = doc["metrics"]
+    ks = [k for k in KL_KS if ms.get(f"estep_kl_K{k}_tail/emd", {}).get("n")]
+    fig = Figure(figsize=(4.8, 3.4))
+    ax = fig.add_subplot(1, 1, 1)
+    mean = [ms[f"estep_kl_K{k}_tail/emd"]["mean"] for k in ks]
+    std = [ms[f"estep_kl_K{k}_tail/emd"]["std"] for k in ks]
+    ax.errorbar(ks, mean, yerr=std, marker="o", capsize=3)
+    ax.set_xscale("symlog", linthresh=1)
+    ax.set_xlabel("E-step length K (0 = the generator's noisy marginal)")
+    ax.set_ylabel("KL(q_K(x_t) ‖ p_t), mean over λ")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return path
+
+
 def figures(
     cfg: Config,
     out: Path,
@@ -131,8 +148,9 @@ def figures(
     ref: np.ndarray | None,
     doc: Mapping[str, Any],
     labels: dict[str, str],
+    prefix: str = "",
 ) -> dict[str, Path]:
-    """Every figure the run's data allow; caption -> PNG."""
+    """Every figure the run's data allow; caption -> PNG (file names start with ``prefix``)."""
     seeds, s0, figs = list(cfg.seeds), cfg.seeds[0], {}
     two_d = ref is not None and np.asarray(ref).shape[-1] == 2
     teacher_x = x_teacher[f"teacher_nfe{cfg.teacher.sample_steps}"]
@@ -144,41 +162,50 @@ def figures(
         mixture = MIXTURES.get(cfg.data.dataset)
         figs[
             f"Samples (seed {s0}) after {cfg.distill.steps} generator steps; red: the rare modes"
-        ] = _scatter_panels(panels, out / "samples.png", mixture)
+        ] = _scatter_panels(panels, out / f"{prefix}samples.png", mixture)
         nfe_panels = {f"teacher, {f} NFE": x_teacher[f"teacher_nfe{f}"] for f in cfg.eval.nfe}
         if "emd" in results:
             nfe_panels[labels["emd"] + ", 1 NFE"] = results["emd"][s0]["x"]
         figs["Teacher at few NFE vs one EMD step (samples)"] = _scatter_panels(
-            nfe_panels, out / "nfe_samples.png", mixture
+            nfe_panels, out / f"{prefix}nfe_samples.png", mixture
         )
     elif ref is not None:
         rows = {"teacher": teacher_x[:8]} | {labels[m]: results[m][s0]["x"][:8] for m in results}
         figs["Samples (first 8)"] = plots.image_rows(
-            {k: v.reshape(-1, 1, 8, 8) for k, v in rows.items()}, out / "samples.png"
+            {k: v.reshape(-1, 1, 8, 8) for k, v in rows.items()}, out / f"{prefix}samples.png"
         )
     final = next(iter(results.values()))[s0]["final"]
     for key, name, ylabel in ((CENTRAL, "kl_curves", "KL(true ‖ sample mode weights)"),
                               ("mmd", "mmd_curves", "RBF-MMD²")):  # fmt: skip
         if key in final:
             figs[f"{ylabel} vs generator steps (mean ± std over seeds)"] = plots.learning_curves(
-                _curves(results, seeds, key, labels), out / f"{name}.png", ylabel=ylabel, logy=True
+                _curves(results, seeds, key, labels),
+                out / f"{prefix}{name}.png",
+                ylabel=ylabel,
+                logy=True,
             )
     if "emd" in results and "gradvar_cancel" in results["emd"][s0]["final"]:
         figs["C2: gradient-covariance trace at the EMD run's frozen states"] = _variance(
-            results, seeds, out / "gradvar.png"
+            results, seeds, out / f"{prefix}gradvar.png"
         )
     if all(m in results for m in K_SWEEP) and CENTRAL in final:
         figs["C5: the K sweep (equal generator steps; equal wall time)"] = _k_sweep(
-            results, seeds, out / "k_sweep.png"
+            results, seeds, out / f"{prefix}k_sweep.png"
         )
     if "mmd_tail/emd" in doc["metrics"] and "mmd/teacher_nfe1" in doc["metrics"]:
-        figs["C6: MMD² against NFE, teacher vs one EMD step"] = _nfe(doc, cfg, out / "nfe.png")
+        figs["C6: MMD² against NFE, teacher vs one EMD step"] = _nfe(
+            doc, cfg, out / f"{prefix}nfe.png"
+        )
+    if "estep_kl_K0_tail/emd" in doc["metrics"]:
+        figs["C7: the E-step's KL to its target against K (EMD run's states)"] = _estep_kl(
+            doc, out / f"{prefix}estep_kl.png"
+        )
     w = max(1, cfg.distill.steps // 50)
     gcurves = {}
     for m in results:
         g = np.stack([_running_median(results[m][s]["hist"]["grad_norm"], w) for s in seeds])
         gcurves[labels[m]] = (np.arange(g.shape[1]) * w, g)
     figs["Generator gradient norm during training (running median)"] = plots.learning_curves(
-        gcurves, out / "grad_norm.png", ylabel="‖∇θ‖", logy=True
+        gcurves, out / f"{prefix}grad_norm.png", ylabel="‖∇θ‖", logy=True
     )
     return figs

@@ -8,12 +8,18 @@ from typing import Any
 
 import numpy as np
 
-from emd.claims import C2_RATIO, CENTRAL, K_SWEEP, TAIL, TAIL_METRICS
+from emd.claims import C2_RATIO, CENTRAL, K_SWEEP, KL_KS, TAIL, TAIL_METRICS
 from emd.configs import Config
 from emd.estep import DIAGNOSTICS
 from reprokit.claims import Evidence
 from reprokit.lifecycle import ReportTarget
-from reprokit.report import format_mean_std, write_results
+from reprokit.report import (
+    format_mean_std,
+    keep_sections,
+    marked_section,
+    merge_section,
+    write_results,
+)
 
 LABELS = {
     "di": "Diff-Instruct (EMD-1, ε only)",
@@ -26,6 +32,7 @@ LABELS = {
     "emd16": "EMD-16 (ε, z)",
 }
 Runs = Mapping[str, Mapping[int, Mapping[str, Any]]]  # method -> seed -> {hist, final, x}
+SECTION_TAGS = ("digits",)  # marked RESULTS.md sections of the other committed profiles
 FIGURE_SAMPLES = 2000  # samples per model kept for the figures (the scatter plots show these)
 
 
@@ -117,10 +124,21 @@ def notes(cfg: Config, doc: Mapping[str, Any]) -> str:
         "replaced by others (positive control). `*/gaussian_fit` samples one Gaussian fitted "
         "(mean, covariance) to a data draw.",
         f"E-step (γ_ε = {cfg.distill.gamma_eps:g}, γ_z = {cfg.distill.gamma_z:g}): "
-        "drift-to-noise ratio of z "
+        "drift-to-noise ratio of z at SNR > 1 "
+        f"{_per_method(doc, 'drift_to_noise_z_snr1')}; of z over all chains "
         f"{_per_method(doc, 'drift_to_noise_z')}; of ε {_per_method(doc, 'drift_to_noise_eps')}; "
         f"ε relaxation {_per_method(doc, 'relax_eps')} (means over all steps).",
     ]
+    kl = [
+        f"K = {k}: {format_mean_std(doc['metrics'][f'estep_kl_K{k}_tail/emd'])}"
+        for k in KL_KS
+        if doc["metrics"].get(f"estep_kl_K{k}_tail/emd", {}).get("n")
+    ]
+    if kl:
+        lines.append(
+            "E-step KL to its target (C7; `estep_kl.py`): tail mean over the `emd` run's states of "
+            "KL(q_K(x_t) ‖ p_t), averaged over λ ∈ {0, 2, 4, 6}, " + "; ".join(kl) + "."
+        )
     for metric, what in (
         ("modes_covered", "Modes covered (last evaluation)"),
         ("rare_recall_tail", "Rare-mode recall (tail)"),
@@ -148,14 +166,23 @@ def write(
     wall_time_s: float,
     info: Mapping[str, Any],
     command: str,
+    section: str | None = None,
 ) -> tuple[dict[str, Any], list[Path]]:
     """Write ``metrics.json`` and RESULTS.md where ``target`` says; returns the metrics document
-    and the paths written."""
-    metrics_path = ev.write(target.dir / "metrics.json", wall_time_s, info=info)
+    and the paths written.
+
+    ``section`` (a profile name, e.g. ``cpu-digits``): the run writes
+    ``<section tag>_metrics.json`` and replaces only its marked section of RESULTS.md. Without
+    it, a committed run rewrites RESULTS.md and keeps the other profiles' marked sections."""
+    tag = section.removeprefix("cpu-") if section else None
+    name = f"{tag}_metrics.json" if tag else "metrics.json"
+    metrics_path = ev.write(target.dir / name, wall_time_s, info=info)
     doc = ev.to_dict(wall_time_s, info=info)
     profile = doc["profile"]
+    kept = [marked_section(target.results_md, t) for t in SECTION_TAGS] if target.committed else []
+    report_md = target.results_md.with_name(f".{tag}_section.md") if tag else target.results_md
     write_results(
-        target.results_md,
+        report_md,
         doc,
         title=f"EMD — {profile} profile ({cfg.data.dataset}, K = {cfg.distill.K})",
         figures=figs,
@@ -163,4 +190,9 @@ def write(
         notes=notes(cfg, doc),
         metrics_path=metrics_path,
     )
+    if tag:
+        heading = f"{section} profile (`{command}`)"
+        merge_section(target.results_md, report_md, heading, tag)
+    else:
+        keep_sections(target.results_md, kept)
     return doc, [target.results_md, metrics_path, *figs.values()]

@@ -29,6 +29,7 @@ from emd.claims import evidence
 from emd.configs import EXPECTED, METHODS, PROFILES, Config, DistillConfig
 from emd.data import SampleFn
 from emd.distill import DistillState, c1_gradients
+from emd.estep_kl import estep_kl
 from emd.figures import figures
 from emd.metrics import digits_metrics, gaussian_fit_sample, mixture_metrics, without_rare_modes
 from emd.model import ApplyFn, Params, make_apply
@@ -36,10 +37,11 @@ from emd.variance import fixed_state_variance
 from reprokit.config import parse, to_dict
 from reprokit.errors import UserError
 from reprokit.jax_utils import data_mesh, replicate
-from reprokit.lifecycle import Session, entry, footer, header, report_target
+from reprokit.lifecycle import ReportTarget, Session, entry, footer, header, report_target
 from reprokit.runlog import Run
 
 PROG = "emd.reproduce"
+DIGITS = "cpu-digits"  # writes results/cpu/digits_* and a marked section (tag DIGITS) of RESULTS.md
 Score = Callable[[np.ndarray], dict[str, float]]
 
 
@@ -205,12 +207,14 @@ def distill_unit(
 ) -> dict[str, Any]:
     """Unit ``<method>-seed<seed>``: distil ψ (resumable), seeded from ``1000 + seed`` alone.
 
-    The ``emd`` run also measures C2 at each evaluated state (θ, φ frozen):
-    ``variance.fixed_state_variance`` over ``eval.grad_batches`` minibatches."""
+    The ``emd`` run also measures, at each evaluated state (θ, φ frozen), C2
+    (``variance.fixed_state_variance`` over ``eval.grad_batches`` minibatches) and, on the 2-D
+    mixtures, the E-step's KL to its target per chain length (``estep_kl.estep_kl``, C7)."""
     dcfg, ev, name = method_config(cfg.distill, method), cfg.eval, f"{method}-seed{seed}"
     lam_range = (cfg.teacher.lambda_min, cfg.teacher.lambda_max)
     k_run, k_eval = jax.random.split(jax.random.key(1000 + seed))
-    k_var = jax.random.fold_in(k_eval, 1)
+    k_var, k_kl = jax.random.fold_in(k_eval, 1), jax.random.fold_in(k_eval, 2)
+    mixture = data_mod.MIXTURES.get(cfg.data.dataset)
     with _unit_run(cfg, session, folder, seed) as run:
 
         def evaluate(state: DistillState, step: int) -> dict[str, float]:
@@ -220,6 +224,11 @@ def distill_unit(
                     t.apply, dcfg, state.theta, state.phi, t.psi, p.x_shape, lam_range,
                     jax.random.fold_in(k_var, step), ev.grad_batches,
                 )  # fmt: skip
+                if mixture is not None:
+                    m |= estep_kl(
+                        t.apply, dcfg, state.theta, state.phi, t.psi, mixture,
+                        jax.random.fold_in(k_kl, step), ev.kl_chains,
+                    )  # fmt: skip
             run.log(step, m)
             return m
 
@@ -257,8 +266,9 @@ def experiment(
     by_seed = {name: dict(zip(cfg.seeds, refs[name])) for name in ref_names}
     per_seed = report.collect(list(cfg.seeds), results, by_seed)
     per_seed["c1/rel_grad_diff"] = refs["c1"]
-    evid = evidence(profile, cfg.seeds, cfg.distill.K, per_seed, refs["timing"])
-    target = report_target("emd", profile, cfg, PROFILES, __file__, session, out=cfg.out)
+    evid = evidence(profile, cfg.data.dataset, cfg.seeds, cfg.distill.K, per_seed, refs["timing"])
+    target = report_place(profile, cfg, session)
+    section = DIGITS if target.committed and profile == DIGITS else None
     info = {
         "teacher_train_s": teacher["train_s"],
         "nfe": {"generator": 1, "teacher": [*cfg.eval.nfe, cfg.teacher.sample_steps]},
@@ -273,14 +283,27 @@ def experiment(
         },
     }
     command = (
-        "make reproduce PROJECT=emd"
+        "make reproduce PROJECT=emd" + (f" PROFILE={DIGITS}" if section else "")
         if target.committed
         else " ".join(["python -m emd.reproduce --profile", profile, *argv_overrides(argv)])
     )
-    labels = report.labels(cfg.distill.K)
-    figs = figures(cfg, target.dir, results, refs["x_teacher"], ref, evid.to_dict(None), labels)
-    doc, written = report.write(cfg, target, evid, figs, session.wall_time_s, info, command)
+    labels, prefix = report.labels(cfg.distill.K), "digits_" if section else ""
+    figs = figures(
+        cfg, target.dir, results, refs["x_teacher"], ref, evid.to_dict(None), labels, prefix
+    )
+    doc, written = report.write(
+        cfg, target, evid, figs, session.wall_time_s, info, command, section
+    )
     return doc, written, target.why
+
+
+def report_place(profile: str, cfg: Config, session: Session) -> ReportTarget:
+    """``report_target``; the unmodified cpu-digits profile also writes the committed
+    ``results/cpu/`` (its ``digits_*`` files and a marked section of RESULTS.md)."""
+    if profile == DIGITS:
+        profiles = {"cpu": PROFILES[DIGITS]}  # committed when cfg equals the cpu-digits profile
+        return report_target("emd", "cpu", cfg, profiles, __file__, session, out=cfg.out)
+    return report_target("emd", profile, cfg, PROFILES, __file__, session, out=cfg.out)
 
 
 def argv_overrides(argv: list[str]) -> list[str]:
