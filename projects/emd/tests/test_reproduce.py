@@ -117,3 +117,49 @@ def test_batch_sharded_over_two_fake_devices():
     flags = "--xla_force_host_platform_device_count=2 " + os.environ.get("XLA_FLAGS", "")
     r = run_python("-c", SHARD_SCRIPT, src=SRC, env={"XLA_FLAGS": flags})
     assert r.returncode == 0 and "OK" in r.stdout, r.stderr[-2000:]
+
+
+def test_digits_path_end_to_end(tmp_path, monkeypatch, capsys):
+    """The cpu-digits profile's code path on tiny shapes: proxy-FID and recall per seed, its own
+    gates (the teacher against a trivial generator) and the central D1 (EMD vs Diff-Instruct)."""
+    monkeypatch.setenv("REPROKIT_RUNS", str(tmp_path / "runs"))
+    tiny = [
+        "--teacher.hidden", "16", "--teacher.steps", "20", "--teacher.sample_steps", "4",
+        "--distill.steps", "4", "--distill.batch", "32", "--distill.K", "2",
+        "--eval.n_samples", "100", "--eval.mmd_samples", "50", "--eval.chunk", "2",
+        "--eval.timing_samples", "100", "--eval.nfe", "1", "--eval.grad_batches", "2",
+    ]  # fmt: skip
+    with pytest.raises(SystemExit) as e:
+        entry(PROG, run, ["--profile", "cpu-digits", *tiny, "--out", str(tmp_path)])
+    assert e.value.code == 0, capsys.readouterr()
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    assert validate(saved) == [], validate(saved)
+    assert [g["id"] for g in saved["gates"]] == ["G_teacher_d", "G_metric_d", "G_relax"]
+    assert [c["id"] for c in saved["claims"] if c["central"]] == ["D1"]
+    for name in ("proxy_fid_tail/emd", "proxy_fid_tail/di", "recall_tail/emd", "proxy_fid/teacher"):
+        assert len(saved["metrics"][name]["values"]) == 3, name
+
+
+def test_a_cpu_report_keeps_the_digits_section(tmp_path):
+    """A cpu-digits report replaces only its marked section (and writes digits_metrics.json);
+    a later cpu report rewrites RESULTS.md and keeps that section."""
+    from emd.claims import evidence
+    from emd.configs import cpu
+    from emd.report import write
+
+    from reprokit.lifecycle import ReportTarget
+    from reprokit.report import marked_section
+
+    target = ReportTarget(tmp_path, tmp_path / "RESULTS.md", True, "test")
+    per = {"proxy_fid/teacher": [1.0, 1.1, 1.2], "proxy_fid/gaussian_fit": [9.0, 9.5, 9.9]}
+    ev = evidence("cpu-digits", "digits", [0, 1, 2], 8, per)
+    write(cpu(), target, ev, {}, 1.0, {}, "make reproduce PROJECT=emd PROFILE=cpu-digits",
+          "cpu-digits")  # fmt: skip
+    section = marked_section(target.results_md, "digits")
+    assert section is not None and "G_teacher_d" in section
+    assert (tmp_path / "digits_metrics.json").is_file()
+    ev = evidence("cpu", "rare2d", [0, 1, 2], 8, {"mmd/teacher": [0.1, 0.2, 0.1]})
+    write(cpu(), target, ev, {}, 1.0, {}, "make reproduce PROJECT=emd")
+    text = target.results_md.read_text()
+    assert marked_section(target.results_md, "digits") == section and "G_zkl" in text
+    assert text.count("<!-- digits:start -->") == 1

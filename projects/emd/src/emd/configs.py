@@ -146,7 +146,7 @@ def cpu_digits() -> Config:
     cfg = Config(methods=("di", "emd"))
     cfg.data.dataset = "digits"
     cfg.teacher.hidden, cfg.teacher.steps = 256, 4000
-    cfg.distill.steps = 600
+    cfg.distill.steps = 900
     cfg.eval.n_samples, cfg.eval.mmd_samples, cfg.eval.chunk = 2000, 297, 150
     cfg.eval.grad_batches = 4
     return cfg
