@@ -1,10 +1,12 @@
-"""Agents: shapes, the tile split, the per-episode memory reset, the factored agent's symmetry."""
+"""Agents: shapes, the tile split, the per-episode memory reset, the factored agent's symmetry,
+which encoders are shared."""
 
 import numpy as np
 import pytest
 import torch
-from halma.agents import AGENT_NAMES, IMAGE_AGENTS, Agent, make_agent, tiles
+from halma.agents import AGENT_NAMES, IMAGE_AGENTS, make_agent
 from halma.panel import GRID, digit_pool, render
+from halma.perception import tiles
 from halma.rules import PAWN, WALL
 
 SYM = np.array([[1, 2, 3, 4, WALL, PAWN, WALL, PAWN, 0, 5, 0, 9, -2, 3]])
@@ -77,8 +79,10 @@ def test_the_blind_agent_ignores_the_numbers():
     )
 
 
-def test_factored_and_relational_share_one_tile_encoder():
-    counts = {n: sum(p.numel() for p in Agent(n, 8, 48).parameters()) for n in IMAGE_AGENTS}
-    assert counts["factored"] < counts["cnn_gru"] and counts["relational"] < counts["cnn_gru"]
-    first = Agent("factored", 8, 48).encoder.tile[0]
-    assert first.in_features == 3 * 8 * 8  # one tile, not the panel
+def test_image_readers_share_one_digit_encoder_and_the_baseline_does_not():
+    for name in ("factored", "relational"):
+        first = make_agent(name, 8, 48).reader.digit[0]
+        assert first.in_features == 3 * 8 * 8  # one tile, not the panel
+    slots = make_agent("slot_gru", 8, 48).encoder.weight
+    assert slots.shape[:2] == (GRID * GRID, 3 * 8 * 8)  # a weight matrix of its own per tile
+    assert not torch.allclose(slots[0], slots[1])

@@ -1,11 +1,13 @@
 """Recurrent actor-critics with different inductive biases.
 
 Image agents read the panel (B, 3, 5s, 5s) uint8:
-- ``cnn_gru``: the baseline, a small CNN (three 3 x 3 convolutions) over the whole panel;
-- ``factored``: the panel cut into its 5 x 5 tiles, one digit encoder shared by every tile (an
-  object-factored bias: a digit means the same in every direction), tile codes concatenated;
-- ``relational``: the same shared tile encoder, then one self-attention layer over the tile
-  tokens (with learned position embeddings) and mean pooling.
+- ``slot_gru``: the baseline, an unshared encoder per panel tile (the design-risk note, item 2:
+  instead of a CNN, which trains ~20x slower here) and one policy head over all actions, trained
+  end to end by PPO;
+- ``factored``: ``symbolic_factored`` reading the panel through a digit encoder shared by every
+  digit tile (``perception.PanelReader``: a digit means the same in every direction), pretrained
+  on the training renderings and frozen during PPO;
+- ``relational``: ``symbolic_relational`` reading the panel through the same kind of reader.
 
 Symbolic agents read the panel's numbers themselves (perfect perception; B, 14 int):
 - ``symbolic``: one-hot numbers, one MLP over all of them (no sharing between directions);
@@ -30,10 +32,11 @@ import torch
 from torch import nn
 
 from .panel import GRID
+from .perception import DIGITS, OFFSETS, PanelReader, tiles
 from .rules import PAWN
 
 AgentName = Literal[
-    "cnn_gru",
+    "slot_gru",
     "factored",
     "relational",
     "symbolic",
@@ -41,7 +44,7 @@ AgentName = Literal[
     "symbolic_relational",
     "symbolic_blind",
 ]
-IMAGE_AGENTS: tuple[AgentName, ...] = ("cnn_gru", "factored", "relational")
+IMAGE_AGENTS: tuple[AgentName, ...] = ("slot_gru", "factored", "relational")
 SYMBOLIC_AGENTS: tuple[AgentName, ...] = (
     "symbolic",
     "symbolic_factored",
@@ -49,71 +52,27 @@ SYMBOLIC_AGENTS: tuple[AgentName, ...] = (
     "symbolic_blind",
 )
 AGENT_NAMES: tuple[AgentName, ...] = IMAGE_AGENTS + SYMBOLIC_AGENTS
-DIGITS = 10  # one-hot size of a distance 0..9
-OFFSETS = 17  # one-hot size of a goal offset -8..8
 UNIT = torch.tensor([[-1, 0], [0, 1], [1, 0], [0, -1]])  # (dy, dx) of up, right, down, left
-
-
-def tiles(panel: torch.Tensor) -> torch.Tensor:
-    """(B, 3, Gs, Gs) -> (B, G * G, 3 * s * s), row-major tile order (G = GRID)."""
-    b, c, h, _ = panel.shape
-    s = h // GRID
-    x = panel.reshape(b, c, GRID, s, GRID, s).permute(0, 2, 4, 1, 3, 5)
-    return x.reshape(b, GRID * GRID, c * s * s)
 
 
 def one_hot(v: torch.Tensor, n: int, low: int = 0) -> torch.Tensor:
     return nn.functional.one_hot((v - low).clamp(0, n - 1), n).float()
 
 
-class CNNEncoder(nn.Module):
-    def __init__(self, size: int, width: int, out: int) -> None:
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(3, width, 3, padding=1),
-            nn.ReLU(),
-            nn.Conv2d(width, 2 * width, 3, stride=2, padding=1),
-            nn.ReLU(),
-            nn.Conv2d(2 * width, 2 * width, 3, stride=2, padding=1),
-            nn.ReLU(),
-            nn.Flatten(),
-            nn.Linear(2 * width * ((GRID * size + 3) // 4) ** 2, out),
-            nn.ReLU(),
-        )
-
-    def forward(self, panel: torch.Tensor) -> torch.Tensor:
-        return self.net(panel)
-
-
-class FactoredEncoder(nn.Module):
-    """One MLP shared by the tiles; codes concatenated in tile order."""
+class SlotEncoder(nn.Module):
+    """One linear layer of its own per tile (unshared: a digit in one slot says nothing about
+    the same digit in another), then an MLP over the concatenated tile codes."""
 
     def __init__(self, size: int, width: int, out: int) -> None:
         super().__init__()
-        self.tile = nn.Sequential(
-            nn.Linear(3 * size * size, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU()
-        )
-        self.mix = nn.Sequential(nn.Linear(GRID * GRID * width, out), nn.ReLU())
+        n_in, slots = 3 * size * size, GRID * GRID
+        self.weight = nn.Parameter(torch.randn(slots, n_in, width) / n_in**0.5)
+        self.bias = nn.Parameter(torch.zeros(slots, width))
+        self.mix = nn.Sequential(nn.Linear(slots * width, out), nn.ReLU())
 
     def forward(self, panel: torch.Tensor) -> torch.Tensor:
-        return self.mix(self.tile(tiles(panel)).flatten(1))
-
-
-class RelationalEncoder(nn.Module):
-    """Shared tile MLP, position embeddings, one self-attention block, mean pooling."""
-
-    def __init__(self, size: int, width: int, out: int, heads: int = 4) -> None:
-        super().__init__()
-        self.tile = nn.Sequential(nn.Linear(3 * size * size, width), nn.ReLU())
-        self.position = nn.Parameter(torch.zeros(GRID * GRID, width))
-        self.attention = nn.MultiheadAttention(width, heads, batch_first=True)
-        self.norm = nn.LayerNorm(width)
-        self.out = nn.Sequential(nn.Linear(width, out), nn.ReLU())
-
-    def forward(self, panel: torch.Tensor) -> torch.Tensor:
-        x = self.tile(tiles(panel)) + self.position  # (B, G * G, width)
-        x = self.norm(x + self.attention(x, x, x, need_weights=False)[0])
-        return self.out(x.mean(1))
+        codes = torch.einsum("btf,tfk->btk", tiles(panel), self.weight) + self.bias
+        return self.mix(codes.relu().flatten(1))
 
 
 def direction_features(symbols: torch.Tensor) -> torch.Tensor:
@@ -150,17 +109,12 @@ def mlp(n_in: int, width: int, n_out: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(n_in, width), nn.ReLU(), nn.Linear(width, n_out), nn.ReLU())
 
 
-ENCODERS = {"cnn_gru": CNNEncoder, "factored": FactoredEncoder, "relational": RelationalEncoder}
+class SlotGRUAgent(nn.Module):
+    """``slot_gru``: unshared per-tile encoder -> GRU cell -> policy logits (A) and value."""
 
-
-class Agent(nn.Module):
-    """Image agent: encoder -> GRU cell -> policy logits (A) and value."""
-
-    def __init__(
-        self, name: AgentName, size: int, n_actions: int, width: int = 32, hidden: int = 128
-    ) -> None:
+    def __init__(self, size: int, n_actions: int, width: int = 32, hidden: int = 128) -> None:
         super().__init__()
-        self.encoder = ENCODERS[name](size, width, hidden)
+        self.encoder = SlotEncoder(size, width, hidden)
         self.core = nn.GRUCell(hidden, hidden)
         self.policy = nn.Linear(hidden, n_actions)
         self.value = nn.Linear(hidden, 1)
@@ -194,22 +148,32 @@ class FlatSymbolicAgent(nn.Module):
         return torch.zeros(batch, self.hidden_size)
 
     def forward(self, symbols: torch.Tensor, h: torch.Tensor, start: torch.Tensor):
-        """symbols (B, 14) int; same returns as :meth:`Agent.forward`."""
+        """symbols (B, 14) int; same returns as :meth:`SlotGRUAgent.forward`."""
         h = self.core(self.encoder(flat_features(symbols)), h * (~start).float()[:, None])
         return self.policy(h), self.value(h)[:, 0], h
 
 
-class FactoredSymbolicAgent(nn.Module):
-    """``symbolic_factored``: a direction encoder and an option head shared by the 4 directions.
+class FactoredAgent(nn.Module):
+    """``symbolic_factored`` (and, with a ``reader``, the image agent ``factored``): a direction
+    encoder and an option head shared by the 4 directions.
 
     e_d = phi(x_d); the GRU reads sum_d e_d (the same for any order of the directions); the logit
     of option o in direction d is psi([e_d, h])_o. Rotating the board permutes the logits the
-    same way, so a jump learnt in one direction is available in the others. ``blind``: every
-    number is replaced by its sign before the encoder (the digit-blind wrong method)."""
+    same way, so a jump learnt in one direction is available in the others. x_d are the
+    direction's one-hot numbers, or their probabilities read from the panel by ``reader``
+    (``perception.PanelReader``). ``blind``: every number is replaced by its sign before the
+    encoder (the digit-blind wrong method)."""
 
-    def __init__(self, n_options: int, width: int, hidden: int, blind: bool = False) -> None:
+    def __init__(
+        self,
+        n_options: int,
+        width: int,
+        hidden: int,
+        blind: bool = False,
+        reader: PanelReader | None = None,
+    ) -> None:
         super().__init__()
-        self.blind = blind
+        self.blind, self.reader = blind, reader
         self.phi = mlp(DIRECTION_FEATURES, width, width)
         self.core = nn.GRUCell(width, hidden)
         self.psi = nn.Sequential(
@@ -221,43 +185,60 @@ class FactoredSymbolicAgent(nn.Module):
     def initial(self, batch: int) -> torch.Tensor:
         return torch.zeros(batch, self.hidden_size)
 
-    def forward(self, symbols: torch.Tensor, h: torch.Tensor, start: torch.Tensor):
-        """symbols (B, 14) int; same returns as :meth:`Agent.forward`."""
-        e = self.phi(direction_features(symbols.sign() if self.blind else symbols))  # (B, 4, w)
+    def features(self, obs: torch.Tensor) -> torch.Tensor:
+        """(B, 4, F) per-direction inputs from symbols (B, 14) or, with a reader, panels."""
+        if self.reader is not None:
+            return self.reader(obs)
+        return direction_features(obs.sign() if self.blind else obs)
+
+    def tokens(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.phi(self.features(obs))
+
+    def forward(self, obs: torch.Tensor, h: torch.Tensor, start: torch.Tensor):
+        """obs: symbols (B, 14) int or panels; same returns as :meth:`SlotGRUAgent.forward`."""
+        e = self.tokens(obs)  # (B, 4, w)
         h = self.core(e.sum(1), h * (~start).float()[:, None])
         logits = self.psi(torch.cat([e, h[:, None].expand(-1, 4, -1)], -1))  # (B, 4, options)
         return logits.flatten(1), self.value(h)[:, 0], h
 
 
-class RelationalSymbolicAgent(FactoredSymbolicAgent):
-    """``symbolic_relational``: tokens t_d = phi(x_d) + p_d (learned direction embeddings p_d),
-    one self-attention block over the 4 tokens, then the GRU and option head of the factored
-    agent: logit(d, o) = psi([t_d, h])_o."""
+class RelationalAgent(FactoredAgent):
+    """``symbolic_relational`` (with a ``reader``: ``relational``): tokens t_d = phi(x_d) + p_d
+    (learned direction embeddings p_d), one self-attention block over the 4 tokens, then the
+    GRU and option head of the factored agent: logit(d, o) = psi([t_d, h])_o."""
 
-    def __init__(self, n_options: int, width: int, hidden: int, heads: int = 4) -> None:
-        super().__init__(n_options, width, hidden)
+    def __init__(
+        self,
+        n_options: int,
+        width: int,
+        hidden: int,
+        heads: int = 4,
+        reader: PanelReader | None = None,
+    ) -> None:
+        super().__init__(n_options, width, hidden, reader=reader)
         self.direction = nn.Parameter(0.1 * torch.randn(4, width))
         self.attention = nn.MultiheadAttention(width, heads, batch_first=True)
         self.norm = nn.LayerNorm(width)
 
-    def forward(self, symbols: torch.Tensor, h: torch.Tensor, start: torch.Tensor):
-        """symbols (B, 14) int; same returns as :meth:`Agent.forward`."""
-        t = self.phi(direction_features(symbols)) + self.direction  # (B, 4, width)
-        t = self.norm(t + self.attention(t, t, t, need_weights=False)[0])
-        h = self.core(t.sum(1), h * (~start).float()[:, None])
-        logits = self.psi(torch.cat([t, h[:, None].expand(-1, 4, -1)], -1))
-        return logits.flatten(1), self.value(h)[:, 0], h
+    def tokens(self, obs: torch.Tensor) -> torch.Tensor:
+        t = self.phi(self.features(obs)) + self.direction  # (B, 4, width)
+        return self.norm(t + self.attention(t, t, t, need_weights=False)[0])
 
 
 def make_agent(
     name: AgentName, size: int, n_actions: int, width: int = 32, hidden: int = 128
 ) -> nn.Module:
     """The agent called ``name`` for a panel of ``size``-pixel digits and ``n_actions`` actions
-    (4 directions x options, direction-major)."""
+    (4 directions x options, direction-major); an image agent's reader is not yet pretrained."""
+    n_options = n_actions // 4
     if name in ("symbolic_factored", "symbolic_blind"):
-        return FactoredSymbolicAgent(n_actions // 4, width, hidden, blind=name == "symbolic_blind")
+        return FactoredAgent(n_options, width, hidden, blind=name == "symbolic_blind")
     if name == "symbolic_relational":
-        return RelationalSymbolicAgent(n_actions // 4, width, hidden)
+        return RelationalAgent(n_options, width, hidden)
+    if name == "factored":
+        return FactoredAgent(n_options, width, hidden, reader=PanelReader(size, width))
+    if name == "relational":
+        return RelationalAgent(n_options, width, hidden, reader=PanelReader(size, width))
     if name == "symbolic":
         return FlatSymbolicAgent(n_actions, width, hidden)
-    return Agent(name, size, n_actions, width, hidden)
+    return SlotGRUAgent(size, n_actions, width, hidden)

@@ -6,6 +6,12 @@
   digit-blind wrong method) at 150k PPO steps each over 3 seeds, 50 evaluation boards per split.
   ``make reproduce PROJECT=halma``; sized from one-seed pilots (README, Results); the image
   agents are left to ``paper`` (the design-risk note's item 2: ~3x slower per step).
+- ``cpu-long``: the image agents (the unshared per-tile ``slot_gru`` baseline, and ``factored``
+  and ``relational`` with a digit reader pretrained on the training renderings), the unfactored
+  symbolic MLP and, as their reference, ``symbolic_factored``, at 100k PPO steps each over 3
+  seeds; ``make reproduce PROJECT=halma PROFILE=cpu-long`` (results/cpu/long_metrics.json and a
+  section of RESULTS.md). It carries the perceptual split (C6, C10) and C5; sized from env-steps/s
+  measured per agent and from its first seed (README, Results).
 - ``paper``: the note's full-scale plan: every agent (image and symbolic), 10M PPO steps per
   agent (512 envs x 64 steps), 1,000 evaluation boards per split, 50,000 training boards; the
   agents train on the CPU for now (GPU placement is open work).
@@ -41,6 +47,7 @@ class Config:
     out: str | None = param(None, "report folder (default: projects/halma/results/<profile>)")
 
 
+LONG = "cpu-long"
 SMOKE_PPO = PPO(
     total_steps=2 * 8 * 4,
     n_envs=8,
@@ -58,6 +65,7 @@ PROFILES = {
             "symbolic_relational",
             "symbolic_blind",
             "factored",
+            "slot_gru",
         ),
         n_boards=4,
         speed_batch=16,
@@ -65,6 +73,10 @@ PROFILES = {
         ppo=SMOKE_PPO,
     ),
     "cpu": Config(),
+    LONG: Config(
+        agents=("factored", "relational", "slot_gru", "symbolic", "symbolic_factored"),
+        ppo=PPO(total_steps=100_000),
+    ),
     "paper": Config(
         agents=AGENT_NAMES,
         n_boards=1000,

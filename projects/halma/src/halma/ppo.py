@@ -5,7 +5,9 @@ episode is replaced by a fresh random training board and its GRU state reset. Re
 training add the potential-based shaping ``shaping * (Phi(s') - Phi(s))`` with
 ``Phi = -oracle distance`` (Ng et al. 1999; the design-risk note: without it untuned PPO does not
 learn). The held-out concepts are never selectable in training (``mask_held_out``): their
-actions get logit -1e9, and the potential is the oracle distance without them.
+actions get logit -1e9, and the potential is the oracle distance without them. An image agent
+with a digit reader (``factored``, ``relational``) has it pretrained on the training renderings
+and frozen before PPO starts (``perception.pretrain``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from . import batched
 from .agents import AgentName, make_agent
 from .oracle import distance_map
 from .panel import DigitPool
+from .perception import pretrain, pretrain_panels
 from .rules import ActionTable, Rules, action_table
 from .splits import Layout, generate, held_out_concepts
 
@@ -174,6 +177,9 @@ def train(
     source = training_boards(ppo, seed, rules, layout)
     blocked = held_out_actions(table, layout) & ppo.mask_held_out
     agent = make_agent(name, 8 if pool is None else pool.size, table.n, ppo.width, ppo.hidden)
+    if getattr(agent, "reader", None) is not None:
+        n = pretrain_panels(ppo.total_steps)
+        pretrain(agent.reader, pool, seed, rules.show_goal, n)  # then frozen (perception.py)
     opt = torch.optim.Adam(agent.parameters(), lr=ppo.lr, eps=1e-5)
     ckpt = Checkpointer(
         folder / "checkpoints",
