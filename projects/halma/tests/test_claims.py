@@ -2,7 +2,7 @@
 one verdict rule in both directions."""
 
 import pytest
-from halma.claims import MEASURES, PLANNERS, READERS, SHIFTS, evidence
+from halma.claims import DIGIT_SOURCES, MEASURES, PLANNERS, READERS, SHIFTS, evidence
 from halma.splits import SPLITS
 
 SEEDS = [0, 1, 2]
@@ -27,10 +27,11 @@ def memory_results(speedup: float = 0.5) -> list[dict]:
 def agent_results(iid: float, conceptual: float, permuted: float = 0.05) -> list[dict]:
     out = []
     for s in SEEDS:
-        r = {f"{x}_{m}": 1.2 for x in (*SPLITS, "permuted") for m in MEASURES}
+        r = {f"{x}_{m}": 1.2 for x in (*SPLITS, "permuted", "font") for m in MEASURES}
         r |= {f"{x}_success": iid - 0.05 for x in SHIFTS}
         r |= {"iid_success": iid, "conceptual_success": conceptual + 0.01 * s}
-        out.append(r | {"permuted_success": permuted})
+        reader = {f"reader_{d}_accuracy": 0.9 for d in DIGIT_SOURCES}
+        out.append(r | reader | {"permuted_success": permuted, "font_success": 0.1})
     return out
 
 
@@ -85,3 +86,14 @@ def test_the_memory_oracles_gate_decides_whether_speed_ups_are_testable(speedup,
             assert (v[claim] == "untestable") is not passed, claim
     if passed:  # agents' speed-up 1.2 per seed vs the oracle's 0.5-0.7
         assert v[f"C8_{READERS[0]}"] == "held" and v[f"C9_{READERS[0]}"] == "not held"
+
+
+@pytest.mark.parametrize(("permuted", "verdict"), [(0.05, "held"), (0.85, "untestable")])
+def test_cpu_long_judges_the_image_agent_centrally_once_it_reads_the_digits(permuted, verdict):
+    runs = agents(0.02, 0.2) | {"factored": agent_results(0.9, 0.6, permuted=permuted)}
+    runs["factored"] = [r | {"perceptual_success": 0.85} for r in runs["factored"]]
+    doc = evidence("cpu-long", SEEDS, planner_results(), runs, memory_results()).to_dict(1.0)
+    central = next(c for c in doc["claims"] if c["central"])
+    assert central["id"] == "C6" and central["verdict"] == verdict
+    assert verdicts(doc)["C10_factored"] == verdict  # font 0.1 against iid 0.9
+    assert verdicts(doc)["C10_relational"] == "untestable"  # not run

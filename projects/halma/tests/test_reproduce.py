@@ -3,11 +3,13 @@
 import json
 
 import pytest
-from halma.agents import AGENT_NAMES
-from halma.reproduce import run
+from halma.agents import AGENT_NAMES, IMAGE_AGENTS
+from halma.configs import LONG
+from halma.reproduce import run, write_report
 
 from reprokit.claims import validate
-from reprokit.lifecycle import entry
+from reprokit.lifecycle import ReportTarget, entry
+from reprokit.report import marked_section, section_markers
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +34,11 @@ def test_smoke_writes_a_valid_report(smoke):
     for agent in AGENT_NAMES:
         for split in ("iid", "perceptual", "conceptual", "algorithmic", "permuted"):
             assert f"{agent}_{split}_success" in names and f"{agent}_{split}_steps" in names
-    assert names["cnn_gru_iid_success"]["missing"] == "agent not run in this profile"
+    assert names["relational_iid_success"]["missing"] == "agent not run in this profile"
+    for agent in IMAGE_AGENTS:
+        assert f"{agent}_font_success" in names
+    assert names["symbolic_font_success"]["missing"].startswith("a symbolic agent reads numbers")
+    assert len(names["factored_reader_font_accuracy"]["values"]) == 3
     for split in ("iid", "perceptual", "conceptual", "algorithmic"):
         assert f"memory_oracle_{split}_speedup" in names
     for key in ("oracle_iid_steps", "env_steps_per_s_vectorised", "env_steps_per_s_loop"):
@@ -48,9 +54,25 @@ def test_rerun_reuses_every_unit(smoke, capsys):
     before = json.loads((out / "metrics.json").read_text())
     with pytest.raises(SystemExit):
         entry("halma.reproduce", run, ["--profile", "smoke", "--out", str(out)])
-    assert "resuming: 21 finished unit(s)" in capsys.readouterr().out
+    assert "resuming: 24 finished unit(s)" in capsys.readouterr().out
     after = json.loads((out / "metrics.json").read_text())
     assert after["metrics"] == before["metrics"]
+
+
+def test_a_cpu_report_keeps_the_cpu_long_section_and_cpu_long_rewrites_only_it(smoke, tmp_path):
+    out, _ = smoke
+    doc, metrics = json.loads((out / "metrics.json").read_text()), out / "metrics.json"
+    results = tmp_path / "RESULTS.md"
+    target = ReportTarget(tmp_path, results, True, "test")
+    write_report(LONG, target, doc, metrics)  # the section alone
+    section = marked_section(results, LONG)
+    assert section is not None and f"{LONG} profile" in section
+    write_report("cpu", target, doc, metrics)  # the cpu report, section kept
+    text = results.read_text()
+    assert text.startswith("# HALMA (reconstructed rules): cpu") and section in text
+    write_report(LONG, target, doc, metrics)  # replaced, not repeated
+    text = results.read_text()
+    assert text.count(section_markers(LONG)[0]) == 1 and text.startswith("# HALMA")
 
 
 @pytest.mark.parametrize(

@@ -256,6 +256,11 @@ def evidence(
         for shift in SHIFTS:
             drops = [r["iid_success"] - r[f"{shift}_success"] for r in runs] if runs else None
             _add(ev, f"{a}_{shift}_drop", drops or [None] * len(seeds), "agent not run")
+    for a in AGENT_NAMES:
+        runs = agents.get(a)
+        vals = [r.get("train_steps_per_s") for r in runs] if runs else [None] * len(seeds)
+        why = "not recorded by this run" if runs else "agent not run in this profile"
+        _add(ev, f"{a}_train_steps_per_s", vals, why)
     for a in IMAGE_READERS:
         runs = agents.get(a)
         for source in DIGIT_SOURCES:

@@ -12,6 +12,7 @@ section of RESULTS.md (kept by a cpu run).
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -114,11 +115,17 @@ def train_and_evaluate(
     cfg: Config, name: AgentName, seed: int, folder: Path, session: Session
 ) -> dict:
     """PPO on iid training boards, then one evaluation episode per board of every run of
-    :func:`evaluation_runs`, and the reader's accuracy (image agents with a reader)."""
-    pool = agent_pool(name, "train")
+    :func:`evaluation_runs`, the reader's accuracy (image agents with a reader) and the training
+    speed."""
+    pool, start = agent_pool(name, "train"), time.perf_counter()
     agent, history = train(name, cfg.ppo, cfg.rules, cfg.layout, pool, seed, folder, session)
     torch.save(agent.state_dict(), folder / "agent.pt")
-    out: dict = {"train_success": np.array([h["success"] for h in history])}
+    out: dict = {
+        "train_success": np.array([h["success"] for h in history]),
+        # PPO env steps per second of wall time, the reader's pretraining included (a unit
+        # resumed from a checkpoint counts only its last stretch)
+        "train_steps_per_s": cfg.ppo.total_steps / (time.perf_counter() - start),
+    }
     boards = evaluation_boards(cfg, seed)
     for label, split, relabel, source in evaluation_runs(name, cfg):
         policy = agent_policy(agent, seed, cfg.eval_greedy)
