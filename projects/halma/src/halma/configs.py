@@ -5,7 +5,7 @@
 - ``cpu``: planners, speed test, and the three symbolic agents (factored, relational, and the
   digit-blind wrong method) at 150k PPO steps each over 3 seeds, 50 evaluation boards per split.
   ``make reproduce PROJECT=halma``; sized from one-seed pilots (README, Results); the image
-  agents are left to ``paper`` (the design-risk note's item 2: ~3x slower per step).
+  agents are left to ``cpu-long`` and ``paper`` (the design-risk note's item 2: slower per step).
 - ``cpu-long``: the image agents (the unshared per-tile ``slot_gru`` baseline, and ``factored``
   and ``relational`` with a digit reader pretrained on the training renderings), the unfactored
   symbolic MLP and, as their reference, ``symbolic_factored``, at 100k PPO steps each over 3
