@@ -20,6 +20,7 @@ def test_receiver_wait_logit_compares_previous_and_current_canvas() -> None:
     want = (rec.lin1(f_prev) * rec.lin2(f_now)).sum(1)
     assert torch.allclose(logits[:, 3], want)
     assert torch.allclose(logits[:, 0], (rec.lin1(f_c[:, 0]) * rec.lin2(f_now)).sum(1))
+    assert rec.lin1.bias is None and rec.lin2.bias is None  # bias-free, as in the official code
 
 
 def test_value_model_shares_lin1_for_sketch_and_candidates() -> None:
@@ -28,7 +29,6 @@ def test_value_model_shares_lin1_for_sketch_and_candidates() -> None:
     a = v(x, x, torch.zeros(3, 8), torch.zeros(3, 8))
     with torch.no_grad():
         v.lin1.weight.zero_()
-        v.lin1.bias.zero_()
     assert not torch.allclose(a, v(x, x, torch.zeros(3, 8), torch.zeros(3, 8)))
     assert a.shape == (3,)
 

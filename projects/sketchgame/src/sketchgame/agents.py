@@ -3,11 +3,12 @@
 * Sender: CNN over [canvas, sketch, step/max_step plane, x and y coordinate planes] →
   ``strokes_per_step`` × 6 stroke parameters through a sigmoid. BatchNorm statistics are frozen
   during the game (``sender_fix_norm``): call ``freeze_norm`` after pretraining.
-* Receiver: frozen encoder f; ``lin1`` for the candidates *and the previous canvas*, ``lin2`` for
-  the current canvas; logits ``[lin1(f(cand_k))·lin2(f(canvas_t))]_k ∪ [lin1(f(canvas_{t−1}))·
-  lin2(f(canvas_t))]`` (the last one is "wait"), softmax.
-* Value model: lin1 on the sketch and on the summed candidate features (one projection, as in the
-  code), lin2 on the previous canvas, lin3 on the current canvas → concat → fc (ELU) → 1.
+* Receiver: frozen encoder f; bias-free projections (as in the code): ``lin1`` for the
+  candidates *and the previous canvas*, ``lin2`` for the current canvas; logits
+  ``[lin1(f(cand_k))·lin2(f(canvas_t))]_k ∪ [lin1(f(canvas_{t−1}))·lin2(f(canvas_t))]`` (the last
+  one is "wait"), softmax.
+* Value model: bias-free lin1 on the sketch and on the summed candidate features (one projection,
+  as in the code), lin2 on the previous canvas, lin3 on the current canvas → concat → fc (ELU) → 1.
 """
 
 from __future__ import annotations
@@ -60,8 +61,8 @@ class Sender(nn.Module):
 class Receiver(nn.Module):
     def __init__(self, feat_dim: int, proj_dim: int) -> None:
         super().__init__()
-        self.lin1 = nn.Linear(feat_dim, proj_dim)
-        self.lin2 = nn.Linear(feat_dim, proj_dim)
+        self.lin1 = nn.Linear(feat_dim, proj_dim, bias=False)
+        self.lin2 = nn.Linear(feat_dim, proj_dim, bias=False)
 
     def forward(self, f_cands: Tensor, f_prev: Tensor, f_now: Tensor) -> Tensor:
         """f_cands (B, 3, D), f_prev, f_now (B, D) → action logits (B, 4), index 3 = wait."""
@@ -72,9 +73,9 @@ class Receiver(nn.Module):
 class ValueModel(nn.Module):
     def __init__(self, feat_dim: int, proj_dim: int) -> None:
         super().__init__()
-        self.lin1 = nn.Linear(feat_dim, proj_dim)
-        self.lin2 = nn.Linear(feat_dim, proj_dim)
-        self.lin3 = nn.Linear(feat_dim, proj_dim)
+        self.lin1 = nn.Linear(feat_dim, proj_dim, bias=False)
+        self.lin2 = nn.Linear(feat_dim, proj_dim, bias=False)
+        self.lin3 = nn.Linear(feat_dim, proj_dim, bias=False)
         self.fc = nn.Sequential(nn.Linear(4 * proj_dim, proj_dim), nn.ELU(), nn.Linear(proj_dim, 1))
 
     def forward(

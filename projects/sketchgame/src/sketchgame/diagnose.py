@@ -6,7 +6,8 @@
    and against centroids of the same kind (how separable that kind is at all).
 2. ``supervised_receiver``: the game's ``Receiver`` trained by cross-entropy on the whole-sketch
    canvases of the fixed sender, at the game's budget: the ceiling of the renderer, the encoder
-   and the receiver's architecture without the game's incentives.
+   and the receiver's architecture without the game's incentives; ``every_step``: one receiver
+   trained on the canvases of every step, as the game trains it (no game incentives either).
 3. ``senderfixed_replay``: the sender-fixed game itself (the real receiver, value model, λ-returns,
    actor and critic losses and lr schedule), replayed on precomputed canvas features (the frozen,
    deterministic sender draws the same canvases in every game); ``last_step_only`` applies the
@@ -83,20 +84,25 @@ def game_logits(rec: Receiver, world: World, f_canvas: Tensor, games) -> Tensor:
     return G.receiver_logits(rec, f_cands, f_canvas[games.sketch_cat, games.sketch_inst])
 
 
-def supervised_receiver(cfg, world: World, f_canvas: Tensor, seed: int) -> float:
-    """Cross-entropy over the 3 candidates after the whole sketch; accuracy on fresh games."""
+def supervised_receiver(
+    cfg, world: World, f_canvas: Tensor, seed: int, every_step: bool = False
+) -> list[float]:
+    """Cross-entropy over the 3 candidates after the whole sketch (``every_step``: after every
+    step, one receiver for all steps, as in the game); forced-guess accuracy per step on fresh
+    games."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     rec = Receiver(f_canvas.shape[-1], cfg.model.proj_dim)
     opt = torch.optim.Adam(rec.parameters(), lr=cfg.train.receiver_lr)
     for _ in range(cfg.train.n_games):
         gm = training_games(cfg, world, cfg.train.batch_size, rng)
-        logits = game_logits(rec, world, f_canvas, gm)[:, -1, :3]
-        loss = nn.functional.cross_entropy(logits, torch.as_tensor(gm.target))
+        logits = game_logits(rec, world, f_canvas, gm)[:, slice(None) if every_step else [-1], :3]
+        target = torch.as_tensor(gm.target)[:, None].expand(-1, logits.shape[1])
+        loss = nn.functional.cross_entropy(logits.flatten(0, 1), target.flatten())
         opt.zero_grad()
         loss.backward()
         opt.step()
-    return forced_accuracy(cfg, world, rec, f_canvas, seed)[-1]
+    return forced_accuracy(cfg, world, rec, f_canvas, seed)
 
 
 def forced_accuracy(cfg, world: World, rec: Receiver, f_canvas: Tensor, seed: int) -> list[float]:
@@ -164,7 +170,8 @@ def main(argv: list[str] | None = None) -> dict:
     world = load_world(cfg, seed, Path(world_file)) if world_file else build_world(cfg, seed)
     f_canvas = canvas_features(cfg, world)
     out: dict = {"separation": separation(world, f_canvas), "facts": world.facts}
-    out["supervised_whole_sketch"] = supervised_receiver(cfg, world, f_canvas, seed)
+    out["supervised_whole_sketch"] = supervised_receiver(cfg, world, f_canvas, seed)[-1]
+    out["supervised_every_step"] = supervised_receiver(cfg, world, f_canvas, seed, True)
     out["senderfixed_forced"] = senderfixed_replay(cfg, world, f_canvas, seed)
     out["last_step_only_forced"] = senderfixed_replay(cfg, world, f_canvas, seed, True)
     for key, v in out.items():

@@ -7,7 +7,8 @@ step T fails (evaluation) and, in training, gets Q(wait at T) = −1 (the same r
 code values it by V_{T+1}; README Deviations).
 
 Learning rule of the paper (``actor_critic_loss``): λ-returns on the sampled trajectory,
-``G_t = r_t`` after a guess, ``G_t = γ[(1−λ)V_{t+1} + λG_{t+1}]`` after a wait, and the actor
+``G_t = r_t`` after a guess, ``G_t = γ[(1−λ)V_{t+1} + λG_{t+1}]`` after a wait, ``G_t = V_t``
+after the episode's end, and the actor
 objective ``J = Σ_t Σ_a π_t(a) Q̂_t(a)`` with ``Q̂(correct) = +1, Q̂(wrong) = −1,
 Q̂(wait) = γG_{t+1}``: the exact expectation over the receiver's action, maximised jointly by the
 receiver and, through canvas_t → encoder → π_t and through V, by the sender. Not multiplied by an
@@ -69,17 +70,20 @@ def rewards_of(actions: Tensor, target: Tensor) -> Tensor:
 
 
 def lambda_returns(
-    rewards: Tensor, guessed: Tensor, values: Tensor, gamma: float, lam: float
+    rewards: Tensor, guessed: Tensor, values: Tensor, alive: Tensor, gamma: float, lam: float
 ) -> Tensor:
     """G_t backwards: r_t after a guess; γ[(1−λ)V_{t+1} + λG_{t+1}] after a wait; −1 for a wait at
-    the last step (timeout). rewards, guessed (bool), values: (B, T) → (B, T)."""
+    the last step (timeout); V_t on the steps after the episode's end (official code: an ended
+    game's later terms value waiting by γV_{t+1}). rewards, guessed (bool), values, alive (the
+    ``alive_mask``): (B, T) → (B, T)."""
     B, T = rewards.shape
     G = torch.empty_like(values)
     nxt = torch.full((B,), -1.0, dtype=values.dtype)
     for t in reversed(range(T)):
         last = t == T - 1
         cont = nxt if last else gamma * ((1 - lam) * values[:, t + 1] + lam * G[:, t + 1])
-        G[:, t] = torch.where(guessed[:, t], rewards[:, t], cont)
+        live = torch.where(guessed[:, t], rewards[:, t], cont)
+        G[:, t] = torch.where(alive[:, t] > 0, live, values[:, t])
     return G
 
 
@@ -202,7 +206,7 @@ def actor_critic_loss(
     """(actor loss −J, λ-returns G detached) of the paper's method."""
     guessed = ro.actions != WAIT
     r = rewards_of(ro.actions, target)
-    G = lambda_returns(r, guessed, ro.values, gamma, lam)
+    G = lambda_returns(r, guessed, ro.values, alive_mask(ro.actions), gamma, lam)
     q = action_values(G, target, gamma)
     return -expected_reward(ro.probs, q), G.detach()
 

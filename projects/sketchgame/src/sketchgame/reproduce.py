@@ -30,7 +30,7 @@ LONG = "cpu-long"  # writes results/cpu/long_* and a marked section (tag LONG) o
 EXPECTED = {
     "smoke": "~20 s",
     "pilot": "~8 min on 2 CPU cores",
-    "cpu": "~30 min on 2 CPU cores",
+    "cpu": "~15-20 min on 2 CPU cores",
     "cpu-long": "~50 min on 2 CPU cores",
     "paper": "days on a GPU",
 }
