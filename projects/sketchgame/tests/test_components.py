@@ -6,7 +6,7 @@ from sketchgame import probes
 from sketchgame import referents as ref
 from sketchgame.agents import Receiver, Sender, ValueModel
 from sketchgame.perception import Encoder, pretrain_encoder, sketch_images
-from sketchgame.sketcher import pretrain_sender, rollout
+from sketchgame.sketcher import canvases_before_steps, pretrain_sender, rollout, teacher_canvases
 
 KW = {"sigma": 0.6, "k": 6, "gain": 1.5}
 
@@ -59,6 +59,25 @@ def test_teacher_forced_pretraining_learns_to_draw_the_sketch() -> None:
     sender.freeze_norm()
     drawn, canv = rollout(sender, sk, kw)
     assert drawn.shape == (8, 15, 6) and canv.shape == (8, 3, 1, 16, 16)
+
+
+def test_own_canvas_pretraining_starts_from_the_senders_drawing() -> None:
+    """After ``own_after`` updates half of each batch starts from the sender's own canvas: the
+    sender then sees canvases no teacher-forced prefix contains, and still learns."""
+    rng = np.random.default_rng(1)
+    strokes = np.stack(
+        [ref.sketch_strokes("square", "dot", ref.random_pose(rng), 15, rng, 5) for _ in range(8)]
+    )
+    st, sk = torch.as_tensor(strokes), sketch_images(strokes, 16, **KW)
+    kw = {"size": 16, **KW}
+    torch.manual_seed(0)
+    sender = Sender(16, 5, 3, 8)
+    own = canvases_before_steps(sender, sk, kw)
+    assert own.shape == (8, 3, 1, 16, 16) and own[:, 0].abs().sum() == 0 and sender.training
+    teacher = teacher_canvases(st, 5, 3, kw)
+    assert not torch.allclose(own[:, 1:], teacher[:, 1:])
+    losses = pretrain_sender(sender, st, sk, 150, 3e-3, 8, kw, 0, own_after=75, refresh=25)
+    assert np.isfinite(losses).all() and np.mean(losses[-20:]) < 0.3 * np.mean(losses[:5])
 
 
 def test_encoder_pretraining_beats_chance_on_its_pool() -> None:

@@ -71,6 +71,13 @@ class PretrainConfig:
     encoder_steps: int = param(1000, "encoder classification steps on the disjoint pool", ge=1)
     sender_steps: int = param(2500, "teacher-forced sender regression steps", ge=1)
     sender_lr: float = param(2e-3, "Adam lr of sender pretraining", gt=0)
+    sender_own_after: float = param(
+        0.5,
+        "fraction of sender pretraining after which half of each batch starts from the sender's "
+        "own canvas (1: teacher forcing only)",
+        ge=0,
+        le=1,
+    )
 
 
 @dataclass
@@ -142,7 +149,8 @@ def smoke() -> Config:
         n_pretrain_instances=1,
         modifiers_after=2,
     )
-    cfg.pretrain = PretrainConfig(encoder_steps=3, sender_steps=3)
+    # 3 updates draw near-identical sketches; the own-canvas phase is covered by the unit tests
+    cfg.pretrain = PretrainConfig(encoder_steps=3, sender_steps=3, sender_own_after=1.0)
     cfg.train = TrainConfig(
         n_games=10, batch_size=4, warmup_games=2, decay_every=2, log_every=1, ckpt_every=4
     )

@@ -114,6 +114,7 @@ def build_world(cfg, seed: int, saved: dict | None = None) -> World:
             64,
             draw_kw,
             seed,
+            own_after=int(cfg.pretrain.sender_own_after * cfg.pretrain.sender_steps),
         )
     else:
         sender.load_state_dict(saved["sender"])
