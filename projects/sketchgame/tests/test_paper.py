@@ -30,8 +30,8 @@ def test_paper_profile_sizes_and_one_step() -> None:
     rec, val = Receiver(m.feat_dim, m.proj_dim), ValueModel(m.feat_dim, m.proj_dim)
     assert rec.lin1.weight.shape == (100, 4096) and rec.lin2.weight.shape == (100, 4096)
     assert (
-        sum(p.numel() for p in val.parameters()) == 3 * (4096 * 100 + 100) + 400 * 100 + 100 + 101
-    )
+        sum(p.numel() for p in val.parameters()) == 3 * 4096 * 100 + 400 * 100 + 100 + 101
+    )  # bias-free lin1-3, as in the official code
     sender = Sender(g.size, g.strokes_per_step, g.max_step, m.sender_width)
     enc = Encoder(g.size, m.feat_dim)
     sketch = torch.rand(1, 1, 128, 128)
