@@ -252,6 +252,7 @@ def test_cpu_connect4_profile_smoke_sized(tmp_path, monkeypatch):
     monkeypatch.setenv("REPROKIT_DATA", str(tmp_path / "data"))
     cfg = PROFILES["cpu-connect4"]()
     assert cfg.data.env == "connect4" and cfg.model.window == 4 and cfg.data.strong_depth == 6
+    assert cfg.langevin.ce_weight == 10.0 and cfg.methods == ("lpt", "dt", "bc")
     cfg.data.n_games, cfg.data.opp_depth, cfg.data.strong_depth = 24, 2, 2
     cfg.model.h, cfg.model.n_head, cfg.model.n_layer = 16, 2, 1
     cfg.langevin.n_train, cfg.langevin.n_test = 1, 2
@@ -262,8 +263,11 @@ def test_cpu_connect4_profile_smoke_sized(tmp_path, monkeypatch):
     main(cfg, "cpu-connect4")
     own = json.loads((cfg.out / "connect4_metrics.json").read_text())
     assert validate(own) == [] and own["profile"] == "cpu-connect4"
-    for k in ("lpt", "lpt_ei", "dt", "bc", "lpt_no_unet", "oracle", "random"):
+    for k in ("lpt", "lpt_ei", "dt", "bc", "oracle", "random"):
         assert all(-1.0 <= v <= 1.0 for v in own["metrics"][f"score/{k}"]["values"]), k
+    assert "G_chain" in {g["id"] for g in own["gates"]}  # measured on Connect Four too
+    for k in ("chain/own_vs_other", "chain/prior_pair", "balance/action", "balance/prior"):
+        assert len(own["metrics"][k]["values"]) == 3, k
     assert {"score_greedy/lpt", "score_greedy/dt"} <= own["metrics"].keys()
     assert set(own["info"]["data"]["policy_mean_return"]) >= {"specialised", "strong"}
     assert own["metrics"]["speed/rollout_speedup"]["value"] > 0

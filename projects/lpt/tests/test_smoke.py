@@ -7,7 +7,8 @@ import json
 from lpt.claims import claims, gates, judge
 
 from reprokit.claims import HELD, UNTESTABLE, validate
-from reprokit.report import claims_table
+from reprokit.lifecycle import ReportTarget
+from reprokit.report import claims_table, marked_section, section_markers
 
 CLAIM_IDS = {"C1", "C2", "C3", "C4", "C5"}
 METHODS = ("lpt", "lpt_no_unet", "dt", "bc")
@@ -41,6 +42,30 @@ def test_smoke_profile_end_to_end(tmp_path, monkeypatch):
     assert claims_table(saved) in (cfg.out / "RESULTS.md").read_text()
     assert (cfg.out / "target_sweep.png").exists()
     assert str(tmp_path) not in (cfg.out / "metrics.json").read_text()  # no machine paths
+    _rerun_keeps_the_side_sections(cfg, tmp_path, monkeypatch)
+
+
+def _rerun_keeps_the_side_sections(cfg, tmp_path, monkeypatch) -> None:
+    """A rerun that rewrites the committed RESULTS.md (as the cpu profile does) keeps the marked
+    sections of the cpu-<env> profiles (Connect Four's here) unchanged; the finished units are
+    reused, so the rerun takes seconds."""
+    from lpt import experiment
+    from lpt.reproduce import main
+
+    committed = tmp_path / "committed"
+    committed.mkdir()
+    start, end = section_markers("connect4")
+    section = f"{start}\n## Connect Four (cpu-connect4 profile)\n\nG_chain: 0.1 vs 0.2\n{end}"
+    (committed / "RESULTS.md").write_text(f"# old report\n\n{section}\n")
+    target = ReportTarget(committed, committed / "RESULTS.md", committed=True, why="test")
+    monkeypatch.setattr(experiment, "_report_target", lambda *args: target)
+    main(cfg, "smoke")
+    text = (committed / "RESULTS.md").read_text()
+    assert (
+        "# old report" not in text
+        and claims_table(json.loads((committed / "metrics.json").read_text())) in text
+    )
+    assert marked_section(committed / "RESULTS.md", "connect4") == section
 
 
 def _numbers(dt_fit: float) -> dict[str, list[float]]:

@@ -47,6 +47,7 @@ def gradient_balance(
     s: float,
     sigma_a2: float,
     sigma_y2: float,
+    ce_weight: float = 1.0,
 ) -> dict[str, float]:
     """Mean per-trajectory ‖∇_{z0}‖ of the prior, action and return terms at the persistent
     chains, and the noise norm s·‖ε‖ (expected s·√dim) of one step of Eq. 5."""
@@ -58,7 +59,7 @@ def gradient_balance(
         terms = {
             "prior": 0.5 * z0.pow(2).flatten(1).sum(-1),
             "action": model.action_nll(
-                batch["states"], batch["actions"], batch["mask"], sigma_a2, z=z
+                batch["states"], batch["actions"], batch["mask"], sigma_a2, z=z, ce_weight=ce_weight
             ),
             "return": (batch["y"] - model.predict_return(z)).pow(2) / (2 * sigma_y2),
         }

@@ -57,7 +57,8 @@ from reprokit.runlog import Run, runs_root
 from reprokit.seeding import seed_everything
 
 MAIN_TAG = "maze2d_umaze"  # owns metrics.json and RESULTS.md; the others are sections
-DIAGNOSED_ENV = "maze2d-umaze"  # G_chain / G_bc_goal measured here (per-env documents unchanged)
+DIAGNOSED_ENV = "maze2d-umaze"  # G_bc_goal measured here
+CHAIN_ENVS = ("maze2d-umaze", "connect4")  # G_chain and the gradient balance measured here
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 FIT_TRAJECTORIES = 64  # training trajectories per seed for the G_fit_* gates
 UNDEFINED = {"return_fit_corr/lpt": "Pearson r is undefined: r_γ(U(z0)) is constant"}
@@ -68,7 +69,7 @@ EXPECTED = {
     "cpu": "~30 min of one CPU core (~60 min on 2 loaded cores)",
     "cpu-d4rl": "~12 min on 2 CPU cores",
     "cpu-halfcheetah": "~7 min on 2 CPU cores",
-    "cpu-connect4": "~6 min on 2 CPU cores",
+    "cpu-connect4": "~10 min on 2 CPU cores (~30 min on 2 loaded cores)",
     "cpu-maze2d-medium": "~8 min on 2 CPU cores",
 }
 
@@ -404,7 +405,7 @@ def evaluate_latent_plan(ev: SeedEval, t: Trained) -> tuple[np.ndarray, float]:
 
 def _lpt_diagnostics(ev: SeedEval, t: Trained, y_hat: torch.Tensor) -> None:
     """LPT only: planning error, return fit, LPT-EI, the y* sweep and its Spearman ρ, policy
-    shift, rollout timing and (on the diagnosed env) the chain gates."""
+    shift, rollout timing and (Maze2D-UMaze, Connect Four) the chain gate and balance."""
     setup, seed = ev.setup, ev.seed
     cfg, data, E = setup.cfg, setup.data, setup.cfg.eval
     y_max = float(data.returns.max())
@@ -426,7 +427,7 @@ def _lpt_diagnostics(ev: SeedEval, t: Trained, y_hat: torch.Tensor) -> None:
     ev.put("spearman/lpt", 0.0 if constant else spearmanr(targets, achieved)[0])
     if E.speed_steps and seed == cfg.seeds[0]:
         ev.once |= _rollout_speed(t.play, z, E.speed_steps)
-    if cfg.data.env == DIAGNOSED_ENV:
+    if cfg.data.env in CHAIN_ENVS:
         _put_chain_diagnostics(ev.put, t.model, t.buffer, data, ev.fit_idx, cfg, seed)
 
 
@@ -461,7 +462,9 @@ def _put_chain_diagnostics(
     for k, v in chain_movement(model, buffer, data, idx, seed).items():
         put(f"chain/{k}", v)
     L = cfg.langevin
-    balance = gradient_balance(model, buffer, data, idx, L.step_size, L.sigma_a2, L.sigma_y2)
+    balance = gradient_balance(
+        model, buffer, data, idx, L.step_size, L.sigma_a2, L.sigma_y2, L.ce_weight
+    )
     for k, v in balance.items():
         put(f"balance/{k}", v)
 

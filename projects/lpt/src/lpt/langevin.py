@@ -3,7 +3,8 @@
 Both use the update z0 ← z0 − ½s² ∇_{z0} E(z0) + s ε with the energy (negative log density)
 
   posterior  E(z0) = ½‖z0‖² + SSE_a(τ; U(z0)) / (2σ_a²) + (y − r_γ(U(z0)))² / (2σ_y²)
-             (categorical actions, Connect Four: Σ_t −log π(a_t) in place of SSE_a / (2σ_a²))
+             (categorical actions, Connect Four: β Σ_t −log π(a_t) in place of SSE_a / (2σ_a²),
+             β = ``ce_weight``, 1 = the plain likelihood)
   planning   E(z0) = ½‖z0‖² + ω (y* − r_γ(U(z0)))² / (2σ_y²)
 
 The official code applies the prior+action gradient and the return gradient as two sub-steps and
@@ -37,11 +38,17 @@ class LatentBuffer:
 
 
 def posterior_energy(
-    model: LPT, z0: torch.Tensor, batch: dict[str, torch.Tensor], sigma_a2: float, sigma_y2: float
+    model: LPT,
+    z0: torch.Tensor,
+    batch: dict[str, torch.Tensor],
+    sigma_a2: float,
+    sigma_y2: float,
+    ce_weight: float = 1.0,
 ) -> torch.Tensor:
     """E(z0) of the posterior p(z0 | τ, y) up to a constant, per trajectory: (B,)."""
     z = model.prior(z0)
-    nll_a = model.action_nll(batch["states"], batch["actions"], batch["mask"], sigma_a2, z=z)
+    S, A, M = batch["states"], batch["actions"], batch["mask"]
+    nll_a = model.action_nll(S, A, M, sigma_a2, z=z, ce_weight=ce_weight)
     ret = (batch["y"] - model.predict_return(z)).pow(2)
     return 0.5 * z0.pow(2).flatten(1).sum(-1) + nll_a + ret / (2 * sigma_y2)
 
@@ -85,11 +92,12 @@ def posterior_langevin(
     sigma_a2: float,
     sigma_y2: float,
     generator: torch.Generator | None = None,
+    ce_weight: float = 1.0,
 ) -> torch.Tensor:
     """N steps of Eq. 5 from the persistent chain state z0 (B, n_latent, h); returns new z0."""
 
     def energy(z):
-        return posterior_energy(model, z, batch, sigma_a2, sigma_y2)
+        return posterior_energy(model, z, batch, sigma_a2, sigma_y2, ce_weight)
 
     return _in_eval_mode(model, lambda: _langevin(energy, z0, n_steps, s, generator))
 

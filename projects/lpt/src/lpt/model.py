@@ -215,10 +215,13 @@ class SequencePolicy(nn.Module):
             err = (pred - actions).pow(2).sum(-1)
         return (err * mask).sum(-1)
 
-    def action_nll(self, states, actions, mask, sigma_a2: float, y=None, z=None) -> torch.Tensor:
-        """−log p_β(τ|·) up to a constant, per trajectory (B,): SSE/(2σ_a²) or the summed CE."""
+    def action_nll(
+        self, states, actions, mask, sigma_a2: float, y=None, z=None, ce_weight: float = 1.0
+    ) -> torch.Tensor:
+        """−log p_β(τ|·) up to a constant, per trajectory (B,): SSE/(2σ_a²), or the summed CE
+        times β = ``ce_weight`` (a tempered categorical likelihood; 1 = the plain one)."""
         err = self.action_error(states, actions, mask, y, z)
-        return err if self.discrete else err / (2 * sigma_a2)
+        return ce_weight * err if self.discrete else err / (2 * sigma_a2)
 
     def action_loss(self, batch: dict[str, torch.Tensor], **cond) -> dict[str, torch.Tensor]:
         """Learning-step action loss: masked mean squared error per dimension, or mean CE."""

@@ -76,8 +76,8 @@ def notes(doc: dict, tag: str, cfg: Config) -> str:
             + ", ".join(f"{g} {_fmt(m, f'score_greedy/{g}')}" for g in greedy)
             + " (not judged).\n"
         )
+    dist = "total variation of π" if tag == "connect4" else "L2 distance of the mean actions"
     if "policy_shift/lpt" in m and "policy_shift/dt" in m:
-        dist = "total variation of π" if tag == "connect4" else "L2 distance of the mean actions"
         text += (
             f"- Does the conditioning move the policy? {dist} between the ends of the y* sweep "
             "(LPT: the plans z for the lowest and highest y*; DT: R ≡ lowest vs highest y*), "
@@ -85,13 +85,14 @@ def notes(doc: dict, tag: str, cfg: Config) -> str:
             f"{_fmt(m, 'policy_shift/lpt')}, DT {_fmt(m, 'policy_shift/dt')}.\n"
         )
     if "chain/own_vs_other" in m:
+        beta = f" (β = {cfg.langevin.ce_weight:g})" if tag == "connect4" else ""
         text += (
-            "- G_chain (did the posterior chains leave the prior?): L2 distance of LPT's mean "
-            f"actions on {info['fit_trajectories']} training trajectories per seed between the "
+            f"- G_chain (did the posterior chains leave the prior?): {dist} of LPT "
+            f"on {info['fit_trajectories']} training trajectories per seed between the "
             f"trajectory's own chain and another's: {_fmt(m, 'chain/own_vs_other')}; between "
             f"two prior draws: {_fmt(m, 'chain/prior_pair')}. Gradient balance of Eq. 5 at the "
             "chains (mean per-trajectory ‖∇_z0‖): prior "
-            f"{_fmt(m, 'balance/prior')}, action likelihood {_fmt(m, 'balance/action')}, "
+            f"{_fmt(m, 'balance/prior')}, action likelihood{beta} {_fmt(m, 'balance/action')}, "
             f"return likelihood {_fmt(m, 'balance/return')}; injected noise s·‖ε‖ = "
             f"{_fmt(m, 'balance/noise')} per step (the gradients act with ½s² = "
             f"{0.5 * cfg.langevin.step_size**2:g}).\n"

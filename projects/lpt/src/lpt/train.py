@@ -209,6 +209,7 @@ def train(
                 L.sigma_a2,
                 L.sigma_y2,
                 generator=g,
+                ce_weight=L.ce_weight,
             )
             _gather_buffer_update(buffer, batch["idx"], z0)
         losses = ddp_model(batch, z0)
