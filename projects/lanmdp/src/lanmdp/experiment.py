@@ -150,6 +150,7 @@ def regression(cfg: Config, device: torch.device, progress: Callable, boundary: 
     _, m = ens.execute(policy)
     out: dict = {}
     _named(out, "valid/regression", ens.per_seed(m["valid"]), lengths)
+    _named(out, "c3_only/regression", ens.per_seed(m["c3_only"]), lengths)
     err = action_error(policy, ens.heldout_ctx, ens.heldout_a)
     _named(out, "action_err/regression", ens.per_seed(err), lengths)
     return {"metrics": out}

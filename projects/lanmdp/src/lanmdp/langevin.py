@@ -62,3 +62,25 @@ def prior_sample(
     for _ in range(steps):
         a = langevin_step(grad_f, a, spec)
     return a
+
+
+@torch.no_grad()
+def prior_mode(
+    f: Energy,
+    grad_f: Gradient,
+    shape: tuple[int, ...],
+    steps: int,
+    spec: LangevinSpec,
+    device: torch.device | str = "cpu",
+) -> torch.Tensor:
+    """The official ``optimal=True`` read-out of the same chain: the lowest-energy (highest-f)
+    point it visited, each point taken after its noise and before its gradient step."""
+    a = (torch.rand(shape, device=device) * 2.0 - 1.0) * spec.box
+    best, best_f = a, torch.full(shape, -torch.inf, device=device)
+    for _ in range(steps):
+        a = (a + spec.noise * torch.randn_like(a)).clamp(-spec.box, spec.box)
+        fa = f(a)
+        better = fa > best_f
+        best, best_f = torch.where(better, a, best), torch.where(better, fa, best_f)
+        a = langevin_step(grad_f, a, spec, noise=False)
+    return best
