@@ -65,26 +65,28 @@ class Ensemble:
         k = len(lengths)
         per_member = [d for d in data for _ in range(k)]
         self.windows = Windows(
-            self._t(
+            self.tensor(
                 [contexts(d.train, self.L_max).reshape(-1, 2 * self.L_max) for d in per_member]
             ),
-            self._t([d.train[:, :-1].reshape(-1) for d in per_member]),
-            self._t([d.train[:, 1:].reshape(-1) for d in per_member]),
-            self._t([true_actions(d.train).reshape(-1) for d in per_member]),
+            self.tensor([d.train[:, :-1].reshape(-1) for d in per_member]),
+            self.tensor([d.train[:, 1:].reshape(-1) for d in per_member]),
+            self.tensor([true_actions(d.train).reshape(-1) for d in per_member]),
         )
         full = slice(self.L_max - 1, None)  # steps whose history is all real states
-        self.heldout_ctx = self._t(
+        self.heldout_ctx = self.tensor(
             [
                 contexts(d.heldout, self.L_max)[:, full].reshape(-1, 2 * self.L_max)
                 for d in per_member
             ]
         )
-        self.heldout_a = self._t([true_actions(d.heldout)[:, full].reshape(-1) for d in per_member])
-        self.y0 = self._t([d.y0 for d in per_member])
-        self.y0_val = self._t([d.y0_val for d in per_member])
+        self.heldout_a = self.tensor(
+            [true_actions(d.heldout)[:, full].reshape(-1) for d in per_member]
+        )
+        self.y0 = self.tensor([d.y0 for d in per_member])
+        self.y0_val = self.tensor([d.y0_val for d in per_member])
         self.k = k
 
-    def _t(self, arrays: list[np.ndarray]) -> torch.Tensor:
+    def tensor(self, arrays: list[np.ndarray]) -> torch.Tensor:
         return torch.tensor(np.stack(arrays), dtype=torch.float32, device=self.device)
 
     def per_seed(self, values: np.ndarray) -> np.ndarray:
