@@ -42,11 +42,16 @@ def test_random_actions_pass_the_official_c3_test_but_not_the_valid_test() -> No
 
 
 @pytest.mark.parametrize("L", [1, 3, 6])
-def test_histories_pad_with_the_first_state_and_match_the_torch_version(L: int) -> None:
+def test_histories_pad_with_zero_states_and_match_the_torch_version(L: int) -> None:
+    """Slots before the start are (y, x) = (0, 0), the official padding."""
     y = sample_curves(3, np.random.default_rng(3))
     ctx = contexts(y, L)
     assert ctx.shape == (3, T, 2 * L)
-    np.testing.assert_allclose(ctx[:, 0, 0::2], np.repeat(y[:, :1], L, 1))
+    np.testing.assert_allclose(ctx[:, 0, :2], np.stack([y[:, 0], np.full(3, -1.0)], 1))
+    np.testing.assert_allclose(ctx[:, 0, 2:], 0.0)
+    if L > 1:
+        np.testing.assert_allclose(ctx[:, 1, 2:4], np.stack([y[:, 0], np.full(3, -1.0)], 1))
+        np.testing.assert_allclose(ctx[:, 1, 4:], 0.0)
     np.testing.assert_allclose(ctx[:, T - 1, 0::2], y[:, T - 1 : T - 1 - L : -1])
     np.testing.assert_allclose(ctx[:, 5, 1], X_GRID[5])
     torch_ctx = path_contexts(torch.tensor(y), torch.arange(T), L)

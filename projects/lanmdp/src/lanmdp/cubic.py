@@ -56,12 +56,14 @@ def true_actions(y: np.ndarray) -> np.ndarray:
 
 def contexts(y: np.ndarray, L: int) -> np.ndarray:
     """State histories of every step t = 0..T−1: (…, T+1) → (…, T, 2L), most recent state first,
-    [y_t, x_t, y_{t−1}, x_{t−1}, …]; steps before the start repeat s_0 (the padding a rollout
-    from a fresh y0 sees too)."""
+    [y_t, x_t, y_{t−1}, x_{t−1}, …]; slots before the start are zero states (y, x) = (0, 0), as
+    the official ``TrainingSet`` and validation rollout pad them (a rollout from a fresh y0 sees
+    the same padding)."""
     t = np.arange(T)[:, None] - np.arange(L)[None, :]  # (T, L) state index of each slot
+    real = t >= 0
     t = np.maximum(t, 0)
-    ys = y[..., t]  # (…, T, L)
-    xs = np.broadcast_to(X_GRID[t], ys.shape)
+    ys = y[..., t] * real  # (…, T, L)
+    xs = np.broadcast_to(X_GRID[t] * real, ys.shape)
     return np.stack([ys, xs], axis=-1).reshape(*ys.shape[:-1], 2 * L)
 
 

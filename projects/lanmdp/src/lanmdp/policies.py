@@ -21,10 +21,12 @@ Policy = Callable[[torch.Tensor], torch.Tensor]  # ctx (M, N, 2L) → a (M, N)
 
 def path_contexts(y: torch.Tensor, steps: torch.Tensor, L: int) -> torch.Tensor:
     """Histories of ``steps`` on paths y (…, T+1) → (…, len(steps), 2L): most recent state first,
-    indices before 0 repeat s_0 (as ``cubic.contexts``)."""
-    idx = (steps[:, None] - torch.arange(L, device=y.device)[None, :]).clamp_min(0)  # (S, L)
-    ys = y[..., idx]  # (…, S, L)
-    xs = (-1.0 + DX * idx.to(y.dtype)).expand_as(ys)
+    slots before the start are zero states (as ``cubic.contexts``)."""
+    idx = steps[:, None] - torch.arange(L, device=y.device)[None, :]  # (S, L)
+    real = (idx >= 0).to(y.dtype)
+    idx = idx.clamp_min(0)
+    ys = y[..., idx] * real  # (…, S, L)
+    xs = ((-1.0 + DX * idx.to(y.dtype)) * real).expand_as(ys)
     return torch.stack([ys, xs], dim=-1).flatten(-2)
 
 
