@@ -4,7 +4,7 @@ Profiles
 * ``smoke``: seconds; every code path (references, regression, LanMDP, planning, report).
   ``python -m lanmdp.reproduce --profile smoke``
 * ``cpu``: the default; the cubic task, 100 training curves per seed (10 left even the training
-  windows under-fitted, see the README's pilot), L ∈ {1, 6} × 3 seeds as one ensemble, 6000
+  windows under-fitted, see the README's pilot), L ∈ {1, 6} × 5 seeds as one ensemble, 6000
   iterations (the piloted budget; 20k diverged, see the README).
   ``make reproduce PROJECT=lanmdp`` (writes results/cpu/ and RESULTS.md).
 * ``paper``: the official cubic-task configuration (``cubic/main.py``: h = 4·L_max, lr 1e-4,
@@ -107,7 +107,7 @@ class Config:
 
 def cpu() -> Config:
     return replace(
-        Config(),
+        Config(seeds=(0, 1, 2, 3, 4)),
         data=DataConfig(train_curves=100),
         model=ModelConfig(context_lengths=(1, 6)),
         train=TrainConfig(iterations=6000, ckpt_every=1000, log_every=200),
