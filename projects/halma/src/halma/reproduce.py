@@ -213,7 +213,7 @@ def run(argv: list[str], fresh: bool) -> None:
 EXPECTED = {
     "smoke": "~1 min",
     "cpu": "~12 min on 2 idle cores (longer under load)",
-    LONG: "~40 min on 2 loaded cores",
+    LONG: "~15 min on 2 loaded cores",
 }
 NOTES = (
     "Rules reconstructed from the public pilot (see README, Deviations); no number here "
