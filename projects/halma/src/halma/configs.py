@@ -6,13 +6,12 @@
   digit-blind wrong method) at 150k PPO steps each over 3 seeds, 50 evaluation boards per split.
   ``make reproduce PROJECT=halma``; sized from one-seed pilots (README, Results); the image
   agents are left to ``cpu-long`` and ``paper`` (the design-risk note's item 2: slower per step).
-- ``cpu-long``: the factored image agent (a digit reader pretrained on the training renderings,
-  then PPO), the unfactored symbolic MLP and, as their reference, ``symbolic_factored``, at 100k
-  PPO steps each over 3 seeds; ``make reproduce PROJECT=halma PROFILE=cpu-long``
+- ``cpu-long``: the image agents (``factored`` and ``relational`` with a digit reader pretrained
+  on the training renderings, then PPO; the unshared per-tile ``slot_gru`` baseline, end to end),
+  the unfactored symbolic MLP and, as their reference, ``symbolic_factored``, at 100k PPO steps
+  each over 3 seeds; ``make reproduce PROJECT=halma PROFILE=cpu-long``
   (results/cpu/long_metrics.json and a section of RESULTS.md). It carries the perceptual split
-  (C6, C10_factored) and C5; sized from a one-seed pilot to ~15 minutes on the loaded machine
-  (README, Results). The ``slot_gru`` baseline and the ``relational`` image agent (about 10
-  more minutes per seed) are left out for the session's CPU-slot budget: ``--agents`` adds them.
+  (C6, C10) and C5; sized from a one-seed pilot (README, Results).
 - ``paper``: the note's full-scale plan: every agent (image and symbolic), 10M PPO steps per
   agent (512 envs x 64 steps), 1,000 evaluation boards per split, 50,000 training boards; the
   agents train on the CPU for now (GPU placement is open work).
@@ -75,7 +74,7 @@ PROFILES = {
     ),
     "cpu": Config(),
     LONG: Config(
-        agents=("factored", "symbolic", "symbolic_factored"),
+        agents=("factored", "symbolic", "symbolic_factored", "relational", "slot_gru"),
         ppo=PPO(total_steps=100_000),
     ),
     "paper": Config(
