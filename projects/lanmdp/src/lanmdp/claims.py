@@ -13,8 +13,9 @@ Metric names (one value per seed, in the order of ``cfg.seeds``; L = a context l
 * ``post_ratio/lanmdp_L<L>``: posterior-weighted over prior |a − a*| on the training windows.
 * ``nonmarkov_gap/<x>``: valid(L_max) − valid(1) of LanMDP; ``/half_oracle`` is half the
   oracles' gap in the same seed (the margin of C1, derived from the run; design risk 3).
-* planning (L_max models, evaluation starts): ``goal_err/{plan,policy,goal_only}``,
-  ``valid/{plan,policy,goal_only}``, ``valid_drop/plan`` = valid(policy) − valid(plan).
+* planning (L_max models, evaluation starts): ``goal_err/{plan,policy,goal_only,energy_only}``,
+  ``valid/{plan,policy,goal_only,energy_only}``, ``valid_drop/plan`` = valid(policy) −
+  valid(plan), ``valid_drop/energy_only`` the same for the planner with the goal term off.
 """
 
 from __future__ import annotations
@@ -167,6 +168,17 @@ def claims(L_max: int) -> list[Claim]:
             direction="higher",
             gates=(*metric_gates, "G_policy"),
             paper="not in the paper (the note's wrong-method check, design risk 7)",
+        ),
+        Claim(
+            "C7",
+            f"Diagnosis of C5: the planner's refinement on the policy energy alone (goal term off, "
+            f"α = 0) keeps the cubic constraint: its valid-cubic rate drops by less than "
+            f"{PLAN_TOLERANCE} from the policy's",
+            metric="valid_drop/energy_only",
+            versus=Constant(PLAN_TOLERANCE, "note, design risk 7"),
+            direction="lower",
+            gates=(*metric_gates, "G_policy"),
+            paper="not in the paper (our control, added after C5's first verdict)",
         ),
     ]
 

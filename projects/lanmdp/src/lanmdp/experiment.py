@@ -205,10 +205,12 @@ def planning(cfg: Config, device: torch.device, checkpoint: dict) -> dict:
     best = choose_alpha(val, p.alphas)
     test = _plan_all(cfg, model, ens, policy, ens.y0[keep], "goal_noise", (best,), True)
     out: dict = {}
-    for method, key in (("plan", best), ("policy", "policy"), ("goal_only", "goal_only")):
+    methods = ("plan", best), ("policy", "policy"), ("goal_only", "goal_only")
+    for method, key in (*methods, ("energy_only", "energy_only")):
         out[f"goal_err/{method}"] = test[key]["goal_err"].tolist()
         out[f"valid/{method}"] = test[key]["valid"].tolist()
-    out["valid_drop/plan"] = (test["policy"]["valid"] - test[best]["valid"]).tolist()
+    for method, key in (("plan", best), ("energy_only", "energy_only")):
+        out[f"valid_drop/{method}"] = (test["policy"]["valid"] - test[key]["valid"]).tolist()
     table = {str(a): {k: v.tolist() for k, v in val[a].items()} for a in ("policy", *p.alphas)}
     return {"metrics": out, "info": {"alpha": best, "validation": table}}
 
@@ -236,7 +238,7 @@ def _plan_all(
     goal_only: bool = False,
 ) -> dict:
     """Policy paths from y0 (one row per seed), goals from them, then the planner for each α
-    (and goal-only): {key: {"valid", "goal_err"} (n_seeds,)}."""
+    (and the goal-only and energy-only controls): {key: {"valid", "goal_err"} (n_seeds,)}."""
     p, e = cfg.plan, cfg.eval
     paths, _ = execute(policy, y0, ens.L_max, e.c3_test, e.tau)
     noise = torch.tensor(
@@ -250,6 +252,10 @@ def _plan_all(
     if goal_only:
         spec = PlanSpec(p.start, p.steps, alphas[0], langevin, goal_only=True)
         runs["goal_only"] = plan_rollout(model, paths, goal, spec)
+        # control: the same refinement on the policy energy alone (α = 0, no goal term)
+        runs["energy_only"] = plan_rollout(
+            model, paths, goal, PlanSpec(p.start, p.steps, 0.0, langevin)
+        )
     out = {}
     for key, y in runs.items():
         valid = path_metrics(y, e.c3_test, e.tau)["valid"]
