@@ -13,6 +13,7 @@ command reuses finished units and resumes an interrupted one; ``--fresh`` starts
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -316,17 +317,8 @@ def run_text_profile(profile: str, cfg: TextConfig, argv: list[str], fresh: bool
     from ldebm import text_experiment as tx
 
     text_preflight(cfg)
-    with Session("ldebm", profile, cfg, fresh=fresh) as session:
-        header(
-            session,
-            expected=EXPECTED.get(profile),
-            seeds=cfg.seeds,
-            methods=cfg.methods,
-            data=f"{cfg.dataset} (labelled) + PTB smoke" if cfg.ptb.run else cfg.dataset,
-        )
-        res = tx.run_text(cfg, session)
-        command = lambda committed: _command(argv, profile, committed)  # noqa: E731
-        tx.write_text_report(cfg, profile, command, session, res)
+    data = f"{cfg.dataset} (labelled) + PTB smoke" if cfg.ptb.run else cfg.dataset
+    _run_side_profile(profile, cfg, argv, fresh, data, tx.run_text, tx.write_text_report)
 
 
 def joint_preflight(cfg: JointConfig) -> None:
@@ -341,17 +333,27 @@ def run_joint_profile(profile: str, cfg: JointConfig, argv: list[str], fresh: bo
     from ldebm import joint_experiment as jx
 
     joint_preflight(cfg)
+    data = f"{cfg.dataset} (official scale), joint VAE"
+    _run_side_profile(profile, cfg, argv, fresh, data, jx.run_joint, jx.write_joint_report)
+
+
+def _run_side_profile(
+    profile: str,
+    cfg: TextConfig | JointConfig,
+    argv: list[str],
+    fresh: bool,
+    data: str,
+    run_units: Callable,
+    write_report: Callable,
+) -> None:
+    """One session of a side profile (text, joint): header, its units, its marked report."""
     with Session("ldebm", profile, cfg, fresh=fresh) as session:
         header(
-            session,
-            expected=EXPECTED.get(profile),
-            seeds=cfg.seeds,
-            methods=cfg.methods,
-            data=f"{cfg.dataset} (official scale), joint VAE",
+            session, expected=EXPECTED.get(profile), seeds=cfg.seeds, methods=cfg.methods, data=data
         )
-        per_seed = jx.run_joint(cfg, session)
+        result = run_units(cfg, session)
         command = lambda committed: _command(argv, profile, committed)  # noqa: E731
-        jx.write_joint_report(cfg, profile, command, session, per_seed)
+        write_report(cfg, profile, command, session, result)
 
 
 if __name__ == "__main__":
