@@ -102,7 +102,16 @@ def test_bad_raven_dir_is_one_line(tmp_path, capsys, setup, message):
     if setup is not None:
         setup(root)
     args = ["--profile", "paper", "--data.raven_dir", str(root), "--out", str(tmp_path / "r")]
-    args += ["--tier_a.enabled", "false", "--tier_b.n_train", "8", "--tier_b.n_test", "8"]
+    args += [
+        "--tier_a.enabled",
+        "false",
+        "--grid.enabled",
+        "false",
+        "--tier_b.n_train",
+        "8",
+        "--tier_b.n_test",
+        "8",
+    ]
     args += ["--tier_b.steps", "1", "--tier_b.baseline_steps", "1", "--tier_b.warmup_problems", "2"]
     code = run_entry(reproduce.PROG, reproduce.run, args, tmp_path / "runs")
     lines = capsys.readouterr().err.strip().splitlines()
@@ -122,7 +131,16 @@ def test_paper_profile_trains_tier_b_on_real_files(tmp_path, capsys):
     and SCL; no supervised-perception variant (no attribute labels); the report validates."""
     write_fake_raven(tmp_path / "raven", "center_single")
     args = ["--profile", "paper", "--data.raven_dir", str(tmp_path / "raven")]
-    args += ["--tier_a.enabled", "false", "--tier_b.seeds", "1234", "--out", str(tmp_path / "r")]
+    args += [
+        "--tier_a.enabled",
+        "false",
+        "--grid.enabled",
+        "false",
+        "--tier_b.seeds",
+        "1234",
+        "--out",
+        str(tmp_path / "r"),
+    ]
     args += ["--tier_b.n_train", "8", "--tier_b.n_test", "8", "--tier_b.warmup_problems", "2"]
     args += ["--tier_b.steps", "1", "--tier_b.baseline_steps", "1", "--tier_b.batch", "2"]
     assert run_entry(reproduce.PROG, reproduce.run, args, tmp_path / "runs") == 0

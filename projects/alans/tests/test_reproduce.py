@@ -20,7 +20,8 @@ from alans.train import Loop, fit
 from reprokit.claims import validate
 from reprokit.config import parse, to_dict
 from reprokit.errors import DivergenceError
-from reprokit.lifecycle import config_hash
+from reprokit.lifecycle import ReportTarget, config_hash
+from reprokit.report import marked_section, section_markers
 from reprokit.testing import interrupt_python, run_entry
 from reprokit.torch_utils import Checkpointer
 
@@ -49,7 +50,7 @@ def _same_units(a: Path, b: Path) -> None:
     """Every unit's stored result (loss curves included) is identical in two run folders."""
     (sa,), (sb,) = (list((r / "alans" / "smoke").iterdir()) for r in (a, b))
     names = sorted(p.name for p in (sa / "units").iterdir())
-    assert names == sorted(p.name for p in (sb / "units").iterdir()) and len(names) == 10
+    assert names == sorted(p.name for p in (sb / "units").iterdir()) and len(names) == 13
     for name in names:
         ua, ub = sa / "units" / name, sb / "units" / name
         assert (ua / "result.json").read_text() == (ub / "result.json").read_text(), name
@@ -76,8 +77,19 @@ def test_smoke_profile_end_to_end(reference):
     saved = json.loads((reference / "metrics.json").read_text())
     assert validate(saved) == [] and saved["profile"] == "smoke"
     baselines = PROFILES["smoke"]().tier_a.baselines
-    assert [c["id"] for c in saved["claims"]] == [c.id for c in claims({})]
-    assert [g["id"] for g in saved["gates"]] == [g.id for g in gates(baselines)]
+    grid = {"productivity": "mlp"}
+    assert [c["id"] for c in saved["claims"]] == [
+        c.id for c in claims({}, grid="grid3x3", grid_strongest=grid)
+    ]
+    assert [g["id"] for g in saved["gates"]] == [
+        g.id for g in gates(baselines, "grid3x3", list(grid))
+    ]
+    assert saved["info"]["grid"]["config"] == "grid3x3"
+    assert set(saved["info"]["grid"]["strongest"]) == {"productivity"}
+    c14 = {c["id"]: c for c in saved["claims"]}["C14"]  # the Grid claim (issue 17 item 5)
+    assert c14["metric"] == "grid3x3/productivity/alans/test_acc"
+    assert c14["gates"][1] == "G-g3-prod-alans"
+    assert saved["metrics"]["grid3x3/productivity/alans_untrained/test_acc"]["n"] == 3
     assert set(saved["info"]["strongest"]) == set(SPLITS)
     assert set(saved["info"]["strongest"].values()) <= set(baselines)
     for b in baselines:
@@ -144,7 +156,7 @@ def test_external_sigterm_then_rerun_equals_an_uninterrupted_run(reference, tmp_
 
 def test_fresh_starts_over(reference, tmp_path, capsys):
     args = ("--profile", "smoke", "--tier_b.enabled", "false", "--tier_a.splits", "localism")
-    args += ("--out", str(tmp_path / "r"))
+    args += ("--grid.enabled", "false", "--out", str(tmp_path / "r"))
     assert _reproduce(tmp_path / "runs", capsys, *args)[0] == 0
     code, out, _ = _reproduce(tmp_path / "runs", capsys, *args)
     assert code == 0 and out.count("finished earlier, result reused") == 3
@@ -189,6 +201,7 @@ def _no_data_folder(runs: Path, args: tuple[str, ...]) -> None:
 
 NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
 NAN, SINGULAR = "loss is nan at step", "a ridge solve met a singular matrix at step"
+TIER_B_HUGE_LR = ("--tier_b.lr", "1e9", "--tier_b.backend_lr", "1e9")
 BAD_INPUT = [
     # (arguments, setup, exit code, message)
     (["--bogus", "1"], None, 2, "--bogus"),
@@ -200,13 +213,21 @@ BAD_INPUT = [
     (["--tier_b.split", "nope"], None, 2, "invalid choice 'nope'"),
     (["--tier_a.splits", "systematicity,compositionality"], None, 2, "unknown split"),
     (["--tier_a.splits", ""], None, 2, "--tier_a.splits: must not be empty"),
+    (["--grid.splits", "productivity,nope"], None, 2, "--grid.splits: unknown split 'nope'"),
+    (["--grid.config", "center"], None, 2, "invalid choice 'center'"),
+    (["--grid.n_train", "4"], None, 2, "--grid.n_train"),
     (["--seeds", ""], None, 2, "--seeds: must not be empty"),
     (["--tier_b.seeds", ""], None, 2, "--tier_b.seeds: must not be empty"),
     (["--seeds", "1,1"], None, 2, "--seeds: seed 1 is given twice"),
     (["--tier_a.baselines", "mlp,wren"], None, 2, "--tier_a.baselines: unknown baseline 'wren'"),
     (["--tier_a.baselines", "mlp,mlp"], None, 2, "--tier_a.baselines: 'mlp' is given twice"),
     (["--tier_a.baselines", ""], None, 2, "--tier_a.baselines: must not be empty"),
-    (["--tier_a.enabled", "false", "--tier_b.enabled", "false"], None, 2, "nothing to run"),
+    (
+        ["--tier_a.enabled", "false", "--grid.enabled", "false", "--tier_b.enabled", "false"],
+        None,
+        2,
+        "nothing to run",
+    ),
     (["--tier_b.warmup_problems", "33"], None, 2, "exceeds --tier_b.n_train 32"),
     pytest.param(["--device", "cuda"], None, 2, "no CUDA device", marks=NO_CUDA),
     (["--device", "tpu"], None, 2, "--device 'tpu': use auto, cpu"),
@@ -217,7 +238,7 @@ BAD_INPUT = [
     ([], _misfit_checkpoint, 2, "does not fit this model"),
     (["--tier_a.lr", "1e3", "--tier_b.enabled", "false"], None, 1, SINGULAR),
     (
-        ["--tier_a.enabled", "false", "--tier_b.lr", "1e9", "--tier_b.backend_lr", "1e9"],
+        [*("--tier_a.enabled", "false", "--grid.enabled", "false"), *TIER_B_HUGE_LR],
         None,
         1,
         NAN,
@@ -260,7 +281,7 @@ def test_overridden_cpu_run_leaves_the_committed_results_alone(tmp_path, capsys)
     small = ["--seeds", "0", "--data.n_train", "16", "--data.n_val", "8", "--data.n_test", "8"]
     small += ["--tier_a.steps", "1", "--tier_a.mlp_steps", "1", "--tier_a.splits", "localism"]
     small += ["--tier_a.ind_steps", "1", "--tier_a.baseline_steps", "1"]
-    small += ["--tier_b.enabled", "false", "--answer_generation", "false"]
+    small += ["--grid.enabled", "false", "--answer_generation", "false"]
     code, out, err = _reproduce(tmp_path / "runs", capsys, *small)  # profile cpu, no --out
     assert code == 0, err
     assert "overrides given" in out and "untouched" in out
@@ -281,6 +302,8 @@ def test_paper_profile_two_steps(tmp_path, capsys, official_layout):
     assert (cfg.data.n_train, cfg.data.n_val, cfg.data.n_test) == (6000, 2000, 2000)
     assert (cfg.alans.lam_color, cfg.alans.pred_scale, cfg.alans.action_scale) == (5e-7, 1e3, 1e4)
     assert cfg.tier_b.paper_setting and cfg.tier_b.warmup_steps == 0 and cfg.tier_b.starter is None
+    assert cfg.grid.enabled and cfg.grid.config == "grid3x3"  # the paper's default configuration
+    assert (cfg.grid.n_train, cfg.grid.baseline_steps) == (6000, cfg.tier_a.steps)
     torch.save(official_layout(ALANS()), tmp_path / "sys.pth")
     small = {
         "data.n_train": 16,
@@ -291,6 +314,7 @@ def test_paper_profile_two_steps(tmp_path, capsys, official_layout):
         "tier_a.mlp_steps": 2,
         "tier_a.baseline_steps": 2,
         "tier_a.splits": "productivity",
+        "grid.enabled": "false",  # built as the paper's (asserted above); run by the smoke test
         "tier_b.n_train": 8,
         "tier_b.n_test": 8,
         "tier_b.steps": 2,
@@ -330,6 +354,7 @@ def _fake_tier_a(rng: np.random.Generator, relnet_iid: float) -> dict:
     r |= {"mcnemar_p_alans_vs_mlp": 1e-9, "mcnemar_p_alans_vs_relnet_scalar": 1e-9}
     r |= {"mcnemar_p_alans_vs_alans_ind": 1e-9}
     r["answer_generation"] = {"attr_acc": 0.99, "all_acc": 0.97, "copy8_attr_acc": 0.5}
+    r |= {"mlp_lr": 1e-3, "relnet_scalar_lr": 3e-3, "alans_value_norms": [1.0] * 10}
     return r
 
 
@@ -340,7 +365,9 @@ PARTS = ("val", "iid", "test")
 def test_a_failed_baseline_gate_makes_its_claims_untestable(relnet_iid):
     rng = np.random.default_rng(0)
     tier_a = {s: [_fake_tier_a(rng, relnet_iid) for _ in range(3)] for s in SPLITS}
-    ev = evidence("cpu", [0, 1, 2], tier_a, baselines=("mlp", "relnet_scalar"))
+    grid = {"productivity": [_fake_tier_a(rng, relnet_iid) for _ in range(3)]}
+    baselines = ("mlp", "relnet_scalar")
+    ev = evidence("cpu", [0, 1, 2], tier_a, baselines=baselines, grid="grid3x3", grid_runs=grid)
     gates_ = {g["id"]: g for g in ev.gates}
     claims_ = {c["id"]: c for c in ev.claims}
     assert not gates_["G-prod-mlp"]["passed"]
@@ -350,14 +377,59 @@ def test_a_failed_baseline_gate_makes_its_claims_untestable(relnet_iid):
     c1 = claims_["C1"]
     assert c1["central"] and c1["versus"]["metric"] == f"tierA/productivity/{strongest}/test_acc"
     assert c1["gates"] == [f"G-prod-{strongest}", "G-prod-alans"]
-    for c in (claims_[i] for i in ("C1", "C2", "C3", "C4")):
+    assert gates_["G-g3-prod-relnet_scalar"]["passed"] is (relnet_iid > 0.9)
+    assert claims_["C14"]["versus"]["metric"] == f"grid3x3/productivity/{strongest}/test_acc"
+    for c in (claims_[i] for i in ("C1", "C2", "C3", "C4", "C14")):
         if relnet_iid < 0.9:
             assert c["verdict"] == "untestable" and "G-" in c["reason"] and "mlp" in c["reason"]
         else:
             assert c["verdict"] == "held"  # ALANS 0.97+ vs the relation net <= 0.51
-    assert claims_["C11"]["verdict"] == "untestable" and "not run" in claims_["C11"]["reason"]
+    assert "C11" not in claims_ and "G-tierB-scl" not in gates_  # Tier B did not run
     assert claims_["C12"]["verdict"] == "held"
     assert validate(ev.to_dict(1.0)) == []
+
+
+def test_the_grid_profile_is_its_own_committed_section_that_a_cpu_run_keeps(tmp_path):
+    """cpu runs Tier A on Center only; cpu-grid runs Tier A on the 3x3 Grid only, with its
+    own central claim C14, its own ``grid_metrics.json`` and a marked RESULTS.md section that a
+    cpu report keeps and a cpu-grid report replaces (reports from made-up unit results)."""
+    cpu, grid = PROFILES["cpu"](), PROFILES["cpu-grid"]()
+    assert cpu.tier_a.enabled and not cpu.grid.enabled and not cpu.tier_b.enabled
+    assert not grid.tier_a.enabled and not grid.tier_b.enabled
+    assert (grid.grid.enabled, grid.grid.config, grid.grid.splits) == (
+        True,
+        "grid3x3",
+        ("productivity",),
+    )
+    baselines = ("mlp", "relnet_scalar")
+    for cfg in (cpu, grid):
+        cfg.tier_a.baselines, cfg.answer_generation = baselines, False
+    rng = np.random.default_rng(1)
+    center = {s: [_fake_tier_a(rng, 0.97) for _ in range(3)] for s in SPLITS}
+    on_grid = {"productivity": [_fake_tier_a(rng, 0.97) for _ in range(3)]}
+    committed = tmp_path / "committed"
+    committed.mkdir()
+    target = ReportTarget(committed, committed / "RESULTS.md", committed=True, why="test")
+    results = committed / "RESULTS.md"
+
+    reproduce._report(grid, "cpu-grid", ({}, on_grid, []), target, 1.0, [])
+    doc = json.loads((committed / "grid_metrics.json").read_text())
+    assert validate(doc) == [] and not (committed / "metrics.json").exists()
+    assert [c["id"] for c in doc["claims"] if c["central"]] == ["C14"]
+    assert {g["id"] for g in doc["gates"]} == {f"G-g3-prod-{m}" for m in ("alans", *baselines)}
+    section = marked_section(results, reproduce.GRID_TAG)
+    assert section is not None and "PROFILE=cpu-grid" in section and "C14 (central)" in section
+
+    reproduce._report(cpu, "cpu", (center, {}, []), target, 1.0, [])
+    text = results.read_text()
+    assert marked_section(results, reproduce.GRID_TAG) == section  # kept, unchanged
+    assert text.index("C1 (central)") < text.index(section)
+    assert "C14" not in text.replace(section, "")
+
+    reproduce._report(grid, "cpu-grid", ({}, on_grid, []), target, 2.0, [])
+    again = results.read_text()
+    assert again.count(section_markers(reproduce.GRID_TAG)[0]) == 1  # replaced, not added
+    assert again.split(section_markers(reproduce.GRID_TAG)[0])[0] == text.split(section)[0]
 
 
 def test_non_finite_loss_stops_training_with_a_message() -> None:

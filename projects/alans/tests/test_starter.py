@@ -137,7 +137,16 @@ def test_the_paper_profile_refuses_a_bad_starter_in_one_line(tmp_path, capsys, e
     from reprokit.testing import run_entry
 
     (tmp_path / "sys.pth").write_text("not a checkpoint")
-    args = ["--profile", "paper", "--tier_a.enabled", "false", "--out", str(tmp_path / "r")]
+    args = [
+        "--profile",
+        "paper",
+        "--tier_a.enabled",
+        "false",
+        "--grid.enabled",
+        "false",
+        "--out",
+        str(tmp_path / "r"),
+    ]
     args += ["--tier_b.starter", str(tmp_path / "sys.pth"), *extra]
     code = run_entry(reproduce.PROG, reproduce.run, args, tmp_path / "runs")
     lines = capsys.readouterr().err.strip().splitlines()

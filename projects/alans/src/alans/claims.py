@@ -24,6 +24,12 @@ accuracy above 0.90. The generator's answers are unique (``grammar.check_unique`
 accuracy of 1.0 is attainable; 0.90 leaves room for imperfect learning and was fixed before
 these runs from that ceiling, not tuned on any result.
 
+**The Grid (issue 17 item 5).** The same gates and the ALANS-vs-strongest-baseline claim are
+declared on each split of a Grid configuration (metrics ``<grid>/<split>/...``, gates
+``G-g3-<split>-<model>``, claims C14, ...), with the Center split's margin. In a Grid-only run
+(the cpu-grid profile) the first Grid claim is the central one and the main configuration's
+gates and claims are not declared.
+
 The central claim is on the productivity split: it is the split where the paper's mechanism
 (one algebraic system M^k Z for every value, so unseen values extrapolate) is what is tested,
 whereas systematicity is largely passed by construction (the untrained backend already scores
@@ -66,38 +72,68 @@ PAPER_IRAVEN = {
     "localism": "ALANS 65.90 vs CoPINet 31.85 (best connectionist); ALANS-V 90.95 (I-RAVEN, %)",
 }
 MARGIN_VS_BASELINE = {"systematicity": 0.20, "productivity": 0.25, "localism": 0.15}
+TIER_A = "tierA"  # the metric prefix of Tier A on the main configuration (``data.config``)
+GRIDS = {"grid2x2": "2x2 Grid", "grid3x3": "3x3 Grid (distribute_nine)"}
+GRID_SHORT = {"grid2x2": "g2", "grid3x3": "g3"}
+FIRST_GRID_CLAIM = 14  # C1-C12 (and C13 of the paper profile) come first
 
 
-def _acc(split: str, model: str, part: str = "test") -> str:
-    return f"tierA/{split}/{model}/{part}_acc"
+def _acc(split: str, model: str, part: str = "test", tier: str = TIER_A) -> str:
+    """``<tier>/<split>/<model>/<part>_acc``: ``tier`` is ``tierA`` or a Grid configuration."""
+    return f"{tier}/{split}/{model}/{part}_acc"
 
 
-def _gate_id(split: str, model: str) -> str:
-    return f"G-{SHORT[split]}-{model}"
+def _gate_id(split: str, model: str, tier: str = TIER_A) -> str:
+    grid = "" if tier == TIER_A else f"{GRID_SHORT[tier]}-"
+    return f"G-{grid}{SHORT[split]}-{model}"
 
 
-def _iid_gate(split: str, model: str, who: str) -> Gate:
+def _where(split: str, tier: str) -> str:
+    return f"Tier A {split}" if tier == TIER_A else f"Tier A {GRIDS[tier]} {split}"
+
+
+def _iid_gate(split: str, model: str, who: str, tier: str = TIER_A) -> Gate:
     return Gate(
-        _gate_id(split, model),
-        f"Tier A {split}: {who} learned the task in distribution (IID accuracy)",
-        _acc(split, model, "iid"),
+        _gate_id(split, model, tier),
+        f"{_where(split, tier)}: {who} learned the task in distribution (IID accuracy)",
+        _acc(split, model, "iid", tier),
         IID_LEARNED,
     )
 
 
-def gates(baselines: Sequence[str]) -> list[Gate]:
-    """The gates, given the connectionist baselines the run trains (a subset of BASELINES)."""
-    return [
+def gates(
+    baselines: Sequence[str],
+    grid: str | None = None,
+    grid_splits: Sequence[str] = (),
+    tier_b: bool = True,
+    center: bool = True,
+) -> list[Gate]:
+    """The gates, given the connectionist baselines the run trains (a subset of BASELINES),
+    the Grid configuration and splits, whether Tier B ran and whether the main
+    configuration's gates are declared (``center``; see ``claims``)."""
+    main = [
         *(_iid_gate(s, "alans", "ALANS") for s in SPLITS),
         *(_iid_gate(s, m, BASELINE_NAMES[m]) for s in SPLITS for m in baselines),
         *(_iid_gate(s, "alans_ind", "ALANS-Ind") for s in SPLITS),
-        Gate(
-            "G-tierB-scl",
-            f"Tier B {TIER_B_SPLIT}: SCL learned the task in distribution (IID accuracy)",
-            f"tierB/{TIER_B_SPLIT}/scl/iid_acc",
-            IID_LEARNED,
-        ),
     ]
+    return [
+        *(main if center else []),
+        *(
+            _iid_gate(s, m, BASELINE_NAMES.get(m, "ALANS"), grid)
+            for s in grid_splits
+            for m in ("alans", *baselines)
+        ),
+        *([_tier_b_gate()] if tier_b else []),
+    ]
+
+
+def _tier_b_gate() -> Gate:
+    return Gate(
+        "G-tierB-scl",
+        f"Tier B {TIER_B_SPLIT}: SCL learned the task in distribution (IID accuracy)",
+        f"tierB/{TIER_B_SPLIT}/scl/iid_acc",
+        IID_LEARNED,
+    )
 
 
 def _passes_iid(iid: Sequence[float | None]) -> bool:
@@ -108,28 +144,47 @@ def _passes_iid(iid: Sequence[float | None]) -> bool:
 
 
 def strongest_baselines(
-    ev: Evidence, splits: Sequence[str], baselines: Sequence[str]
+    ev: Evidence, splits: Sequence[str], baselines: Sequence[str], tier: str = TIER_A
 ) -> dict[str, str]:
     """Per split, the baseline with the highest mean test accuracy among those whose IID gate
     passes by the shared rule (all of them when none passes)."""
     out = {}
     for s in splits:
-        mean = {m: ev.metrics[_acc(s, m)]["mean"] for m in baselines if _acc(s, m) in ev.metrics}
+        acc = {m: _acc(s, m, tier=tier) for m in baselines}
+        mean = {m: ev.metrics[a]["mean"] for m, a in acc.items() if a in ev.metrics}
         mean = {m: v for m, v in mean.items() if v is not None}
         if not mean:
             continue
-        passed = [m for m in mean if _passes_iid(ev.values(_acc(s, m, "iid")))]
+        passed = [m for m in mean if _passes_iid(ev.values(_acc(s, m, "iid", tier)))]
         out[s] = max(passed or mean, key=mean.get)
     return out
 
 
 def claims(
-    strongest: Mapping[str, str], default: str = "mlp", paper_profile: bool = False
+    strongest: Mapping[str, str],
+    default: str = "mlp",
+    paper_profile: bool = False,
+    grid: str | None = None,
+    grid_strongest: Mapping[str, str] | None = None,
+    tier_b: bool = True,
+    center: bool = True,
 ) -> list[Claim]:
     """The claims, given the strongest baseline of each split (``strongest_baselines``;
-    ``default`` where a split did not run); the paper profile adds C13, its Tier B claim on
-    ALANS as the paper trains it (the smoke and cpu profiles' claims stay those they were
-    committed with)."""
+    ``default`` where a split did not run). C1-C10 and C12 on the main configuration when
+    ``center`` (it ran, or nothing else did); Tier B's C11 (and the paper profile's C13, on
+    ALANS as the paper trains it) only when Tier B ran; C14, ... on the ``grid``
+    configuration's splits (the keys of ``grid_strongest``), central when ``center`` is off."""
+    return [
+        *(_main_claims(strongest, default) if center else []),
+        *([_tier_b_claim()] if tier_b else []),
+        *([_answer_generation_claim()] if center else []),
+        *([_paper_tier_b_claim()] if paper_profile and tier_b else []),
+        *_grid_claims(grid, grid_strongest or {}, central=not center),
+    ]
+
+
+def _main_claims(strongest: Mapping[str, str], default: str) -> list[Claim]:
+    """C1-C10: Tier A on the main configuration (C1, productivity, is the central claim)."""
     best = {s: strongest.get(s, default) for s in SPLITS}
     others = [s for s in SPLITS if s != CENTRAL_SPLIT]
     return [
@@ -198,25 +253,50 @@ def claims(
             )
             for i, s in enumerate(SPLITS, 8)
         ),
+    ]
+
+
+def _answer_generation_claim() -> Claim:
+    return Claim(
+        "C12",
+        "Answer generation: the decoded 9th panel gets more attributes right than copying "
+        "the 8th panel (mean over the splits)",
+        "answer_generation/alans/attr_acc",
+        "answer_generation/copy_panel8/attr_acc",
+        paper="no number in the note",
+    )
+
+
+def _tier_b_claim() -> Claim:
+    """C11: Tier B, the labelled supervised-perception variant against SCL."""
+    return Claim(
+        "C11",
+        f"Tier B {TIER_B_SPLIT} (pixels): supervised-perception ALANS (attribute-labelled "
+        "LeNet warm-up, a variant, not the paper's setting) beats SCL",
+        f"tierB/{TIER_B_SPLIT}/alans_supervised_perception/test_acc",
+        f"tierB/{TIER_B_SPLIT}/scl/test_acc",
+        margin=0.15,
+        gates=("G-tierB-scl",),
+        paper="ALANS 64.80 vs SCL 24.90 (I-RAVEN systematicity, %)",
+    )
+
+
+def _grid_claims(grid: str | None, strongest: Mapping[str, str], central: bool) -> list[Claim]:
+    """C14, ...: on each Grid split, ALANS beats that split's strongest baseline, with the
+    Center split's margin (issue 17 item 5); the first is ``central`` (a Grid-only run)."""
+    return [
         Claim(
-            "C11",
-            f"Tier B {TIER_B_SPLIT} (pixels): supervised-perception ALANS (attribute-labelled "
-            "LeNet warm-up, a variant, not the paper's setting) beats SCL",
-            f"tierB/{TIER_B_SPLIT}/alans_supervised_perception/test_acc",
-            f"tierB/{TIER_B_SPLIT}/scl/test_acc",
-            margin=0.15,
-            gates=("G-tierB-scl",),
-            paper="ALANS 64.80 vs SCL 24.90 (I-RAVEN systematicity, %)",
-        ),
-        Claim(
-            "C12",
-            "Answer generation: the decoded 9th panel gets more attributes right than copying "
-            "the 8th panel (mean over the splits)",
-            "answer_generation/alans/attr_acc",
-            "answer_generation/copy_panel8/attr_acc",
-            paper="no number in the note",
-        ),
-        *([_paper_tier_b_claim()] if paper_profile else []),
+            f"C{i}",
+            f"{_where(s, grid)}: ALANS beats the strongest connectionist baseline "
+            f"({BASELINE_NAMES[best]}) on the held-out split",
+            _acc(s, "alans", tier=grid),
+            _acc(s, best, tier=grid),
+            margin=MARGIN_VS_BASELINE[s],
+            central=central and i == FIRST_GRID_CLAIM,
+            gates=(_gate_id(s, best, grid), _gate_id(s, "alans", grid)),
+            paper=f"{PAPER_IRAVEN[s]}; the paper's split table, not per configuration",
+        )
+        for i, (s, best) in enumerate(strongest.items(), FIRST_GRID_CLAIM)
     ]
 
 
@@ -235,21 +315,26 @@ def _paper_tier_b_claim() -> Claim:
 
 
 def _add_tier_a(
-    ev: Evidence, split: str, runs: Sequence[Mapping], baselines: Sequence[str]
+    ev: Evidence,
+    split: str,
+    runs: Sequence[Mapping],
+    baselines: Sequence[str],
+    tier: str = TIER_A,
 ) -> None:
-    """Per-seed accuracies of one split (``runs``: ``experiments.tier_a`` results, seed order)."""
+    """Per-seed accuracies of one split (``runs``: ``experiments.tier_a`` results, seed order)
+    under ``<tier>/<split>/``."""
     models = ("alans", "alans_ind", *baselines)
     for model in models:
         for part in ("val", "iid", "test"):
-            ev.add(_acc(split, model, part), [r[f"{model}_{part}_acc"] for r in runs])
+            ev.add(_acc(split, model, part, tier), [r[f"{model}_{part}_acc"] for r in runs])
         ev.add(
-            f"tierA/{split}/{model}/gap",
+            f"{tier}/{split}/{model}/gap",
             [r[f"{model}_iid_acc"] - r[f"{model}_test_acc"] for r in runs],
         )
-    ev.add(_acc(split, "alans_untrained"), [r["alans_init_acc"] for r in runs])
+    ev.add(_acc(split, "alans_untrained", tier=tier), [r["alans_init_acc"] for r in runs])
     for other in models[1:]:
         key = f"mcnemar_p_alans_vs_{other}"
-        ev.add(f"tierA/{split}/mcnemar_p/alans_vs_{other}", [r[key] for r in runs])
+        ev.add(f"{tier}/{split}/mcnemar_p/alans_vs_{other}", [r[key] for r in runs])
 
 
 def _add_tier_a_means(
@@ -332,6 +417,8 @@ def evidence(
     tier_b_seeds: Sequence[int] = (),
     tier_b_split: str | None = None,
     baselines: Sequence[str] = BASELINES,
+    grid: str | None = None,
+    grid_runs: Mapping[str, Sequence[Mapping]] | None = None,
 ) -> Evidence:
     """The judged evidence of one run.
 
@@ -343,6 +430,8 @@ def evidence(
         tier_b_seeds: the Tier B seeds.
         tier_b_split: the Tier B split (``None`` when Tier B did not run).
         baselines: the Tier A connectionist baselines trained (``tier_a.baselines``).
+        grid: the Grid configuration run beside the main one (``grid.config``), if any.
+        grid_runs: split -> the ``experiments.tier_a`` results of each seed on ``grid``.
     """
     ev = Evidence("alans", profile, seeds)
     for split, runs in tier_a.items():
@@ -350,10 +439,26 @@ def evidence(
     strongest = strongest_baselines(ev, list(tier_a), baselines)
     if tier_a:
         _add_tier_a_means(ev, tier_a, strongest)
+    grid_runs = grid_runs or {}
+    for split, runs in grid_runs.items():
+        _add_tier_a(ev, split, runs, baselines, grid)
+    grid_strongest = strongest_baselines(ev, list(grid_runs), baselines, grid)
     if tier_b:
         _add_tier_b(ev, tier_b_split, tier_b, tier_b_seeds)
     first = baselines[0] if baselines else "mlp"
-    declared = gates(baselines), claims(strongest, first, paper_profile=profile == "paper")
+    center = bool(tier_a) or not grid_runs  # a Tier-B-only run keeps C1 as its central claim
+    declared = (
+        gates(baselines, grid, list(grid_runs), bool(tier_b), center),
+        claims(
+            strongest,
+            first,
+            paper_profile=profile == "paper",
+            grid=grid,
+            grid_strongest=grid_strongest,
+            tier_b=bool(tier_b),
+            center=center,
+        ),
+    )
     _fill_missing(ev, [*declared[0], *declared[1]])
     ev.judge(*declared)
     return ev

@@ -1,20 +1,24 @@
-"""Typed configuration and the three profiles (smoke, cpu, paper).
+"""Typed configuration and the four profiles (smoke, cpu, cpu-grid, paper).
 
-* smoke: seconds; every code path (both tiers, all models, answer generation), tiny data.
-  ``python -m alans.reproduce --profile smoke``.
-* cpu: the default; ~10 min of CPU time (one thread, OMP_NUM_THREADS=1). Tier A on all three
-  splits x 3 seeds (ALANS, ALANS-Ind, the untrained backend, the flat MLP, the factored
-  relation net with one-hot and scalar codes, the panel Transformer), Tier B on the
-  systematicity split (supervised-perception ALANS, ALANS as the paper trains it, CNN-MLP,
-  SCL), 1 seed. Gates and claims: ``claims.py``.
+* smoke: seconds; every code path (Tier A on Center and on the 3x3 Grid, Tier B, all models,
+  answer generation), tiny data. ``python -m alans.reproduce --profile smoke``.
+* cpu: the default; ~12 min on one core. Tier A on Center, all three splits x 3 seeds (ALANS,
+  ALANS-Ind, the untrained backend, the flat MLP, the factored relation net with one-hot and
+  scalar codes, the panel Transformer). Gates and claims C1-C10, C12: ``claims.py``. The pixel
+  tier (Tier B) carries no cpu claim (one seed: no verdict) and is off here; ``--tier_b.enabled
+  true`` adds it (the previous cpu profile's setting).
+* cpu-grid: ~6 min on one core. Tier A on the 3x3 Grid (``distribute_nine``, the official
+  default configuration), productivity split x 3 seeds, the same models (the relation nets and
+  the Transformer 1000 steps); its claim C14 is central there. Writes
+  ``results/cpu/grid_metrics.json`` and a marked section of RESULTS.md.
 * paper: the official hyperparameters (Adam 0.95e-4, batch 32, 200 epochs of 6k problems,
-  32-px crops, lambdas and softmax scales of ``const.py``) on 10k-problem splits (6k/2k/2k);
-  seeds 1234 (official), 1235, 1236; GPU. Tier B trains only ALANS as the paper does (answer CE
-  + auxiliary operator CE, no attribute labels), from an official starter checkpoint given by
-  ``--tier_b.starter`` (the documented start; ``alans.starter``), else from random
-  initialisation. Supervised-perception ALANS (the attribute-labelled LeNet warm-up, a labelled
-  variant) is off (``warmup_steps`` 0); ``--tier_b.warmup_steps N --tier_b.warmup_problems P``
-  adds it.
+  32-px crops, lambdas and softmax scales of ``const.py``) on 10k-problem splits (6k/2k/2k),
+  Center and the 3x3 Grid; seeds 1234 (official), 1235, 1236; GPU. Tier B trains only ALANS as
+  the paper does (answer CE + auxiliary operator CE, no attribute labels), from an official
+  starter checkpoint given by ``--tier_b.starter`` (the documented start; ``alans.starter``),
+  else from random initialisation. Supervised-perception ALANS (the attribute-labelled LeNet
+  warm-up, a labelled variant) is off (``warmup_steps`` 0); ``--tier_b.warmup_steps N
+  --tier_b.warmup_problems P`` adds it.
 """
 
 from __future__ import annotations
@@ -119,6 +123,25 @@ class TierACfg:
 
 
 @dataclass
+class GridCfg:
+    """Tier A on a Grid configuration (issue 17 item 5), beside or instead of the main one: the
+    models, steps and learning rates of ``tier_a`` (the relation nets and the Transformer with
+    their own step count), on the Grid's own generated problems."""
+
+    enabled: bool = param(True, "run Tier A on a Grid configuration")
+    config: Literal["grid2x2", "grid3x3"] = param(
+        "grid3x3", "Grid configuration (grid3x3 = distribute_nine, the official default)"
+    )
+    splits: tuple[str, ...] = param(("productivity",), "splits run on the Grid", nonempty=True)
+    n_train: int = param(4000, "training problems per Grid split", ge=8)
+    n_val: int = param(1000, "validation problems per Grid split", ge=8)
+    n_test: int = param(2000, "held-out test (and IID test) problems per Grid split", ge=8)
+    baseline_steps: int = param(
+        1000, "optimisation steps of the relation nets / Transformer on the Grid", ge=0
+    )
+
+
+@dataclass
 class TierBCfg:
     enabled: bool = param(True, "run Tier B (pixels)")
     split: Literal["systematicity", "productivity", "localism"] = param("systematicity", "split")
@@ -173,6 +196,7 @@ class Config:
     data: DataCfg = field(default_factory=DataCfg)
     alans: AlansCfg = field(default_factory=AlansCfg)
     tier_a: TierACfg = field(default_factory=TierACfg)
+    grid: GridCfg = field(default_factory=GridCfg)
     tier_b: TierBCfg = field(default_factory=TierBCfg)
     answer_generation: bool = param(True, "decode + render the predicted 9th panel")
     device: str = param("auto", "Tier B device: auto (cuda when available), cpu, cuda, cuda:N, mps")
@@ -196,6 +220,7 @@ def smoke() -> Config:
     c = Config(seeds=(0, 1, 2))  # three seeds, as in the cpu profile
     c.data = DataCfg(n_train=64, n_val=16, n_test=32)
     c.tier_a = TierACfg(steps=3, ind_steps=3, mlp_steps=3, baseline_steps=3, batch=16)
+    c.grid = GridCfg(n_train=64, n_val=16, n_test=32, baseline_steps=3)
     c.tier_b = TierBCfg(
         n_train=32,
         n_test=16,
@@ -210,7 +235,19 @@ def smoke() -> Config:
 
 
 def cpu() -> Config:
-    return Config()
+    """Tier A on Center only: the pixel tier and the Grid run in their own profiles (README)."""
+    c = Config()
+    c.grid = GridCfg(enabled=False)
+    c.tier_b = TierBCfg(enabled=False)
+    return c
+
+
+def cpu_grid() -> Config:
+    """Tier A on the 3x3 Grid (distribute_nine), productivity, 3 seeds: claim C14 (central)."""
+    c = Config(answer_generation=False)
+    c.tier_a = TierACfg(enabled=False)
+    c.tier_b = TierBCfg(enabled=False)
+    return c
 
 
 def paper() -> PaperConfig:
@@ -218,6 +255,7 @@ def paper() -> PaperConfig:
     c = PaperConfig(seeds=seeds)
     c.data = PaperDataCfg(n_train=6000, n_val=2000, n_test=2000)
     steps = 200 * 6000 // 32  # 200 epochs at batch 32
+    c.grid = GridCfg(n_train=6000, n_val=2000, n_test=2000, baseline_steps=steps)
     c.tier_a = TierACfg(
         steps=steps,
         lr=0.95e-4,
@@ -243,4 +281,4 @@ def paper() -> PaperConfig:
     return c
 
 
-PROFILES = {"smoke": smoke, "cpu": cpu, "paper": paper}
+PROFILES = {"smoke": smoke, "cpu": cpu, "cpu-grid": cpu_grid, "paper": paper}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 from scipy.stats import chi2
@@ -50,6 +52,14 @@ def _parts(cfg: Config, split: str, seed: int) -> dict[str, dict[str, np.ndarray
         "iid": load_split(split, "iid", d.n_test, seed, **kw),
         "test": load_split(split, "test", d.n_test, seed, **kw),
     }
+
+
+def on_grid(cfg: Config) -> Config:
+    """``cfg`` with the data of its Grid block (``cfg.grid``): the Grid configuration, its
+    sizes and its relation-net / Transformer steps; every other model setting unchanged."""
+    g = cfg.grid
+    data = replace(cfg.data, config=g.config, n_train=g.n_train, n_val=g.n_val, n_test=g.n_test)
+    return replace(cfg, data=data, tier_a=replace(cfg.tier_a, baseline_steps=g.baseline_steps))
 
 
 def tier_a(cfg: Config, split: str, seed: int, unit: Unit) -> dict:

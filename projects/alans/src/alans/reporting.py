@@ -108,20 +108,23 @@ def _ms(metrics: dict, name: str) -> str:
     return format_mean_std(metrics[name], 3) if name in metrics else "—"
 
 
-def _tier_a_models(metrics: dict) -> list[str]:
-    """ALANS, ALANS-Ind and every baseline with recorded Tier A accuracies, in order."""
-    names = [k.split("/")[2] for k in metrics if k.startswith("tierA/") and k.endswith("/test_acc")]
+def _tier_a_models(metrics: dict, tier: str = "tierA") -> list[str]:
+    """ALANS, ALANS-Ind and every baseline with recorded accuracies under ``tier`` (Tier A or a
+    Grid configuration run beside it), in order."""
+    names = [
+        k.split("/")[2] for k in metrics if k.startswith(f"{tier}/") and k.endswith("/test_acc")
+    ]
     seen = [n for n in dict.fromkeys(names) if n != "alans_untrained"]
     return sorted(seen, key=lambda n: (n != "alans", n != "alans_ind"))
 
 
-def _tier_a_table(metrics: dict, splits: list[str]) -> list[str]:
+def _tier_a_table(metrics: dict, splits: list[str], tier: str = "tierA") -> list[str]:
     lines = ["| split | model | test | IID | val |", "|---|---|---|---|---|"]
     for s in splits:
-        for mod in _tier_a_models(metrics):
-            cells = [_ms(metrics, f"tierA/{s}/{mod}/{p}_acc") for p in ("test", "iid", "val")]
+        for mod in _tier_a_models(metrics, tier):
+            cells = [_ms(metrics, f"{tier}/{s}/{mod}/{p}_acc") for p in ("test", "iid", "val")]
             lines.append(f"| {s} | {mod} | " + " | ".join(cells) + " |")
-        untrained = _ms(metrics, f"tierA/{s}/alans_untrained/test_acc")
+        untrained = _ms(metrics, f"{tier}/{s}/alans_untrained/test_acc")
         lines.append(f"| {s} | alans, untrained (random Z, M) | {untrained} | — | — |")
     return lines
 
@@ -139,8 +142,7 @@ def notes(doc: dict) -> str:
         "Accuracies as fractions (chance 0.125). Test = the held-out split distribution; IID = a "
         "fresh test set from the training distribution of the same split; val = the validation "
         "split (training distribution).",
-        "",
-        *_tier_a_table(m, splits),
+        *(["", *_tier_a_table(m, splits)] if splits else []),
         "",
         "Reading (interprets, does not overrule, the verdicts above): "
         + (
@@ -151,13 +153,32 @@ def notes(doc: dict) -> str:
             else "every gate passed. "
         )
         + "M^k Z makes every rule exactly representable for any invertible Z, M, so the "
-        "untrained backend is already far above chance; claims C8–C10 measure what training adds.",
-        "",
-        "Strongest connectionist baseline per split (highest mean test accuracy among the "
-        "baselines whose IID gate passed): "
-        + "; ".join(f"{s}: {b}" for s, b in doc["info"].get("strongest", {}).items())
-        + ".",
+        "untrained backend (random Z, M) is already far above chance"
+        + ("; claims C8–C10 measure what training adds." if splits else "."),
     ]
+    if splits:
+        lines += [
+            "",
+            "Strongest connectionist baseline per split (highest mean test accuracy among the "
+            "baselines whose IID gate passed): "
+            + "; ".join(f"{s}: {b}" for s, b in doc["info"].get("strongest", {}).items())
+            + ".",
+        ]
+    grid = doc["info"].get("grid", {})
+    if grid.get("config"):
+        g, best = grid["config"], grid["strongest"]
+        steps = doc["info"]["config"]["grid"]["baseline_steps"]
+        lines += [
+            "",
+            f"Tier A on the Grid configuration `{g}` (its own generated problems; the models "
+            f"and learning rates of Tier A, the relation nets and Transformer {steps} steps):",
+            "",
+            *_tier_a_table(m, list(best), g),
+            "",
+            "Strongest connectionist baseline per Grid split: "
+            + "; ".join(f"{s}: {b}" for s, b in best.items())
+            + ".",
+        ]
     if "answer_generation/alans/attr_acc" in m:
         lines += [
             "",

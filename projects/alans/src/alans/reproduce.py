@@ -1,14 +1,16 @@
-"""Entry point: ``python -m alans.reproduce --profile {smoke,cpu,paper} [--key value] [--fresh]``.
+"""Entry point: ``python -m alans.reproduce --profile {smoke,cpu,cpu-grid,paper} [--key value]
+[--fresh]``.
 
 Runs Tier A (ground-truth attributes; one unit per split x seed: ALANS, ALANS-Ind, the
-connectionist baselines), Tier B (pixels, one split; one unit per seed: ALANS as the paper trains
-it, the labelled supervised-perception variant when its warm-up is on, CNN-MLP, SCL) and
-answer generation through ``reprokit.lifecycle``: every unit lives in the run folder
+connectionist baselines), Tier A on a Grid configuration (``grid``; units
+``tierA-<grid>-<split>-seed<s>``), Tier B (pixels, one split; one unit per seed: ALANS as the
+paper trains it, the labelled supervised-perception variant when its warm-up is on, CNN-MLP,
+SCL) and answer generation through ``reprokit.lifecycle``: every unit lives in the run folder
 ``<runs root>/alans/<profile>/<config hash>/units/<unit>/`` with its checkpoints, so rerunning
 the same command after SIGTERM/SIGINT reuses the finished units and resumes the interrupted one.
 Then the gates and claims of ``claims.py`` are judged and ``metrics.json``, the figures and
 RESULTS.md go where ``report_target`` says (the committed ones only for the unmodified cpu
-profile).
+profile, and for the unmodified cpu-grid profile its ``grid_metrics.json`` and marked section).
 """
 
 from __future__ import annotations
@@ -32,14 +34,14 @@ from reprokit.lifecycle import (
     header,
     report_target,
 )
-from reprokit.report import write_results
+from reprokit.report import keep_sections, marked_section, merge_section, write_results
 from reprokit.runlog import Run
 
 from . import reporting
-from .claims import BASELINES, evidence, strongest_baselines
+from .claims import BASELINES, GRIDS, evidence, strongest_baselines
 from .configs import PROFILES, Config
 from .data import load_split
-from .experiments import tier_a, tier_b
+from .experiments import on_grid, tier_a, tier_b
 from .model import ALANS
 from .raven import check_raven_dir
 from .splits import SPLITS
@@ -54,9 +56,12 @@ DATA_NAMES = {
     "iraven": "I-RAVEN",
     "raven": "RAVEN",
 }
+GRID_PROFILE = "cpu-grid"  # committed: results/cpu/grid_metrics.json + a RESULTS.md section
+GRID_TAG = "grid"
 EXPECTED = {
     "smoke": "~15 s",
-    "cpu": "~10 min of CPU time; ~35 min wall on 2 cores shared with other jobs",
+    "cpu-grid": "~6 min on one core (one of two CPU slots of a shared machine)",
+    "cpu": "~12 min on one core (one of two CPU slots of a shared machine)",
     "paper": "not measured (GPU; many hours)",
 }
 
@@ -79,18 +84,22 @@ def _check_data_dir() -> None:
 
 def preflight(cfg: Config) -> torch.device:
     """Every check that can fail before the first training step; returns the Tier B device."""
-    bad = [s for s in cfg.tier_a.splits if s not in SPLITS]
-    if bad:
-        raise UserError(
-            f"--tier_a.splits: unknown split {bad[0]!r} (choose from {', '.join(SPLITS)})"
-        )
+    for option, splits in (
+        ("--tier_a.splits", cfg.tier_a.splits),
+        ("--grid.splits", cfg.grid.splits),
+    ):
+        bad = [s for s in splits if s not in SPLITS]
+        if bad:
+            raise UserError(f"{option}: unknown split {bad[0]!r} (choose from {', '.join(SPLITS)})")
     bad = [b for b in cfg.tier_a.baselines if b not in BASELINES]
     if bad:
         raise UserError(
             f"--tier_a.baselines: unknown baseline {bad[0]!r} (choose from {', '.join(BASELINES)})"
         )
-    if not cfg.tier_a.enabled and not cfg.tier_b.enabled:
-        raise UserError("--tier_a.enabled and --tier_b.enabled are both false: nothing to run")
+    if not (cfg.tier_a.enabled or cfg.grid.enabled or cfg.tier_b.enabled):
+        raise UserError(
+            "--tier_a.enabled, --grid.enabled and --tier_b.enabled are all false: nothing to run"
+        )
     _check_seeds(cfg.seeds, "--seeds")
     dup = sorted({b for b in cfg.tier_a.baselines if cfg.tier_a.baselines.count(b) > 1})
     if dup:
@@ -172,38 +181,69 @@ def _with_profile(argv: list[str], profile: str) -> list[str]:
 
 
 def _report(
-    cfg: Config, profile: str, ra: dict, rb: list, target: ReportTarget, wall: float, argv: list
+    cfg: Config,
+    profile: str,
+    runs: tuple[dict, dict, list],
+    target: ReportTarget,
+    wall: float,
+    argv: list,
 ) -> tuple[dict, list[Path]]:
-    """Judge the evidence; write metrics.json, the figures and RESULTS.md into ``target``
-    (its command line: ``make reproduce`` for the committed results, else ``argv``)."""
-    tb = cfg.tier_b
+    """Judge the evidence of ``runs`` (Tier A, Tier A on the Grid, Tier B); write
+    metrics.json, the figures and RESULTS.md into ``target`` (its command line: ``make
+    reproduce`` for the committed results, else ``argv``)."""
+    ra, rg, rb = runs
+    tb, grid = cfg.tier_b, cfg.grid.config if rg else None
     baselines = cfg.tier_a.baselines
-    ev = evidence(profile, cfg.seeds, ra, rb, tb.seeds, tb.split if rb else None, baselines)
+    ev = evidence(
+        profile, cfg.seeds, ra, rb, tb.seeds, tb.split if rb else None, baselines, grid, rg
+    )
     splits = tuple(ra)
     info = {
         "strongest": strongest_baselines(ev, splits, baselines),
+        "grid": {
+            "config": grid,
+            "strongest": strongest_baselines(ev, tuple(rg), baselines, grid) if grid else {},
+        },
         "baseline_lr": {s: {b: [r[f"{b}_lr"] for r in ra[s]] for b in baselines} for s in splits},
+        "grid_baseline_lr": {s: {b: [r[f"{b}_lr"] for r in rg[s]] for b in baselines} for s in rg},
         "config": _portable(to_dict(cfg)),
         "tier_b_seeds": list(tb.seeds) if rb else [],
         "alans_value_norms_first_seed": {s: ra[s][0]["alans_value_norms"] for s in splits},
     }
     figures = _figures(cfg, ra, ev.metrics, target.dir)
-    metrics_path = ev.write(target.dir / "metrics.json", wall, info=info)
+    side = target.committed and profile == GRID_PROFILE  # its own files, a RESULTS.md section
+    prefix = f"{GRID_TAG}_" if side else ""
+    metrics_path = ev.write(target.dir / f"{prefix}metrics.json", wall, info=info)
     doc = ev.to_dict(wall, info)
+    command = shlex.join(["python", "-m", PROG, *_with_profile(argv, profile)])
+    if target.committed:
+        command = "make reproduce PROJECT=alans" + (f" PROFILE={GRID_PROFILE}" if side else "")
+    kept = [marked_section(target.results_md, GRID_TAG)] if target.committed and not side else []
+    report_md = target.results_md.with_name(f".{GRID_TAG}_section.md") if side else None
     write_results(
-        target.results_md,
+        report_md or target.results_md,
         doc,
         title=f"ALANS — {'CPU' if profile == 'cpu' else profile}-profile results",
         figures=figures,
-        command=(
-            "make reproduce PROJECT=alans"
-            if target.committed
-            else shlex.join(["python", "-m", PROG, *_with_profile(argv, profile)])
-        ),
+        command=command,
         notes=reporting.notes(doc),
         metrics_path=metrics_path,
     )
+    if report_md is not None:
+        heading = f"{GRID_PROFILE} profile: Tier A on the {GRIDS[cfg.grid.config]} (`{command}`)"
+        merge_section(target.results_md, report_md, heading, GRID_TAG)
+    keep_sections(target.results_md, kept)
     return doc, [target.results_md, Path(metrics_path), *figures.values()]
+
+
+def _report_target(profile: str, cfg: Config, session: Session) -> ReportTarget:
+    """``report_target``; the unmodified cpu-grid profile also writes the committed
+    results/cpu/ (its own ``grid_metrics.json`` and a marked section of RESULTS.md, which a
+    cpu run keeps), like the cpu profile."""
+    if profile == GRID_PROFILE:
+        profiles = {"cpu": PROFILES[GRID_PROFILE]}  # committed when cfg equals cpu-grid
+        return report_target("alans", "cpu", cfg, profiles, __file__, session, out=cfg.out)
+    return report_target("alans", profile, cfg, PROFILES, __file__, session, out=cfg.out)
 
 
 def run(argv: list[str], fresh: bool) -> None:
@@ -211,14 +251,17 @@ def run(argv: list[str], fresh: bool) -> None:
     profile, cfg = parse(PROFILES, argv, prog=PROG)
     device = preflight(cfg)
     splits = tuple(cfg.tier_a.splits) if cfg.tier_a.enabled else ()
+    g = cfg.grid
+    grid_splits = tuple(g.splits) if g.enabled else ()
     b_seeds = tuple(cfg.tier_b.seeds) if cfg.tier_b.enabled else ()
     with Session("alans", profile, cfg, fresh=fresh) as session:
         header(
             session,
             expected=EXPECTED[profile],
-            tier_a_seeds=cfg.seeds if splits else "off",
+            tier_a_seeds=cfg.seeds if splits or grid_splits else "off",
             tier_a_splits=splits or "off",
             tier_a_models=("alans", "alans_ind", *cfg.tier_a.baselines),
+            grid=f"{g.config}, splits {grid_splits}" if grid_splits else "off",
             tier_b=f"{cfg.tier_b.split}, seeds {b_seeds}, on {device}" if b_seeds else "off",
         )
         ra = {
@@ -235,6 +278,21 @@ def run(argv: list[str], fresh: bool) -> None:
             ]
             for s in splits
         }
+        gcfg = on_grid(cfg)
+        rg = {
+            s: [
+                _unit(
+                    session,
+                    profile,
+                    cfg,
+                    f"tierA-{g.config}-{s}-seed{seed}",
+                    seed,
+                    lambda u, s=s, seed=seed: tier_a(gcfg, s, seed, u),
+                )
+                for seed in cfg.seeds
+            ]
+            for s in grid_splits
+        }
         rb = [
             _unit(
                 session,
@@ -246,10 +304,8 @@ def run(argv: list[str], fresh: bool) -> None:
             )
             for seed in b_seeds
         ]
-        target = report_target(
-            "alans", profile, cfg, PROFILES, anchor=__file__, session=session, out=cfg.out
-        )
-        doc, written = _report(cfg, profile, ra, rb, target, session.wall_time_s, argv)
+        target = _report_target(profile, cfg, session)
+        doc, written = _report(cfg, profile, (ra, rg, rb), target, session.wall_time_s, argv)
         footer(session, doc, written, why=target.why)
 
 
