@@ -100,6 +100,13 @@ BAD = [  # (arguments, setup, exit code, substring of the one line)
         "observations have width 4, but hopper has 11",
     ),
     (["--data.env", "maze2d-medium"], None, 2, "use a longer --eval.horizon"),
+    (["--eval.reference", "nearest"], None, 2, "--eval.reference"),
+    (
+        ["--data.env", "connect4", "--eval.reference", "matched"],
+        None,
+        2,
+        "--eval.reference matched is defined for Maze2D only",
+    ),
     (["--model.h", "18", "--model.n_head", "4"], None, 2, "not divisible by model.n_head 4"),
     (["--device", "cuda"], "no-cuda", 2, "no CUDA device is available"),
     ([*TINY, "--train.steps", "2"], None, 0, ""),  # a good run: writes the checkpoints below

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from conftest import tiny_lpt
 from lpt import maze2d
-from lpt.evaluate import plan, rollout
+from lpt.evaluate import plan, planning_reference, rollout
 from lpt.langevin import LatentBuffer
 from lpt.maze2d import eval_spec
 from lpt.model import DecisionTransformer
@@ -31,18 +32,23 @@ def test_cached_rollout_equals_naive_rollout(monkeypatch):
     np.testing.assert_allclose(a, b, rtol=1e-5)
 
 
-def test_plan_returns_fixed_batch_of_latents():
+def test_plan_returns_fixed_batch_of_latents_from_the_reference_chain():
     data = synthetic()
     model = tiny_lpt().eval()
     buf = LatentBuffer(data.n, 4, 16, seed=0)
-    z, y_hat = plan(
-        model, buf, data, y_star=5.0, B=4, n_steps=3, s=0.3, omega=1.0, sigma_y2=0.5, seed=0
-    )
+    kw = dict(y_star=5.0, B=4, n_steps=3, s=0.3, omega=1.0, sigma_y2=0.5, seed=0)
+    z, y_hat = plan(model, buf, data, **kw, start=1)
     assert z.shape == (4, 4, 16) and y_hat.shape == (4,)
-    z2, _ = plan(
-        model, buf, data, y_star=5.0, B=4, n_steps=3, s=0.3, omega=1.0, sigma_y2=0.5, seed=0
-    )
-    assert torch.equal(z, z2)  # seeded
+    assert torch.equal(z, plan(model, buf, data, **kw, start=1)[0])  # seeded
+    assert not torch.allclose(z, plan(model, buf, data, **kw, start=2)[0])  # another chain start
+
+
+def test_planning_reference_is_the_best_eligible_trajectory():
+    returns = np.array([5.0, 9.0, 7.0, 3.0])
+    assert planning_reference(returns, np.ones(4, dtype=bool)) == 1  # official: the data's best
+    assert planning_reference(returns, np.array([True, False, True, True])) == 2
+    with pytest.raises(ValueError, match="eligible"):
+        planning_reference(returns, np.zeros(4, dtype=bool))
 
 
 def test_policy_shift_measures_how_much_conditioning_moves_the_policy():

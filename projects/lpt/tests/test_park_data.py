@@ -94,3 +94,22 @@ def test_d4rl_style_is_unchanged_by_the_park_option():
     assert all(np.array_equal(a[k], b[k]) for k in a)
     with pytest.raises(ValueError, match="unknown segment style"):
         generate_dataset("umaze", 10, 5, 0.5, 0, "parked")
+
+
+def test_matched_reference_starts_where_evaluation_episodes_start(park):
+    """The matched planning reference (y* and the chains' start) is the best segment among those
+    that start outside the goal radius, as every evaluation reset does; the data's best segment
+    (the official rule) is one that starts at the goal and stays."""
+    from lpt.evaluate import planning_reference
+    from lpt.maze2d import GOAL_RADIUS, MazeBatch, starts_like_evaluation
+
+    goal = eval_spec("umaze", H).goal_xy
+    first = np.stack([s["observations"][0, :2] for s in park])
+    returns = np.array([s["rewards"].sum() for s in park])
+    outside = starts_like_evaluation(first, goal)
+    best, matched = (planning_reference(returns, e) for e in (np.ones_like(outside), outside))
+    assert not outside[best] and outside[matched]
+    assert returns[matched] == returns[outside].max() < returns[best]
+    starts = MazeBatch(eval_spec("umaze", H), list(range(20))).reset()[:, :2]
+    assert starts_like_evaluation(starts, goal).all()
+    assert np.linalg.norm(first[~outside] - goal, axis=-1).max() <= GOAL_RADIUS

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from lpt.claims import claims, gates, judge
+from lpt.reporting import SECTIONS
 
 from reprokit.claims import HELD, UNTESTABLE, validate
 from reprokit.lifecycle import ReportTarget
@@ -47,16 +48,18 @@ def test_smoke_profile_end_to_end(tmp_path, monkeypatch):
 
 def _rerun_keeps_the_side_sections(cfg, tmp_path, monkeypatch) -> None:
     """A rerun that rewrites the committed RESULTS.md (as the cpu profile does) keeps the marked
-    sections of the cpu-<env> profiles (Connect Four's here) unchanged; the finished units are
-    reused, so the rerun takes seconds."""
+    sections of cpu-long and the cpu-<env> profiles (Connect Four's here) unchanged; the finished
+    units are reused, so the rerun takes seconds."""
     from lpt import experiment
     from lpt.reproduce import main
 
     committed = tmp_path / "committed"
     committed.mkdir()
-    start, end = section_markers("connect4")
-    section = f"{start}\n## Connect Four (cpu-connect4 profile)\n\nG_chain: 0.1 vs 0.2\n{end}"
-    (committed / "RESULTS.md").write_text(f"# old report\n\n{section}\n")
+    sections = {}
+    for tag in ("long", "connect4"):
+        start, end = section_markers(tag)
+        sections[tag] = f"{start}\n## {SECTIONS[tag]}\n\nG_chain: 0.1 vs 0.2\n{end}"
+    (committed / "RESULTS.md").write_text("# old report\n\n" + "\n\n".join(sections.values()))
     target = ReportTarget(committed, committed / "RESULTS.md", committed=True, why="test")
     monkeypatch.setattr(experiment, "_report_target", lambda *args: target)
     main(cfg, "smoke")
@@ -65,7 +68,25 @@ def _rerun_keeps_the_side_sections(cfg, tmp_path, monkeypatch) -> None:
         "# old report" not in text
         and claims_table(json.loads((committed / "metrics.json").read_text())) in text
     )
-    assert marked_section(committed / "RESULTS.md", "connect4") == section
+    for tag, section in sections.items():
+        assert marked_section(committed / "RESULTS.md", tag) == section
+    _long_profile_writes_its_own_section(cfg, committed, monkeypatch)
+
+
+def _long_profile_writes_its_own_section(cfg, committed, monkeypatch) -> None:
+    """cpu-long writes ``long_metrics.json`` and replaces only the ``long`` section."""
+    from lpt import experiment
+    from lpt.reproduce import main
+
+    main_part = (committed / "RESULTS.md").read_text().split(section_markers("long")[0])[0]
+    monkeypatch.setattr(experiment, "PROJECT_ROOT", committed)
+    main(cfg, "cpu-long")
+    doc = json.loads((committed / "long_metrics.json").read_text())
+    assert validate(doc) == [] and doc["profile"] == "cpu-long"
+    long = marked_section(committed / "RESULTS.md", "long")
+    assert claims_table(doc) in long and "G_chain: 0.1 vs 0.2" not in long
+    assert (committed / "RESULTS.md").read_text().startswith(main_part.rstrip())
+    assert marked_section(committed / "RESULTS.md", "connect4") is not None
 
 
 def _numbers(dt_fit: float) -> dict[str, list[float]]:

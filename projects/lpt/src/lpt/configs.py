@@ -3,8 +3,11 @@
 - ``smoke``: seconds; every code path (all methods, EI, target sweep, naive-rollout timing).
   ``python -m lpt.reproduce --profile smoke``.
 - ``cpu``: Maze2D-UMaze on park-style data (``lpt.maze2d``), 3 seeds, LPT vs DT-final-return at
-  1800 steps, EI and a target sweep, the G_bc_goal / G_chain gates; about 30 minutes of one core
-  (OMP_NUM_THREADS=1; an hour or more on 2 loaded cores). ``make reproduce PROJECT=lpt``.
+  800 steps, EI and a target sweep, the G_bc_goal / G_chain gates: the gates and the trend in
+  about 11 minutes of one core (OMP_NUM_THREADS=1). ``make reproduce PROJECT=lpt``.
+- ``cpu-long``: the same task at 3000 steps with BC as a reference and 50 evaluation episodes
+  (the central claim); about 40 minutes of one core. It writes ``results/cpu/long_metrics.json``
+  and a section of RESULTS.md. ``make reproduce PROJECT=lpt PROFILE=cpu-long``.
 - ``cpu-d4rl``: the D4RL-faithful segmentation (the paper-comparable data path) at the earlier
   cpu sizes (600 steps, 300-step episodes, LPT / no-UNet / DT / BC); report in its run folder.
 - ``cpu-halfcheetah``, ``cpu-connect4``, ``cpu-maze2d-medium``: the second-tier CPU runs
@@ -120,11 +123,17 @@ class EvalCfg:
     n_episodes: int = param(10, "evaluation episodes per method and seed", ge=1)
     horizon: int = param(300, "episode length (D4RL maze2d-umaze: 300)", ge=1)
     target: float | None = param(None, "y* as a raw return (official env_targets)")
+    reference: Literal["best", "matched"] = param(
+        "best",
+        "planning reference (y* and the chains' start): best = the data's best trajectory "
+        "(official z_best_idx); matched = the best one that starts as evaluation episodes do "
+        "(Maze2D: outside the goal radius)",
+    )
     target_frac: float = param(
-        1.0, "y* as a fraction of the best return in the data (when target is none)", gt=0
+        1.0, "y* as a fraction of the reference trajectory's return (when target is none)", gt=0
     )
     sweep_fracs: tuple[float, ...] = param(
-        (0.0, 0.33, 0.67, 1.0), "y*/max-return fractions of the target sweep", ge=-1
+        (0.0, 0.33, 0.67, 1.0), "y* sweep as fractions of the reference trajectory's return", ge=-1
     )
     bc_goal_steps: int = param(
         600, "G_bc_goal: steps of BC on the segments ending at the evaluation goal", ge=1
@@ -167,16 +176,28 @@ def smoke() -> Config:
 
 def cpu() -> Config:
     """Maze2D-UMaze on park-style data (returns over the evaluation window H = horizon = 150),
-    LPT vs DT-final-return, 1800 steps of 8 trajectories, 30 evaluation episodes per seed; BC as the
-    G_bc_goal reference (trained on the goal-bound segments), to fit the CPU budget.
-    y* (stated before the run): the best return in the data (150 = at the goal for the whole
-    window); the planning chain starts at that trajectory's posterior (official z_best_idx)."""
+    LPT vs DT-final-return, 800 steps of 8 trajectories, 30 evaluation episodes per seed; BC as the
+    G_bc_goal reference (trained on the goal-bound segments): the gates and the trend in about 11
+    minutes of one core. Planning reference (stated before the run): the best trajectory that
+    starts outside the goal radius, as every evaluation episode does; y* = its return, and the
+    planning chains start at its posterior."""
     cfg = Config()
     cfg.data.style, cfg.data.max_segment = "park", 150
     cfg.eval.horizon, cfg.eval.n_episodes, cfg.eval.speed_steps = 150, 30, 50
-    cfg.eval.sweep_fracs = (0.0, 0.25, 0.5, 0.75, 1.0)
-    cfg.train.steps, cfg.train.ckpt_every, cfg.train.batch_size = 1800, 300, 8
+    cfg.eval.sweep_fracs, cfg.eval.reference = (0.0, 0.25, 0.5, 0.75, 1.0), "matched"
+    cfg.train.steps, cfg.train.ckpt_every, cfg.train.batch_size = 800, 200, 8
     cfg.methods = ("lpt", "dt")
+    return cfg
+
+
+def cpu_long() -> Config:
+    """The ``cpu`` task with the budget of the central claim: 3000 steps per model (the research
+    note's pilot: LPT's lead over DT grows from 1800 to 3000 steps), BC on all the data as a
+    reference, 50 evaluation episodes per seed; about 40 minutes of one core."""
+    cfg = cpu()
+    cfg.train.steps, cfg.train.ckpt_every = 3000, 500
+    cfg.eval.n_episodes = 50
+    cfg.methods = ("lpt", "dt", "bc")
     return cfg
 
 
@@ -270,6 +291,7 @@ def cpu_maze2d_medium() -> Config:
 PROFILES = {
     "smoke": smoke,
     "cpu": cpu,
+    "cpu-long": cpu_long,
     "cpu-d4rl": cpu_d4rl,
     "cpu-halfcheetah": cpu_halfcheetah,
     "cpu-connect4": cpu_connect4,

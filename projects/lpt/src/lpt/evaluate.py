@@ -1,9 +1,11 @@
 """Test-time planning and rollouts in the evaluation environment.
 
-LPT: z0 chains start from the persistent posterior of the best training trajectory (the official
-``z_best_idx`` meant to do this; it indexes the buffer with a batch-local argmax, we use the
-dataset-level one), run ``plan_langevin`` for y* (ω = 1 or ω > 1), and z = U(z0) stays fixed for
-the whole episode. DT is conditioned on y* at every step (R_t ≡ y*), BC on nothing.
+LPT: z0 chains start from the persistent posterior of the planning reference trajectory
+(``planning_reference``: the best training trajectory, as the official ``z_best_idx`` meant to do
+-- it indexes the buffer with a batch-local argmax, we use the dataset-level one -- or the best one
+among those that start as evaluation episodes do), run ``plan_langevin`` for y* (ω = 1 or ω > 1),
+and z = U(z0) stays fixed for the whole episode. DT is conditioned on y* at every step
+(R_t ≡ y*), BC on nothing.
 
 ``rollout`` steps B episodes together and feeds the model one token at a time through
 ``Transformer.step`` (per-layer key/value caches of the last K tokens), which equals a full
@@ -40,6 +42,16 @@ def make_envs(spec: Spec, seeds: list[int]) -> MazeBatch | MujocoBatch | Connect
     return MazeBatch(spec, seeds)
 
 
+def planning_reference(returns: np.ndarray, eligible: np.ndarray) -> int:
+    """The trajectory that sets y* and starts the planning chains: the best return among the
+    ``eligible`` ones (all: the official rule; Maze2D ``matched``: those that start outside the
+    goal radius, ``maze2d.starts_like_evaluation``)."""
+    if not eligible.any():
+        raise ValueError("no trajectory is eligible as the planning reference")
+    candidates = np.flatnonzero(eligible)
+    return int(candidates[np.argmax(returns[candidates])])
+
+
 @torch.no_grad()
 def plan(
     model: LPT,
@@ -52,10 +64,11 @@ def plan(
     omega: float,
     sigma_y2: float,
     seed: int,
+    start: int,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """B plans for the raw target return y_star -> (z (B, n_latent, h), ŷ (B,) raw returns)."""
-    best = int(np.argmax(data.returns))
-    z0 = buffer.z0[best].expand(B, -1, -1).clone()
+    """B plans for the raw target return y_star, the chains started at trajectory ``start``'s
+    posterior -> (z (B, n_latent, h), ŷ (B,) raw returns)."""
+    z0 = buffer.z0[start].expand(B, -1, -1).clone()
     target = torch.full((B,), y_star / data.scale, device=z0.device)
     g = torch.Generator().manual_seed(seed)
     z0 = plan_langevin(model, z0, target, n_steps, s, omega, sigma_y2, generator=g)

@@ -27,6 +27,7 @@ from lpt.data import (
     best_generator_theta,
     check_env,
     is_connect4,
+    is_maze,
     load_trajectories,
     maze_of,
 )
@@ -36,13 +37,20 @@ from lpt.evaluate import (
     action_fit,
     mean_action_fit,
     plan,
+    planning_reference,
     policy_shift,
     return_fit,
     rollout,
 )
 from lpt.gym_mujoco import D4RL_REF, MujocoSpec
 from lpt.langevin import LatentBuffer
-from lpt.maze2d import eval_spec, goal_bound, reference_returns
+from lpt.maze2d import (
+    MazeSpec,
+    eval_spec,
+    goal_bound,
+    reference_returns,
+    starts_like_evaluation,
+)
 from lpt.reporting import SECTIONS, write_report
 from lpt.train import Hooks, check_model, total_steps, train
 from reprokit.cache import cached_npz, data_dir
@@ -62,11 +70,14 @@ CHAIN_ENVS = ("maze2d-umaze", "connect4")  # G_chain and the gradient balance me
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 FIT_TRAJECTORIES = 64  # training trajectories per seed for the G_fit_* gates
 UNDEFINED = {"return_fit_corr/lpt": "Pearson r is undefined: r_γ(U(z0)) is constant"}
-# cpu-<env> profiles write results/cpu/<env>_* and a section of RESULTS.md, beside the cpu run.
-SIDE_PROFILES = ("cpu-halfcheetah", "cpu-connect4", "cpu-maze2d-medium")
+# cpu-<env> profiles write results/cpu/<env>_* and a section of RESULTS.md, beside the cpu run;
+# cpu-long (the cpu task at the central claim's budget) writes results/cpu/long_* and its section.
+SIDE_PROFILES = ("cpu-long", "cpu-halfcheetah", "cpu-connect4", "cpu-maze2d-medium")
+SECTION_OF_PROFILE = {"cpu-long": "long"}  # else the environment's tag
 EXPECTED = {
     "smoke": "~1 min on 2 CPU cores",
-    "cpu": "~30 min of one CPU core (~60 min on 2 loaded cores)",
+    "cpu": "~11 min of one CPU core (one CPU slot)",
+    "cpu-long": "~40 min of one CPU core (one CPU slot)",
     "cpu-d4rl": "~12 min on 2 CPU cores",
     "cpu-halfcheetah": "~7 min on 2 CPU cores",
     "cpu-connect4": "~10 min on 2 CPU cores (~30 min on 2 loaded cores)",
@@ -83,6 +94,11 @@ def preflight(cfg: Config, info: DistInfo) -> torch.device:
             raise UserError(f"--{name} {' '.join(map(str, values))}: values must be distinct")
     check_methods(cfg)
     check_env(cfg.data.env, cfg.data.path)
+    if cfg.eval.reference == "matched" and not is_maze(cfg.data.env):
+        raise UserError(
+            f"--eval.reference matched is defined for Maze2D only (data.env {cfg.data.env}): "
+            "use --eval.reference best"
+        )
     check_model(cfg.model)
     name = check_device("cpu" if cfg.device == "cpu" else cfg.device)
     if info.device is not None and info.device.type == "cuda":
@@ -125,12 +141,27 @@ def _spec_and_refs(cfg: Config) -> tuple[Spec, tuple[float, float] | None]:
 
 
 def _plan(
-    model, buffer, data, y: float, cfg: Config, seed: int, omega: float = 1.0
+    model, buffer, data, y: float, cfg: Config, seed: int, start: int, omega: float = 1.0
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """``evaluate.plan`` for one plan per evaluation episode with the profile's Langevin."""
+    """``evaluate.plan`` for one plan per evaluation episode with the profile's Langevin, the
+    chains started at the planning reference ``start``."""
     L = cfg.langevin
     B = cfg.eval.n_episodes
-    return plan(model, buffer, data, y, B, L.n_test, L.step_size, omega, L.sigma_y2, seed)
+    return plan(model, buffer, data, y, B, L.n_test, L.step_size, omega, L.sigma_y2, seed, start)
+
+
+def _reference(cfg: Config, data: Trajectories, spec: Spec) -> int:
+    """The planning reference of ``eval.reference`` (y* and the chains' start; stated in the
+    profile before the run): ``best`` = the data's best trajectory; ``matched`` = the best among
+    the trajectories that start as evaluation episodes do (Maze2D: outside the goal radius)."""
+    eligible = np.ones(data.n, dtype=bool)
+    if cfg.eval.reference == "matched" and isinstance(spec, MazeSpec):
+        first = np.stack([s[0, :2] for s in data.states])
+        eligible = starts_like_evaluation(first, spec.goal_xy)
+    try:
+        return planning_reference(data.returns, eligible)
+    except ValueError as e:
+        raise UserError(f"--eval.reference {cfg.eval.reference}: {e}") from None
 
 
 def _oracle_fn(cfg: Config, spec: Spec) -> Callable[[int], tuple[float, float]] | None:
@@ -167,7 +198,13 @@ class Setup:
     oracle: Callable[[int], tuple[float, float]] | None
     device: torch.device
     info: DistInfo
+    reference: int  # the planning reference trajectory (y* and the chains' start)
     y_star: float
+
+    @property
+    def y_ref(self) -> float:
+        """The reference trajectory's return: y* and the sweep are fractions of it."""
+        return float(self.data.returns[self.reference])
 
     def score(self, R: np.ndarray) -> float:
         return float(np.mean(R if self.refs is None else normalized_score(self.refs, R)))
@@ -181,8 +218,9 @@ def run_experiment(cfg: Config, profile: str, session: Session, info: DistInfo) 
     data, data_path = load_trajectories(cfg.data)
     spec, refs = _spec_and_refs(cfg)
     E = cfg.eval
-    y_star = E.target if E.target is not None else E.target_frac * float(data.returns.max())
-    setup = Setup(cfg, data, spec, refs, _oracle_fn(cfg, spec), device, info, y_star)
+    ref = _reference(cfg, data, spec)
+    y_star = E.target if E.target is not None else E.target_frac * float(data.returns[ref])
+    setup = Setup(cfg, data, spec, refs, _oracle_fn(cfg, spec), device, info, ref, y_star)
     if info.rank == 0:
         header(
             session,
@@ -219,9 +257,10 @@ def run_experiment(cfg: Config, profile: str, session: Session, info: DistInfo) 
     extras = {
         "env": cfg.data.env,
         "y_star": y_star,
+        "planning_reference": reference_info(setup),
         "refs": {"random": refs[0], "oracle": refs[1]} if refs else None,
         "target_sweep": {
-            "targets": [f * float(data.returns.max()) for f in E.sweep_fracs],
+            "targets": [f * setup.y_ref for f in E.sweep_fracs],
             "mean_returns": sweep,
         },
         "fit_trajectories": min(data.n, FIT_TRAJECTORIES),
@@ -323,12 +362,11 @@ class Trained:
 def _evaluate_seed(setup: Setup, seed: int, folder: Path, session: Session, run: Run) -> dict:
     """Rank 0's part of a seed unit: every method trained and evaluated, the gate references."""
     cfg, data, E = setup.cfg, setup.data, setup.cfg.eval
-    y_max = float(data.returns.max())
     ev = SeedEval(
         setup,
         seed,
         env_seeds=[100_000 * (seed + 1) + i for i in range(E.n_episodes)],
-        y_ends=(min(E.sweep_fracs) * y_max, max(E.sweep_fracs) * y_max),
+        y_ends=(min(E.sweep_fracs) * setup.y_ref, max(E.sweep_fracs) * setup.y_ref),
         shift_idx=np.random.default_rng(seed).choice(data.n, E.n_episodes),
         fit_idx=np.random.default_rng([seed, 1]).choice(
             data.n, min(data.n, FIT_TRAJECTORIES), replace=False
@@ -348,7 +386,9 @@ def _evaluate_seed(setup: Setup, seed: int, folder: Path, session: Session, run:
             res.model,
             res.buffer,
             play=partial(rollout, res.model, setup.spec, data, ev.env_seeds),
-            plan_for=partial(_plan, res.model, res.buffer, data, cfg=cfg, seed=seed),
+            plan_for=partial(
+                _plan, res.model, res.buffer, data, cfg=cfg, seed=seed, start=setup.reference
+            ),
             decode={"decode_seed": seed} if sampled else {},
         )
         R, sps = EVALUATE[method](ev, trained)
@@ -408,16 +448,15 @@ def _lpt_diagnostics(ev: SeedEval, t: Trained, y_hat: torch.Tensor) -> None:
     shift, rollout timing and (Maze2D-UMaze, Connect Four) the chain gate and balance."""
     setup, seed = ev.setup, ev.seed
     cfg, data, E = setup.cfg, setup.data, setup.cfg.eval
-    y_max = float(data.returns.max())
     ev.put("plan_abs_error/lpt", float((y_hat - setup.y_star).abs().mean()))
     ev.put("return_fit_corr/lpt", return_fit(t.model, t.buffer, data))
     z, _ = t.plan_for(setup.y_star, omega=cfg.langevin.omega_ei)
     ev.put("score/lpt_ei", setup.score(ev.episodes(t.play(z=z, **t.decode)[0])))
     pairs, means = [], []
     for frac in E.sweep_fracs:
-        z, _ = t.plan_for(frac * y_max)
+        z, _ = t.plan_for(frac * setup.y_ref)
         Rf = t.play(z=z, **t.decode)[0]
-        pairs += [(frac * y_max, r) for r in Rf]
+        pairs += [(frac * setup.y_ref, r) for r in Rf]
         means.append(float(Rf.mean()))
     ev.sweep.append(means)
     ends = [{"z": t.plan_for(y)[0]} for y in ev.y_ends]
@@ -507,6 +546,20 @@ def _judge(
     return judge(tag, profile, cfg.seeds, cfg.methods, per_seed, once, missing)
 
 
+def reference_info(setup: Setup) -> dict:
+    """The planning reference for the report: rule, trajectory, its return and (Maze2D) how far
+    from the goal it starts."""
+    out = {
+        "rule": setup.cfg.eval.reference,
+        "trajectory": setup.reference,
+        "return": setup.y_ref,
+    }
+    if isinstance(setup.spec, MazeSpec):
+        start = setup.data.states[setup.reference][0, :2]
+        out["start_distance_to_goal"] = float(np.linalg.norm(start - setup.spec.goal_xy))
+    return out
+
+
 def data_stats(cfg: Config, data, path: Path) -> dict:
     """Size and returns of the data; its file relative to $REPROKIT_DATA (or its name)."""
     try:
@@ -545,22 +598,23 @@ def _write_outputs(
     cfg: Config,
     profile: str,
 ) -> list[Path]:
-    """metrics.json, figures and the report; the paths written. Maze2D-UMaze owns
-    ``metrics.json`` and RESULTS.md; every other environment writes its own
-    ``<tag>_metrics.json`` document and (for the committed cpu-<env> runs) a marked section of
+    """metrics.json, figures and the report; the paths written. The cpu profile (Maze2D-UMaze)
+    owns ``metrics.json`` and RESULTS.md; cpu-long and every other environment write their own
+    ``<section>_metrics.json`` document and (for the committed runs) a marked section of
     RESULTS.md; a cpu run keeps those sections."""
-    prefix = "" if tag == MAIN_TAG else f"{tag}_"
+    section = SECTION_OF_PROFILE.get(profile, tag)
+    prefix = "" if section == MAIN_TAG else f"{section}_"
     out = target.dir
     metrics = ev.write(out / f"{prefix}metrics.json", doc["wall_time_s"], info=doc["info"])
     side_run = target.committed and profile in SIDE_PROFILES
     report = target.results_md if target.committed else out / f"{prefix}RESULTS.md"
     if side_run:
-        report = PROJECT_ROOT / f".{tag}_section.md"
+        report = PROJECT_ROOT / f".{section}_section.md"
     kept = [] if prefix else [marked_section(report, t) for t in SECTIONS]  # survive a cpu run
     write_report(doc, curves, steps, tag, out, cfg, results_md=report, prefix=prefix)
     keep_sections(report, kept)
     if side_run:
-        heading = SECTIONS[tag].format(profile=doc["profile"])
-        merge_section(PROJECT_ROOT / "RESULTS.md", report, heading, tag)
+        heading = SECTIONS[section].format(profile=doc["profile"])
+        merge_section(PROJECT_ROOT / "RESULTS.md", report, heading, section)
         report = PROJECT_ROOT / "RESULTS.md"
     return [report, metrics, *sorted(out.glob(f"{prefix}*.png"))]

@@ -139,6 +139,13 @@ def goal_bound(final_positions: np.ndarray, goal_xy: np.ndarray) -> np.ndarray:
     return np.linalg.norm(final_positions - goal_xy, axis=-1) <= GOAL_RADIUS
 
 
+def starts_like_evaluation(first_positions: np.ndarray, goal_xy: np.ndarray) -> np.ndarray:
+    """Segments that start where evaluation episodes start: outside the goal radius (an evaluation
+    reset never places the point mass in the goal cell, ``MazeBatch.reset``). The ``matched``
+    planning reference is the best of them."""
+    return np.linalg.norm(first_positions - goal_xy, axis=-1) > GOAL_RADIUS
+
+
 def generate_dataset(
     maze: str,
     n_steps: int,

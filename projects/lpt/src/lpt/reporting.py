@@ -14,7 +14,8 @@ from lpt.configs import Config
 from reprokit import plots
 from reprokit.report import format_mean_std, write_results
 
-SECTIONS = {  # tag -> RESULTS.md section heading of the cpu-full suite's environments
+SECTIONS = {  # RESULTS.md section headings of cpu-long and the cpu-full suite's environments
+    "long": "Maze2D-UMaze, the central claim's budget ({profile} profile)",
     "halfcheetah": "HalfCheetah-v5 ({profile} profile)",
     "connect4": "Connect Four ({profile} profile)",
     "maze2d_medium": "Maze2D-Medium ({profile} profile)",
@@ -103,6 +104,23 @@ def notes(doc: dict, tag: str, cfg: Config) -> str:
             f"{cfg.eval.bc_goal_steps} steps only on the segments that end at the evaluation "
             f"goal scores {_fmt(m, 'score/bc_goal')} (share of episodes reaching the goal "
             f"{_fmt(m, 'reach/bc_goal')}) on the same evaluation episodes.\n"
+        )
+    ref = info.get("planning_reference")
+    if ref is not None:
+        where = (
+            f", starting {ref['start_distance_to_goal']:.2f} from the goal"
+            if "start_distance_to_goal" in ref
+            else ""
+        )
+        rule = {
+            "best": "the data's best trajectory",
+            "matched": "the best trajectory that starts outside the goal radius, as every "
+            "evaluation episode does",
+        }[ref["rule"]]
+        text += (
+            f"- Planning reference (rule `{ref['rule']}`: {rule}): trajectory {ref['trajectory']}"
+            f" (return {ref['return']:g}{where}); y* and the sweep are fractions of its return, "
+            "and the planning chains start at its posterior.\n"
         )
     text += (
         f"- y* = {info['y_star']:.1f}; LPT-EI uses ω = {cfg.langevin.omega_ei}; mean "
