@@ -67,3 +67,19 @@ def test_settings_steps_and_masks(smoke_world, setting: str) -> None:
     if setting in G.FORCED_WAIT:
         assert (ro.actions[:, :-1] == G.WAIT).all() and (ro.actions[:, -1] != G.WAIT).all()
     assert (setting == "retrieve") == (setting in G.FIXED_SENDER and setting in G.SCORE_FUNCTION)
+
+
+def test_same_shape_errors_split_the_whole_sketch_accuracy(smoke_world) -> None:
+    """The accuracies with / without a same-shape distractor average to the forced last-step
+    accuracy; the replay trains for ``train.fixed_sender_games`` batches."""
+    _, w = smoke_world
+    cfg = configs.smoke()
+    cfg.eval.n_games = 200
+    f_canvas = diagnose.canvas_features(cfg, w)
+    out = diagnose.receiver_budget(cfg, w, f_canvas, 0, [3])
+    err, last = out["errors@3"], out["forced@3"][-1]
+    gm = diagnose.training_games(cfg, w, cfg.eval.n_games, np.random.default_rng(10_000))
+    shape = np.array([c[0] for c in w.cats])
+    p = ((shape[gm.cand_cat] == shape[gm.sketch_cat][:, None]).sum(1) > 1).mean()
+    mixed = p * err["acc_same_shape_distractor"] + (1 - p) * err["acc_no_same_shape_distractor"]
+    assert abs(mixed - last) < 1e-6 and 0.0 <= err["errors_on_same_shape"] <= 1.0

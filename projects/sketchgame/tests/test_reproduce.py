@@ -3,6 +3,7 @@ gate failure → untestable, bad input → one-line error."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -13,7 +14,7 @@ from sketchgame import reproduce as rep
 from sketchgame.claims import CLAIMS, GATES, build_evidence
 from sketchgame.configs import smoke as smoke_profile
 
-from reprokit.claims import Constant, Evidence, validate
+from reprokit.claims import Evidence, validate
 from reprokit.testing import run_entry
 
 SMOKE = ["--profile", "smoke"]
@@ -105,7 +106,7 @@ def test_gate_failure_makes_claims_untestable() -> None:
     assert next(c for c in doc["claims"] if c["id"] == "C1")["verdict"] == "held"
 
 
-def test_shrinkage_gate_fails_an_always_step_one_receiver() -> None:
+def test_shrinkage_claim_fails_an_always_step_one_receiver() -> None:
     from sketchgame.probes import shrinkage
 
     acc = [0.9] * 200
@@ -113,16 +114,10 @@ def test_shrinkage_gate_fails_an_always_step_one_receiver() -> None:
     falling = [7.0 - 5.0 * i / 199 for i in range(200)]
     assert shrinkage(acc, falling, 20, 0.05) > 4.0
     ev = Evidence("sketchgame", "cpu", seeds=[0, 1, 2])
-    ev.add("length_shrinkage", [0.0, 0.0, 0.0])
-    g = next(g for g in GATES if g.id == "G_shrink")
-    ev.judge([g], [_claim_on("G_shrink")])
-    assert ev.to_dict(1.0)["gates"][0]["passed"] is False
-
-
-def _claim_on(gate: str):
-    from reprokit.claims import Claim
-
-    return Claim("X", "x", "length_shrinkage", Constant(0, "c"), central=True, gates=(gate,))
+    ev.add("length_shrinkage", [0.0, 0.01, 0.02])
+    c2b = next(c for c in CLAIMS if c.id == "C2b")
+    ev.judge([], [dataclasses.replace(c2b, gates=(), central=True)])  # margin and direction
+    assert ev.to_dict(1.0)["claims"][0]["verdict"] == "not held"
 
 
 def test_declared_statements_are_consistent() -> None:

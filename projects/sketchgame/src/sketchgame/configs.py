@@ -83,6 +83,12 @@ class PretrainConfig:
 @dataclass
 class TrainConfig:
     n_games: int = param(1200, "game batches (updates) per setting (official 50000)", ge=1)
+    fixed_sender_games: int = param(
+        3600,
+        "game batches of the fixed-sender settings (sender-fixed, retrieve: only the receiver "
+        "learns, on replayed canvases; official: n_games)",
+        ge=1,
+    )
     batch_size: int = param(32, "games per batch (official 64)", ge=1)
     sender_lr: float = param(1e-3, "peak sender lr (official 1e-4; scaled for small nets)", gt=0)
     receiver_lr: float = param(3e-3, "receiver lr (official 1e-4)", gt=0)
@@ -97,7 +103,7 @@ class TrainConfig:
 
 @dataclass
 class EvalConfig:
-    n_games: int = param(300, "greedy evaluation games per split", ge=3)
+    n_games: int = param(1000, "greedy evaluation games per split", ge=3)
     symbolicity_shots: int = param(3, "training sketches per category of the classifier", ge=1)
     n_perm: int = param(999, "Mantel permutations", ge=9)
     window: int = param(60, "running-average window of the shrinkage gate (games)", ge=1)
@@ -152,7 +158,13 @@ def smoke() -> Config:
     # 3 updates draw near-identical sketches; the own-canvas phase is covered by the unit tests
     cfg.pretrain = PretrainConfig(encoder_steps=3, sender_steps=3, sender_own_after=1.0)
     cfg.train = TrainConfig(
-        n_games=10, batch_size=4, warmup_games=2, decay_every=2, log_every=1, ckpt_every=4
+        n_games=10,
+        fixed_sender_games=12,
+        batch_size=4,
+        warmup_games=2,
+        decay_every=2,
+        log_every=1,
+        ckpt_every=4,
     )
     cfg.eval = EvalConfig(n_games=6, symbolicity_shots=1, n_perm=9, window=2)
     cfg.model = ModelConfig(feat_dim=8, proj_dim=4, sender_width=4)
@@ -166,7 +178,8 @@ def paper() -> Config:
     cfg.game = GameConfig(size=128)
     cfg.model = ModelConfig(feat_dim=4096, proj_dim=100, sender_width=64)
     cfg.train = TrainConfig(
-        n_games=50_000, batch_size=64, sender_lr=1e-4, receiver_lr=1e-4, value_lr=1e-4,
+        n_games=50_000, fixed_sender_games=50_000, batch_size=64,
+        sender_lr=1e-4, receiver_lr=1e-4, value_lr=1e-4,
         warmup_games=2000, decay_every=1000, ckpt_every=1000, log_every=100,
     )  # fmt: skip
     cfg.pretrain = PretrainConfig(encoder_steps=20_000, sender_steps=50_000, sender_lr=1e-3)

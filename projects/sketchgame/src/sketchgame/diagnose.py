@@ -12,6 +12,8 @@
    actor and critic losses and lr schedule), replayed on precomputed canvas features (the frozen,
    deterministic sender draws the same canvases in every game); ``last_step_only`` applies the
    ``max`` setting's mask (guesses allowed only after the whole sketch).
+4. ``receiver_budget`` (``--budgets 1200,3600``, instead of 1-3): the sender-fixed replay at each
+   number of game batches, and where its whole-sketch errors fall (``same_shape_errors``).
 
 ``python -m sketchgame.diagnose [--world .../units/seed100/world.pt] [--key value ...]``: the
 pilot profile's first seed unless overridden (``--train.n_games 1200``, ``--data.modifiers_after
@@ -31,7 +33,7 @@ from sketchgame import configs
 from sketchgame import game as G
 from sketchgame.agents import Receiver, ValueModel
 from sketchgame.referents import sample_games
-from sketchgame.train import fixed_sender_features, lr_factors
+from sketchgame.train import fixed_sender_features, lr_factors, n_games_of
 from sketchgame.world import World, build_world, load_world
 from torch import Tensor, nn
 
@@ -105,20 +107,42 @@ def supervised_receiver(
     return forced_accuracy(cfg, world, rec, f_canvas, seed)
 
 
-def forced_accuracy(cfg, world: World, rec: Receiver, f_canvas: Tensor, seed: int) -> list[float]:
-    """Accuracy with the guess forced at every step, on evaluation games of the seen referents."""
+def forced_guesses(cfg, world: World, rec: Receiver, f_canvas: Tensor, seed: int):
+    """Evaluation games of the seen referents and the receiver's guess forced at every step
+    (B, T)."""
     rng = np.random.default_rng(seed + 10_000)
     gm = training_games(cfg, world, cfg.eval.n_games, rng)
     with torch.no_grad():
-        guess = game_logits(rec, world, f_canvas, gm)[..., :3].argmax(2)
+        return gm, game_logits(rec, world, f_canvas, gm)[..., :3].argmax(2)
+
+
+def forced_accuracy(cfg, world: World, rec: Receiver, f_canvas: Tensor, seed: int) -> list[float]:
+    """Accuracy with the guess forced at every step, on evaluation games of the seen referents."""
+    gm, guess = forced_guesses(cfg, world, rec, f_canvas, seed)
     return (guess == torch.as_tensor(gm.target)[:, None]).float().mean(0).tolist()
+
+
+def same_shape_errors(cfg, world: World, rec: Receiver, f_canvas: Tensor, seed: int) -> dict:
+    """Whole-sketch accuracy in games with / without a same-shape distractor, and the share of
+    the errors that pick a candidate of the target's base shape (another modifier)."""
+    gm, guess = forced_guesses(cfg, world, rec, f_canvas, seed)
+    last = guess[:, -1].numpy()
+    ok = last == gm.target
+    shape = np.array([c[0] for c in world.cats])
+    picked = gm.cand_cat[np.arange(len(last)), last]
+    same = (shape[gm.cand_cat] == shape[gm.sketch_cat][:, None]).sum(1) > 1
+    return {
+        "acc_same_shape_distractor": float(ok[same].mean()),
+        "acc_no_same_shape_distractor": float(ok[~same].mean()),
+        "errors_on_same_shape": float((shape[picked] == shape[gm.sketch_cat])[~ok].mean()),
+    }
 
 
 def senderfixed_replay(
     cfg, world: World, f_canvas: Tensor, seed: int, last_step_only: bool = False
-) -> list[float]:
-    """Train the receiver and value model exactly as ``train.train_setting('senderfixed')``;
-    return the forced-guess accuracy per step."""
+) -> Receiver:
+    """Train the receiver and value model exactly as ``train.train_setting('senderfixed')``
+    (``n_games_of``: ``train.fixed_sender_games``); return the receiver."""
     tr, g = cfg.train, cfg.game
     torch.manual_seed(seed)
     D, P = f_canvas.shape[-1], cfg.model.proj_dim
@@ -126,7 +150,7 @@ def senderfixed_replay(
     opt_r = torch.optim.Adam(rec.parameters(), lr=tr.receiver_lr)
     opt_v = torch.optim.Adam(value.parameters(), lr=tr.value_lr)
     rng, gen = np.random.default_rng(seed), torch.Generator().manual_seed(seed)
-    for n in range(tr.n_games):
+    for n in range(n_games_of(tr, "senderfixed")):
         _, fr = lr_factors(n, tr.warmup_games, tr.decay_every, tr.sender_decay, tr.receiver_decay)
         for p in opt_r.param_groups:
             p["lr"] = tr.receiver_lr * fr
@@ -139,7 +163,19 @@ def senderfixed_replay(
         opt_v.zero_grad()
         G.critic_loss(value, ro, returns).backward()
         opt_v.step()
-    return forced_accuracy(cfg, world, rec, f_canvas, seed)
+    return rec
+
+
+def receiver_budget(cfg, world: World, f_canvas: Tensor, seed: int, budgets: list[int]) -> dict:
+    """The sender-fixed replay after each number of game batches: forced-guess accuracy per step
+    and ``same_shape_errors``."""
+    out = {}
+    for n in budgets:
+        cfg.train.fixed_sender_games = n
+        rec = senderfixed_replay(cfg, world, f_canvas, seed)
+        out[f"forced@{n}"] = forced_accuracy(cfg, world, rec, f_canvas, seed)
+        out[f"errors@{n}"] = same_shape_errors(cfg, world, rec, f_canvas, seed)
+    return out
 
 
 def replay_rollout(rec, value, world: World, f_canvas: Tensor, gm, last_step_only: bool, gen):
@@ -163,17 +199,22 @@ def _option(argv: list[str], name: str) -> str | None:
 def main(argv: list[str] | None = None) -> dict:
     argv = list(sys.argv[1:] if argv is None else argv)
     world_file = _option(argv, "--world")
+    budgets = _option(argv, "--budgets")
     _, cfg = parse(configs.PROFILES, argv, "sketchgame.diagnose", default_profile="pilot")
     seed = cfg.seeds[0]
     torch.set_num_threads(1)
     t0 = time.time()
     world = load_world(cfg, seed, Path(world_file)) if world_file else build_world(cfg, seed)
     f_canvas = canvas_features(cfg, world)
-    out: dict = {"separation": separation(world, f_canvas), "facts": world.facts}
-    out["supervised_whole_sketch"] = supervised_receiver(cfg, world, f_canvas, seed)[-1]
-    out["supervised_every_step"] = supervised_receiver(cfg, world, f_canvas, seed, True)
-    out["senderfixed_forced"] = senderfixed_replay(cfg, world, f_canvas, seed)
-    out["last_step_only_forced"] = senderfixed_replay(cfg, world, f_canvas, seed, True)
+    if budgets:
+        out = receiver_budget(cfg, world, f_canvas, seed, [int(b) for b in budgets.split(",")])
+    else:
+        out = {"separation": separation(world, f_canvas), "facts": world.facts}
+        out["supervised_whole_sketch"] = supervised_receiver(cfg, world, f_canvas, seed)[-1]
+        out["supervised_every_step"] = supervised_receiver(cfg, world, f_canvas, seed, True)
+        for key, last in (("senderfixed_forced", False), ("last_step_only_forced", True)):
+            rec = senderfixed_replay(cfg, world, f_canvas, seed, last)
+            out[key] = forced_accuracy(cfg, world, rec, f_canvas, seed)
     for key, v in out.items():
         shown = {a: round(b, 3) for a, b in v.items()} if isinstance(v, dict) else np.round(v, 3)
         print(key, shown)

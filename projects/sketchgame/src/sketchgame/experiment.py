@@ -10,7 +10,7 @@ import torch
 from sketchgame import probes
 from sketchgame.referents import sample_games
 from sketchgame.render import draw
-from sketchgame.train import train_setting
+from sketchgame.train import n_games_of, train_setting
 from sketchgame.world import World, build_world, load_world, save_world
 
 SPLITS = ("seen", "unseen_inst", "unseen_cat")
@@ -134,7 +134,8 @@ def run_seed(
         )
         m, extra = probe_setting(cfg, world, ag, setting, games, seed)
         metrics |= m
-        metrics[f"{setting}_seconds_per_game"] = curves["train_s"][0] / cfg.train.n_games
+        seconds = curves["train_s"][0] / n_games_of(cfg.train, setting)
+        metrics[f"{setting}_seconds_per_game"] = seconds
         art[f"{setting}_acc_curve"] = np.asarray(curves["acc"], np.float32)
         art[f"{setting}_steps_curve"] = np.asarray(curves["steps"], np.float32)
         art[f"{setting}_forced"] = np.asarray(extra["forced"], np.float32)

@@ -32,6 +32,12 @@ class Agents:
     value: ValueModel
 
 
+def n_games_of(tr, setting: str) -> int:
+    """Game batches of a setting: ``fixed_sender_games`` where only the receiver learns (a fixed
+    sender's game batch costs ~1/10 of a learning sender's), else ``n_games``."""
+    return tr.fixed_sender_games if setting in G.FIXED_SENDER else tr.n_games
+
+
 def lr_factors(
     n: int, warmup: int, decay_every: int, sender_decay: float, receiver_decay: float
 ) -> tuple[float, float]:
@@ -71,12 +77,14 @@ def train_setting(
     boundary: Callable[[str, Callable[[], None]], None],
     progress: Callable,
 ) -> tuple[Agents, dict[str, list[float]]]:
-    """Play ``train.n_games`` batches of games; return the agents and per-game training curves
-    (sampled-play accuracy, game length, sender lr, sketch snapshots, training seconds)."""
+    """Play ``n_games_of(train, setting)`` batches of games; return the agents and per-game
+    training curves (sampled-play accuracy, game length, sender lr, sketch snapshots, training
+    seconds)."""
     tr, g = cfg.train, cfg.game
     draw_kw = {"sigma": g.sigma, "k": g.points_per_stroke, "gain": g.gain}
     ag = make_agents(cfg, world, seed)
     learn_sender = setting not in G.FIXED_SENDER
+    n_games = n_games_of(tr, setting)
     fixed = None if learn_sender else fixed_sender_features(ag.sender, world, draw_kw)
     opt_s = torch.optim.Adam(ag.sender.parameters(), lr=tr.sender_lr)
     opt_r = torch.optim.Adam(ag.receiver.parameters(), lr=tr.receiver_lr)
@@ -85,7 +93,7 @@ def train_setting(
     gen = torch.Generator().manual_seed(seed)
     curves: dict[str, list] = {"acc": [], "steps": [], "sender_lr": [], "snapshots": []}
     curves["train_s"] = [0.0]  # training wall time, summed over resumed invocations
-    snap_at = set(np.linspace(0, tr.n_games, cfg.eval.n_snapshots).astype(int).tolist())
+    snap_at = set(np.linspace(0, n_games, cfg.eval.n_snapshots).astype(int).tolist())
     snap_sketches = world.sketches[world.seen, 0]
     state = {"sender": ag.sender, "receiver": ag.receiver, "value": ag.value}
     start = ckpt.resume(state_models(state), None, np_rng=rng)
@@ -106,7 +114,7 @@ def train_setting(
         ckpt.save(n, {"model": model, "curves": curves, **opts, **rngs})
 
     t0, spent = time.perf_counter(), curves["train_s"][0]
-    for n in progress(range(start, tr.n_games), desc=setting):
+    for n in progress(range(start, n_games), desc=setting):
         curves["train_s"][0] = spent + time.perf_counter() - t0
         if n in snap_at:
             curves["snapshots"].append(
