@@ -29,8 +29,8 @@ PROG = "sketchgame.reproduce"
 LONG = "cpu-long"  # writes results/cpu/long_* and a marked section (tag LONG) of RESULTS.md
 EXPECTED = {
     "smoke": "~20 s",
-    "pilot": "~8 min on 2 CPU cores",
-    "cpu": "~15-20 min on 2 CPU cores",
+    "pilot": "~4-7 min on 2 CPU cores",
+    "cpu": "~10 min on 2 CPU cores",
     "cpu-long": "~50 min on 2 CPU cores",
     "paper": "days on a GPU",
 }
