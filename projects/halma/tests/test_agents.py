@@ -6,7 +6,7 @@ import pytest
 import torch
 from halma.agents import AGENT_NAMES, IMAGE_AGENTS, make_agent
 from halma.panel import GRID, digit_pool, render
-from halma.perception import tiles
+from halma.perception import DIGIT_TILES, tiles
 from halma.rules import PAWN, WALL
 
 SYM = np.array([[1, 2, 3, 4, WALL, PAWN, WALL, PAWN, 0, 5, 0, 9, -2, 3]])
@@ -83,6 +83,21 @@ def test_image_readers_share_one_digit_encoder_and_the_baseline_does_not():
     for name in ("factored", "relational"):
         first = make_agent(name, 8, 48).reader.digit[0]
         assert first.in_features == 3 * 8 * 8  # one tile, not the panel
-    slots = make_agent("slot_gru", 8, 48).encoder.weight
-    assert slots.shape[:2] == (GRID * GRID, 3 * 8 * 8)  # a weight matrix of its own per tile
-    assert not torch.allclose(slots[0], slots[1])
+    digit = make_agent("slot_gru", 8, 48).reader.digit
+    assert digit.weights[0].shape == (len(DIGIT_TILES), 3 * 8 * 8, 32)  # its own per tile
+    assert not torch.allclose(digit.weights[0][0], digit.weights[0][1])
+
+
+def test_the_baseline_reads_each_tile_with_its_own_encoder():
+    """Changing one tile's image changes only that tile's reading in ``slot_gru``; the shared
+    encoder reads the same image the same way in every tile."""
+    torch.manual_seed(0)
+    x = torch.rand(2, len(DIGIT_TILES), 3 * 8 * 8)
+    moved = x.clone()
+    moved[:, 3] = x[:, 5]  # tile 3 now shows tile 5's image
+    unshared = make_agent("slot_gru", 8, 48).reader.digit
+    a, b = unshared(x), unshared(moved)
+    assert torch.equal(a[:, :3], b[:, :3]) and torch.equal(a[:, 4:], b[:, 4:])
+    assert not torch.allclose(b[:, 3], a[:, 5])
+    shared = make_agent("factored", 8, 48).reader.digit
+    assert torch.allclose(shared(moved)[:, 3], shared(x)[:, 5])

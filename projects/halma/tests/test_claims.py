@@ -97,3 +97,12 @@ def test_cpu_long_judges_the_image_agent_centrally_once_it_reads_the_digits(perm
     assert central["id"] == "C6" and central["verdict"] == verdict
     assert verdicts(doc)["C10_factored"] == verdict  # font 0.1 against iid 0.9
     assert verdicts(doc)["C10_relational"] == "untestable"  # not run
+
+
+@pytest.mark.parametrize(("flat_iid", "verdict"), [(0.9, "held"), (0.5, "untestable")])
+def test_the_flat_mlp_comparison_is_read_only_once_the_flat_mlp_learned_the_task(flat_iid, verdict):
+    """C5 (factored vs the unfactored MLP on conceptual boards): conceptual 0.88 against 0.6."""
+    runs = agents(0.02, 0.2) | {"symbolic": agent_results(flat_iid, 0.6)}
+    doc = evidence("test", SEEDS, planner_results(), runs, memory_results()).to_dict(1.0)
+    v = verdicts(doc)
+    assert v["G_iid_symbolic"] is (flat_iid > 0.8) and v["C5"] == verdict

@@ -1,16 +1,18 @@
 """Recurrent actor-critics with different inductive biases.
 
 Image agents read the panel (B, 3, 5s, 5s) uint8:
-- ``slot_gru``: the baseline, an unshared encoder per panel tile (the design-risk note, item 2:
-  instead of a CNN, which trains ~20x slower here) and one policy head over all actions, trained
-  end to end by PPO;
+- ``slot_gru``: the baseline, ``symbolic`` reading the panel through a digit reader with an
+  encoder of its own per tile (the design-risk note, item 2: an unshared per-slot encoder instead
+  of a CNN, which trains ~20x slower here), pretrained like the others' readers and frozen
+  during PPO (item 9), and one policy head over all actions;
 - ``factored``: ``symbolic_factored`` reading the panel through a digit encoder shared by every
   digit tile (``perception.PanelReader``: a digit means the same in every direction), pretrained
   on the training renderings and frozen during PPO;
 - ``relational``: ``symbolic_relational`` reading the panel through the same kind of reader.
 
 Symbolic agents read the panel's numbers themselves (perfect perception; B, 14 int):
-- ``symbolic``: one-hot numbers, one MLP over all of them (no sharing between directions);
+- ``symbolic``: the factored agent's layers without its sharing: one MLP over the four
+  directions' one-hot numbers concatenated and one head over all actions;
 - ``symbolic_factored``: one encoder shared by the four directions, each reading its own
   direction's numbers and the goal offset projected on it; the logits of a direction's options
   come from a head shared by the directions (a jump over k means the same in every direction);
@@ -31,8 +33,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from .panel import GRID
-from .perception import DIGITS, OFFSETS, PanelReader, tiles
+from .perception import DIGITS, OFFSETS, PanelReader
 from .rules import PAWN
 
 AgentName = Literal[
@@ -59,22 +60,6 @@ def one_hot(v: torch.Tensor, n: int, low: int = 0) -> torch.Tensor:
     return nn.functional.one_hot((v - low).clamp(0, n - 1), n).float()
 
 
-class SlotEncoder(nn.Module):
-    """One linear layer of its own per tile (unshared: a digit in one slot says nothing about
-    the same digit in another), then an MLP over the concatenated tile codes."""
-
-    def __init__(self, size: int, width: int, out: int) -> None:
-        super().__init__()
-        n_in, slots = 3 * size * size, GRID * GRID
-        self.weight = nn.Parameter(torch.randn(slots, n_in, width) / n_in**0.5)
-        self.bias = nn.Parameter(torch.zeros(slots, width))
-        self.mix = nn.Sequential(nn.Linear(slots * width, out), nn.ReLU())
-
-    def forward(self, panel: torch.Tensor) -> torch.Tensor:
-        codes = torch.einsum("btf,tfk->btk", tiles(panel), self.weight) + self.bias
-        return self.mix(codes.relu().flatten(1))
-
-
 def direction_features(symbols: torch.Tensor) -> torch.Tensor:
     """(B, 14) visible symbols -> (B, 4, F): per direction its nearest distance, whether it is a
     pawn, its landing distance, and the goal offset along and across that direction."""
@@ -93,15 +78,6 @@ def direction_features(symbols: torch.Tensor) -> torch.Tensor:
     )
 
 
-def flat_features(symbols: torch.Tensor) -> torch.Tensor:
-    """(B, 14) -> (B, F): every number one-hot, in a fixed order (no sharing)."""
-    dist, kind, landing, offset = symbols[:, :4], symbols[:, 4:8], symbols[:, 8:12], symbols[:, 12:]
-    parts = [one_hot(dist, DIGITS), (kind == PAWN).float()[..., None], one_hot(landing, DIGITS)]
-    parts.append(one_hot(offset, OFFSETS, low=-(OFFSETS // 2)))
-    return torch.cat([p.flatten(1) for p in parts], 1)
-
-
-FLAT_FEATURES = 4 * (2 * DIGITS + 1) + 2 * OFFSETS
 DIRECTION_FEATURES = 2 * DIGITS + 1 + OFFSETS + DIGITS
 
 
@@ -109,51 +85,48 @@ def mlp(n_in: int, width: int, n_out: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(n_in, width), nn.ReLU(), nn.Linear(width, n_out), nn.ReLU())
 
 
-class SlotGRUAgent(nn.Module):
-    """``slot_gru``: unshared per-tile encoder -> GRU cell -> policy logits (A) and value."""
+class Recurrent(nn.Module):
+    """A GRU-core actor-critic: hidden state (B, H), zero at the start of an episode."""
 
-    def __init__(self, size: int, n_actions: int, width: int = 32, hidden: int = 128) -> None:
-        super().__init__()
-        self.encoder = SlotEncoder(size, width, hidden)
-        self.core = nn.GRUCell(hidden, hidden)
-        self.policy = nn.Linear(hidden, n_actions)
-        self.value = nn.Linear(hidden, 1)
-        self.hidden_size = hidden
+    hidden_size: int
 
     def initial(self, batch: int) -> torch.Tensor:
         return torch.zeros(batch, self.hidden_size)
+
+
+class FlatAgent(Recurrent):
+    """``symbolic`` (and, with an unshared ``reader``, the image baseline ``slot_gru``): the
+    factored agent's layers without its sharing. e = phi([x_up, x_right, x_down, x_left]) reads
+    the four directions' numbers concatenated, the GRU reads e, and one head gives the logits
+    of all actions: logit(a) = psi([e, h])_a. A jump learnt in one direction says nothing about
+    another."""
+
+    def __init__(
+        self, n_actions: int, width: int, hidden: int, reader: PanelReader | None = None
+    ) -> None:
+        super().__init__()
+        self.reader = reader
+        self.phi = mlp(4 * DIRECTION_FEATURES, width, width)
+        self.core = nn.GRUCell(width, hidden)
+        self.psi = nn.Sequential(
+            nn.Linear(width + hidden, width), nn.ReLU(), nn.Linear(width, n_actions)
+        )
+        self.value = nn.Linear(hidden, 1)
+        self.hidden_size = hidden
 
     def forward(
-        self, panel: torch.Tensor, h: torch.Tensor, start: torch.Tensor
+        self, obs: torch.Tensor, h: torch.Tensor, start: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """One step: panels (B, 3, 5s, 5s) uint8, hidden (B, H), ``start`` (B,) bool marks the
-        first step of an episode (hidden reset). Returns logits (B, A), value (B,), hidden."""
-        h = h * (~start).float()[:, None]
-        h = self.core(self.encoder(panel.float() / 255.0), h)
-        return self.policy(h), self.value(h)[:, 0], h
+        """One step: symbols (B, 14) int or, with a reader, panels (B, 3, 5s, 5s) uint8; hidden
+        (B, H); ``start`` (B,) bool marks the first step of an episode (hidden reset). Returns
+        logits (B, A), value (B,), hidden."""
+        x = direction_features(obs) if self.reader is None else self.reader(obs)
+        e = self.phi(x.flatten(1))
+        h = self.core(e, h * (~start).float()[:, None])
+        return self.psi(torch.cat([e, h], -1)), self.value(h)[:, 0], h
 
 
-class FlatSymbolicAgent(nn.Module):
-    """``symbolic``: one MLP over every one-hot number -> GRU -> heads."""
-
-    def __init__(self, n_actions: int, width: int, hidden: int) -> None:
-        super().__init__()
-        self.encoder = mlp(FLAT_FEATURES, width, hidden)
-        self.core = nn.GRUCell(hidden, hidden)
-        self.policy = nn.Linear(hidden, n_actions)
-        self.value = nn.Linear(hidden, 1)
-        self.hidden_size = hidden
-
-    def initial(self, batch: int) -> torch.Tensor:
-        return torch.zeros(batch, self.hidden_size)
-
-    def forward(self, symbols: torch.Tensor, h: torch.Tensor, start: torch.Tensor):
-        """symbols (B, 14) int; same returns as :meth:`SlotGRUAgent.forward`."""
-        h = self.core(self.encoder(flat_features(symbols)), h * (~start).float()[:, None])
-        return self.policy(h), self.value(h)[:, 0], h
-
-
-class FactoredAgent(nn.Module):
+class FactoredAgent(Recurrent):
     """``symbolic_factored`` (and, with a ``reader``, the image agent ``factored``): a direction
     encoder and an option head shared by the 4 directions.
 
@@ -182,9 +155,6 @@ class FactoredAgent(nn.Module):
         self.value = nn.Linear(hidden, 1)
         self.hidden_size = hidden
 
-    def initial(self, batch: int) -> torch.Tensor:
-        return torch.zeros(batch, self.hidden_size)
-
     def features(self, obs: torch.Tensor) -> torch.Tensor:
         """(B, 4, F) per-direction inputs from symbols (B, 14) or, with a reader, panels."""
         if self.reader is not None:
@@ -195,7 +165,7 @@ class FactoredAgent(nn.Module):
         return self.phi(self.features(obs))
 
     def forward(self, obs: torch.Tensor, h: torch.Tensor, start: torch.Tensor):
-        """obs: symbols (B, 14) int or panels; same returns as :meth:`SlotGRUAgent.forward`."""
+        """obs: symbols (B, 14) int or panels; same returns as :meth:`FlatAgent.forward`."""
         e = self.tokens(obs)  # (B, 4, w)
         h = self.core(e.sum(1), h * (~start).float()[:, None])
         logits = self.psi(torch.cat([e, h[:, None].expand(-1, 4, -1)], -1))  # (B, 4, options)
@@ -240,5 +210,5 @@ def make_agent(
     if name == "relational":
         return RelationalAgent(n_options, width, hidden, reader=PanelReader(size, width))
     if name == "symbolic":
-        return FlatSymbolicAgent(n_actions, width, hidden)
-    return SlotGRUAgent(size, n_actions, width, hidden)
+        return FlatAgent(n_actions, width, hidden)
+    return FlatAgent(n_actions, width, hidden, reader=PanelReader(size, width, shared=False))

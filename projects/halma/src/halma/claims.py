@@ -26,7 +26,7 @@ MEASURES = ("success", "steps", "ratio", "invalid", "speedup")
 SHIFTS = ("perceptual", "conceptual", "algorithmic")  # each agent's drop = iid - shift success
 FACTORED, RELATIONAL = "symbolic_factored", "symbolic_relational"
 READERS = (FACTORED, RELATIONAL)  # agents whose number reading is gated
-IMAGE_READERS = ("factored", "relational")  # image agents with a pretrained digit reader
+IMAGE_READERS = ("factored", "relational", "slot_gru")  # image agents: a pretrained digit reader
 DIGIT_SOURCES = ("train", "test", "font")  # the reader's accuracy on fresh renderings of each
 LONG_CENTRAL = "C6"  # the central claim of the cpu-long profile (C1 is the cpu profile's)
 WRONG_MARGIN = 0.2  # "clearly worse": 20 points of success (design-risk note, item 5)

@@ -2,16 +2,16 @@
 
 - ``smoke``: seconds; every code path of ``reproduce`` (planners, 2 PPO updates per agent, the
   evaluation and the report) on a few boards; the tests run it.
-- ``cpu``: planners, speed test, and the three symbolic agents (factored, relational, and the
-  digit-blind wrong method) at 150k PPO steps each over 3 seeds, 50 evaluation boards per split.
-  ``make reproduce PROJECT=halma``; sized from one-seed pilots (README, Results); the image
-  agents are left to ``cpu-long`` and ``paper`` (the design-risk note's item 2: slower per step).
-- ``cpu-long``: the image agents (``factored`` and ``relational`` with a digit reader pretrained
-  on the training renderings, then PPO; the unshared per-tile ``slot_gru`` baseline, end to end),
-  the unfactored symbolic MLP and, as their reference, ``symbolic_factored``, at 100k PPO steps
-  each over 3 seeds; ``make reproduce PROJECT=halma PROFILE=cpu-long``
-  (results/cpu/long_metrics.json and a section of RESULTS.md). It carries the perceptual split
-  (C6, C10) and C5; sized from a one-seed pilot (README, Results).
+- ``cpu``: planners, speed test, and the four symbolic agents (factored, relational, the
+  unfactored MLP, and the digit-blind wrong method) at 150k PPO steps each over 3 seeds, 50
+  evaluation boards per split. ``make reproduce PROJECT=halma``; sized from a one-seed pilot
+  (README, "Pilot and design"); the image agents are left to ``cpu-long`` and ``paper`` (the
+  design-risk note's item 2: slower per step).
+- ``cpu-long``: the image agents (``factored`` and ``relational`` with a digit reader shared by
+  the digit tiles, the ``slot_gru`` baseline with one encoder per tile; every reader pretrained
+  on the training renderings, then frozen during PPO) at 100k PPO steps each over 3 seeds;
+  ``make reproduce PROJECT=halma PROFILE=cpu-long`` (results/cpu/long_metrics.json and a section
+  of RESULTS.md). It carries the perceptual split (C6, C10); sized from a one-seed pilot.
 - ``paper``: the note's full-scale plan: every agent (image and symbolic), 10M PPO steps per
   agent (512 envs x 64 steps), 1,000 evaluation boards per split, 50,000 training boards; the
   agents train on the CPU for now (GPU placement is open work).
@@ -35,7 +35,8 @@ class Config:
         (0, 1, 2), "seeds (a board sample per split, agent weights)", nonempty=True
     )
     agents: tuple[AgentName, ...] = param(
-        ("symbolic_factored", "symbolic_relational", "symbolic_blind"), "agents trained with PPO"
+        ("symbolic_factored", "symbolic_relational", "symbolic_blind", "symbolic"),
+        "agents trained with PPO",
     )
     n_boards: int = param(50, "evaluation boards per split and seed", ge=1)
     eval_greedy: bool = param(False, "agents act by argmax instead of sampling in evaluation")
@@ -74,7 +75,7 @@ PROFILES = {
     ),
     "cpu": Config(),
     LONG: Config(
-        agents=("factored", "symbolic", "symbolic_factored", "relational", "slot_gru"),
+        agents=("factored", "relational", "slot_gru"),
         ppo=PPO(total_steps=100_000),
     ),
     "paper": Config(

@@ -2,10 +2,12 @@
 
 The factored and relational image agents read the panel with one digit encoder shared by its
 ten digit tiles (per direction the nearest and the landing tile, and the two goal-offset tiles)
-and a goal-symbol reader for the centre tile. The reader's outputs become the per-direction
-features the symbolic agents get (``agents.direction_features``), but soft: probabilities where
-the symbolic agents have one-hot numbers. So each image agent is its symbolic twin with perfect
-perception replaced by a learned one, and the perceptual split measures that reader alone.
+and a goal-symbol reader for the centre tile; the ``slot_gru`` baseline reads them with one
+encoder of its own per tile (nothing shared between tiles). The reader's outputs become the
+per-direction features the symbolic agents get (``agents.direction_features``), but soft:
+probabilities where the symbolic agents have one-hot numbers. So each image agent is its
+symbolic twin with perfect perception replaced by a learned one, and the perceptual split
+measures that reader alone.
 
 Design (the design-risk note, item 9: "a pretrained digit encoder + PPO"): the reader is first
 trained by supervised classification on panels rendered from random symbols with the *training*
@@ -61,19 +63,44 @@ def soft_direction_features(
     return torch.stack(out, 1)
 
 
-class PanelReader(nn.Module):
-    """One digit encoder shared by the digit tiles (digit logits and a pawn-colour logit) and a
-    goal-symbol reader (the offset's sign per axis)."""
+class TileMLP(nn.Module):
+    """An MLP of its own per tile: (B, T, F) -> (B, T, n_out), no weight shared between tiles
+    (a digit in one slot says nothing about the same digit in another)."""
 
-    def __init__(self, size: int, width: int) -> None:
+    def __init__(self, n_tiles: int, n_in: int, width: int, n_out: int) -> None:
+        super().__init__()
+        shapes = ((n_in, width), (width, width), (width, n_out))
+        self.weights = nn.ParameterList(
+            nn.Parameter(torch.randn(n_tiles, a, b) / a**0.5) for a, b in shapes
+        )
+        self.biases = nn.ParameterList(nn.Parameter(torch.zeros(n_tiles, b)) for _, b in shapes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            x = torch.einsum("btf,tfk->btk", x, w) + b
+            x = x.relu() if i < len(self.weights) - 1 else x
+        return x
+
+
+class PanelReader(nn.Module):
+    """A digit encoder for the digit tiles (digit logits and a pawn-colour logit) and a
+    goal-symbol reader (the offset's sign per axis). ``shared``: one encoder for every digit
+    tile (the factored and relational agents); otherwise one of its own per tile
+    (:class:`TileMLP`, the ``slot_gru`` baseline)."""
+
+    def __init__(self, size: int, width: int, shared: bool = True) -> None:
         super().__init__()
         n_in = 3 * size * size
-        self.digit = nn.Sequential(
-            nn.Linear(n_in, width),
-            nn.ReLU(),
-            nn.Linear(width, width),
-            nn.ReLU(),
-            nn.Linear(width, DIGITS + 1),
+        self.digit = (
+            nn.Sequential(
+                nn.Linear(n_in, width),
+                nn.ReLU(),
+                nn.Linear(width, width),
+                nn.ReLU(),
+                nn.Linear(width, DIGITS + 1),
+            )
+            if shared
+            else TileMLP(len(DIGIT_TILES), n_in, width, DIGITS + 1)
         )
         self.goal = nn.Sequential(nn.Linear(n_in, width), nn.ReLU(), nn.Linear(width, 6))
 

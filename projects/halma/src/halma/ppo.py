@@ -40,8 +40,8 @@ TRAIN_SEED_OFFSET = 10_000  # training boards use seeds 10000 + seed; evaluation
 class PPO:
     total_steps: int = param(150_000, "env steps per agent and seed", ge=1)
     n_envs: int = param(128, "boards stepped in parallel", ge=2)
-    rollout: int = param(16, "steps per env between updates", ge=1)
-    epochs: int = param(4, "optimisation passes per rollout", ge=1)
+    rollout: int = param(8, "steps per env between updates", ge=1)
+    epochs: int = param(2, "optimisation passes per rollout", ge=1)
     minibatches: int = param(4, "minibatches per pass (split over envs)", ge=1)
     lr: float = param(1e-3, "Adam learning rate", gt=0)
     gamma: float = param(0.99, "discount", gt=0, le=1)
