@@ -6,7 +6,7 @@ import torch
 from halma import batched
 from halma.configs import SMOKE_PPO
 from halma.panel import digit_pool
-from halma.ppo import PPO, gae, merge, train
+from halma.ppo import PPO, for_agent, gae, merge, train
 from halma.rules import Rules
 from halma.splits import Layout
 
@@ -75,3 +75,12 @@ class StopAfter:
         if self.calls == self.n:
             save()
             raise Stop(where)
+
+
+def test_only_the_agents_without_sharing_get_the_swept_learning_rate_and_entropy():
+    ppo = PPO()
+    for name in ("symbolic", "slot_gru"):
+        tuned = for_agent(ppo, name)
+        assert (tuned.lr, tuned.ent_coef) == (ppo.unshared_lr, ppo.unshared_ent_coef)
+    for name in ("symbolic_factored", "symbolic_relational", "factored", "symbolic_blind"):
+        assert for_agent(ppo, name) == ppo

@@ -53,6 +53,7 @@ SYMBOLIC_AGENTS: tuple[AgentName, ...] = (
     "symbolic_blind",
 )
 AGENT_NAMES: tuple[AgentName, ...] = IMAGE_AGENTS + SYMBOLIC_AGENTS
+UNSHARED_AGENTS: tuple[AgentName, ...] = ("symbolic", "slot_gru")  # ``FlatAgent``s
 UNIT = torch.tensor([[-1, 0], [0, 1], [1, 0], [0, -1]])  # (dy, dx) of up, right, down, left
 
 

@@ -3,13 +3,13 @@
 - ``smoke``: seconds; every code path of ``reproduce`` (planners, 2 PPO updates per agent, the
   evaluation and the report) on a few boards; the tests run it.
 - ``cpu``: planners, speed test, and the four symbolic agents (factored, relational, the
-  unfactored MLP, and the digit-blind wrong method) at 150k PPO steps each over 3 seeds, 50
+  unfactored MLP, and the digit-blind wrong method) at 200k PPO steps each over 3 seeds, 50
   evaluation boards per split. ``make reproduce PROJECT=halma``; sized from a one-seed pilot
   (README, "Pilot and design"); the image agents are left to ``cpu-long`` and ``paper`` (the
   design-risk note's item 2: slower per step).
 - ``cpu-long``: the image agents (``factored`` and ``relational`` with a digit reader shared by
   the digit tiles, the ``slot_gru`` baseline with one encoder per tile; every reader pretrained
-  on the training renderings, then frozen during PPO) at 100k PPO steps each over 3 seeds;
+  on the training renderings, then frozen during PPO) at 150k PPO steps each over 3 seeds;
   ``make reproduce PROJECT=halma PROFILE=cpu-long`` (results/cpu/long_metrics.json and a section
   of RESULTS.md). It carries the perceptual split (C6, C10); sized from a one-seed pilot.
 - ``paper``: the note's full-scale plan: every agent (image and symbolic), 10M PPO steps per
@@ -73,10 +73,10 @@ PROFILES = {
         speed_steps=3,
         ppo=SMOKE_PPO,
     ),
-    "cpu": Config(),
+    "cpu": Config(ppo=PPO(total_steps=200_000)),
     LONG: Config(
         agents=("factored", "relational", "slot_gru"),
-        ppo=PPO(total_steps=100_000),
+        ppo=PPO(total_steps=150_000),
     ),
     "paper": Config(
         agents=AGENT_NAMES,

@@ -5,9 +5,10 @@ episode is replaced by a fresh random training board and its GRU state reset. Re
 training add the potential-based shaping ``shaping * (Phi(s') - Phi(s))`` with
 ``Phi = -oracle distance`` (Ng et al. 1999; the design-risk note: without it untuned PPO does not
 learn). The held-out concepts are never selectable in training (``mask_held_out``): their
-actions get logit -1e9, and the potential is the oracle distance without them. An image agent
-with a digit reader (``factored``, ``relational``) has it pretrained on the training renderings
-and frozen before PPO starts (``perception.pretrain``).
+actions get logit -1e9, and the potential is the oracle distance without them. Every image agent
+has its digit reader pretrained on the training renderings and frozen before PPO starts
+(``perception.pretrain``). The agents without sharing (``symbolic``, ``slot_gru``) use their own
+learning rate and entropy bonus (``for_agent``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from reprokit.seeding import seed_everything
 from reprokit.torch_utils import Checkpointer, capture_rng_state, check_finite
 
 from . import batched
-from .agents import AgentName, make_agent
+from .agents import UNSHARED_AGENTS, AgentName, make_agent
 from .oracle import distance_map
 from .panel import DigitPool
 from .perception import pretrain, pretrain_panels
@@ -48,6 +49,8 @@ class PPO:
     gae_lambda: float = param(0.95, "GAE lambda", ge=0, le=1)
     clip_coef: float = param(0.2, "policy ratio clip", gt=0)
     ent_coef: float = param(0.01, "entropy bonus", ge=0)
+    unshared_lr: float = param(3e-3, "learning rate of the agents without sharing", gt=0)
+    unshared_ent_coef: float = param(0.003, "entropy bonus of the agents without sharing", ge=0)
     vf_coef: float = param(0.5, "value loss weight", ge=0)
     max_grad_norm: float = param(0.5, "gradient norm clip", gt=0)
     shaping: float = param(1.0, "training reward shaping coefficient (0 = off)", ge=0)
@@ -76,6 +79,15 @@ class TrainingBoards:
             self.potential[i],
             b["trial_limit"][i],
         )
+
+
+def for_agent(ppo: PPO, name: AgentName) -> PPO:
+    """The agents without sharing (``UNSHARED_AGENTS``: the flat MLP and ``slot_gru``) train
+    with their own learning rate and entropy bonus, chosen by a one-seed sweep on the training
+    boards (README, "Pilot and design"); every other agent with the defaults."""
+    if name not in UNSHARED_AGENTS:
+        return ppo
+    return replace(ppo, lr=ppo.unshared_lr, ent_coef=ppo.unshared_ent_coef)
 
 
 def training_boards(ppo: PPO, seed: int, rules: Rules, layout: Layout) -> TrainingBoards:
@@ -172,7 +184,7 @@ def train(
 ) -> tuple[nn.Module, list[dict]]:
     """Train one agent (``pool`` None: a symbolic agent); resumes from ``folder/checkpoints``.
     Returns it and per-update stats."""
-    rng = seed_everything(seed, torch=True)
+    rng, ppo = seed_everything(seed, torch=True), for_agent(ppo, name)
     table, train_rules = action_table(rules), replace(rules, shaping=ppo.shaping)
     source = training_boards(ppo, seed, rules, layout)
     blocked = held_out_actions(table, layout) & ppo.mask_held_out

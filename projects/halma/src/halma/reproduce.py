@@ -212,8 +212,8 @@ def run(argv: list[str], fresh: bool) -> None:
 
 EXPECTED = {
     "smoke": "~1 min",
-    "cpu": "~12 min on 2 idle cores (longer under load)",
-    LONG: "~15 min on 2 loaded cores",
+    "cpu": "~8 min inside one CPU slot",
+    LONG: "~10 min inside one CPU slot",
 }
 NOTES = (
     "Rules reconstructed from the public pilot (see README, Deviations); no number here "
