@@ -193,3 +193,49 @@ def test_diagnostics_split_the_chain_into_drift_and_noise():
     np.testing.assert_allclose(
         float(high["drift_to_noise_z_snr1"]), float(moved["drift_to_noise_z"]), rtol=1e-5
     )
+
+
+def test_xz_uncancelled_term_is_bookkept_exactly():
+    """(x, z) chain, constant force c: the signal alone gives ``ε^K − N^K − U^K = c(1 − (1 −
+    γ_ε/2)^K)`` exactly, whatever z and the nonlinear g do; U is what makes up the rest."""
+    n, K, gamma_eps, gamma_z, force = 64, 8, 0.5, 0.05, 0.3
+    eps0 = jax.random.normal(jax.random.key(20), (n, D))
+    z0 = jax.random.normal(jax.random.key(21), (n, D))
+    alpha, sigma = alpha_sigma(jnp.linspace(-3.0, 3.0, n))
+    chain = langevin(
+        lambda z: jnp.tanh(z) + 0.2 * z**2,
+        lambda x: jnp.full_like(x, force),
+        eps0, z0, alpha, sigma, jax.random.key(22), K, gamma_eps, gamma_z, "x_z",
+    )  # fmt: skip
+    signal = chain.eps - chain.noise - chain.uncancelled
+    np.testing.assert_allclose(signal, force * (1 - (1 - gamma_eps / 2) ** K), atol=1e-5)
+    assert float(jnp.sqrt(jnp.mean(chain.uncancelled**2))) > 0.01
+    eps_z = langevin(
+        lambda z: z, jnp.zeros_like, eps0, z0, alpha, sigma, jax.random.key(22), K, 0.5, 0.05
+    )
+    assert eps_z.uncancelled is None  # the (ε, z) chain has no such term
+    assert "uncancelled_to_cancelled" not in chain_diagnostics(
+        eps_z, eps0, z0, K, 0.5, 0.05, jnp.zeros(n)
+    )
+
+
+def test_xz_uncancelled_term_has_its_known_size():
+    """K = 1, no force, g(z) = c z: ``U¹ = −(αc/σ)(z¹ − z⁰)`` with ``z¹ − z⁰ = (γ_z/2)((αc/σ)ε⁰
+    − z⁰) + √γ_z n``, so ``rms(U¹)² = (αc/σ)²((γ_z/2)²((αc/σ)² + 1) + γ_z)`` against
+    ``rms(N¹)² = (1 − γ_ε/2)² + γ_ε``; the diagnostic must give their ratio."""
+    n, gamma_eps, gamma_z, c = 200_000, 0.5, 0.2, 1.5
+    lam = jnp.full((n,), 2.0)
+    alpha, sigma = alpha_sigma(lam)
+    eps0 = jax.random.normal(jax.random.key(30), (n, D))
+    z0 = jax.random.normal(jax.random.key(31), (n, D))
+    chain = langevin(
+        lambda z: c * z, jnp.zeros_like, eps0, z0, alpha, sigma, jax.random.key(32), 1,
+        gamma_eps, gamma_z, "x_z",
+    )  # fmt: skip
+    r = float(alpha[0] * c / sigma[0])
+    want_u = r * np.sqrt((gamma_z / 2) ** 2 * (r**2 + 1) + gamma_z)
+    want_n = np.sqrt((1 - gamma_eps / 2) ** 2 + gamma_eps)
+    diag = chain_diagnostics(chain, eps0, z0, 1, gamma_eps, gamma_z, lam)
+    np.testing.assert_allclose(float(diag["uncancelled_to_cancelled"]), want_u / want_n, rtol=0.01)
+    # No force: the signal is 0, so U is the whole residual (ratio to the signal explodes).
+    assert float(diag["uncancelled_to_signal"]) > 1e3

@@ -9,7 +9,7 @@ from pathlib import Path
 import jax
 import numpy as np
 import pytest
-from emd.claims import CLAIM_IDS, needed
+from emd.claims import CLAIM_IDS, EIGHT_MODE_CLAIMS, needed
 from emd.configs import paper, smoke
 from emd.distill import init_state, make_train_step
 from emd.model import init_params, make_apply
@@ -140,11 +140,11 @@ def test_digits_path_end_to_end(tmp_path, monkeypatch, capsys):
         assert len(saved["metrics"][name]["values"]) == 3, name
 
 
-def test_a_cpu_report_keeps_the_digits_section(tmp_path):
-    """A cpu-digits report replaces only its marked section (and writes digits_metrics.json);
-    a later cpu report rewrites RESULTS.md and keeps that section."""
+def test_a_cpu_report_keeps_the_side_sections(tmp_path):
+    """A cpu-digits or cpu-8mode report replaces only its marked section (and writes its
+    ``<tag>_metrics.json``); a later cpu report rewrites RESULTS.md and keeps both sections."""
     from emd.claims import evidence
-    from emd.configs import cpu
+    from emd.configs import cpu, cpu_8mode
     from emd.report import write
 
     from reprokit.lifecycle import ReportTarget
@@ -155,11 +155,19 @@ def test_a_cpu_report_keeps_the_digits_section(tmp_path):
     ev = evidence("cpu-digits", "digits", [0, 1, 2], 8, per)
     write(cpu(), target, ev, {}, 1.0, {}, "make reproduce PROJECT=emd PROFILE=cpu-digits",
           "cpu-digits")  # fmt: skip
-    section = marked_section(target.results_md, "digits")
-    assert section is not None and "G_teacher_d" in section
-    assert (tmp_path / "digits_metrics.json").is_file()
+    per = {"mmd/teacher": [0.1, 0.2, 0.1], "mmd/gaussian_fit": [0.9, 0.8, 0.9]}
+    ev = evidence("cpu-8mode", "mixture2d", [0, 1, 2], 8, per)
+    assert [c["id"] for c in ev.to_dict(None)["claims"]] == list(EIGHT_MODE_CLAIMS)
+    write(cpu_8mode(), target, ev, {}, 1.0, {}, "make reproduce PROJECT=emd PROFILE=cpu-8mode",
+          "cpu-8mode")  # fmt: skip
+    digits, eight = (marked_section(target.results_md, t) for t in ("digits", "8mode"))
+    assert digits is not None and "G_teacher_d" in digits and "G_teacher_d" not in eight
+    assert eight is not None and "on the 8-mode target" in eight
+    for tag in ("digits", "8mode"):
+        assert (tmp_path / f"{tag}_metrics.json").is_file()
     ev = evidence("cpu", "rare2d", [0, 1, 2], 8, {"mmd/teacher": [0.1, 0.2, 0.1]})
     write(cpu(), target, ev, {}, 1.0, {}, "make reproduce PROJECT=emd")
     text = target.results_md.read_text()
-    assert marked_section(target.results_md, "digits") == section and "G_zkl" in text
-    assert text.count("<!-- digits:start -->") == 1
+    assert marked_section(target.results_md, "digits") == digits and "G_zkl" in text
+    assert marked_section(target.results_md, "8mode") == eight
+    assert text.count("<!-- digits:start -->") == text.count("<!-- 8mode:start -->") == 1

@@ -21,6 +21,13 @@ their ratio says whether the z-chain moves by more than its noise (issue 16). Th
 likelihood term ``(α_t/σ_t) J_gᵀ(ε̂_φ − ε̂_ψ) = (α_t/σ_t)² J_gᵀ(x̂_ψ − x̂_φ)`` vanishes where noise
 dominates (``p_θ(z | x_t)`` ≈ its prior), so the ratio is also reported over the chains at
 ``λ_t > 0`` (SNR > 1).
+
+In the ``(x, z)`` chain ``ε^k = (x_t^k − α g(z^k))/σ`` also changes when z moves, and ``N`` does not
+track that change: ``ε^K − N^K = S^K + U^K`` with the signal ``S^{k+1} = (1 − γ_ε/2) S^k +
+(γ_ε/2)(ε̂_φ − ε̂_ψ)`` (as in the ``(ε, z)`` chain) and the **uncancelled term**
+``U⁰ = 0, U^{k+1} = (1 − γ_ε/2) U^k − (α/σ)(g(z^{k+1}) − g(z^k))``, which carries z's injected
+noise (and the ε noise in z's drift) through ``g``. It is bookkept exactly (``Chain.uncancelled``)
+so its size can be measured.
 """
 
 from __future__ import annotations
@@ -40,6 +47,8 @@ DIAGNOSTICS: tuple[str, ...] = (
     "drift_to_noise_z",
     "drift_to_noise_z_snr1",
     "relax_eps",
+    "uncancelled_to_cancelled",  # (x, z) chain only
+    "uncancelled_to_signal",  # (x, z) chain only
 )
 # g(z) -> x (B, ...); eps_diff(x_t) -> ε̂_φ(x_t) − ε̂_ψ(x_t) (B, ...), both at this batch's λ_t.
 GenFn = Callable[[jax.Array], jax.Array]
@@ -47,12 +56,14 @@ EpsDiffFn = Callable[[jax.Array], jax.Array]
 
 
 class Chain(NamedTuple):
-    """Final state of the E-step: ``ε^K``, ``z^K`` and the noise bookkeeping ``N^K``."""
+    """Final state of the E-step: ``ε^K``, ``z^K``, the noise bookkeeping ``N^K``, ``M^K`` and,
+    for the ``(x, z)`` chain, its uncancelled term ``U^K`` (None in the other spaces)."""
 
     eps: jax.Array  # (B, ...) ε^K (for the (x, z) chain: (x^K − α g(z^K)) / σ)
     z: jax.Array  # (B, ...) z^K
     noise: jax.Array  # (B, ...) N^K
     z_noise: jax.Array  # (B, ...) M^K: z's prior-and-noise part (see ``langevin``)
+    uncancelled: jax.Array | None = None  # (B, ...) U^K of the (x, z) chain (module docstring)
 
 
 def drift_eps_z(
@@ -108,21 +119,23 @@ def langevin(
     s = expand(sigma, eps0)
 
     if space == "x_z":
+        a = expand(alpha, eps0)
         x_gen0 = g(z0)
-        y0 = expand(alpha, eps0) * x_gen0 + s * eps0  # x_t^0
 
         def step(carry, k):
-            x_t, z, N, M = carry
+            x_t, z, N, M, U, x_gen = carry
             k_e, k_z = jax.random.split(k)
             n_e, n_z = jax.random.normal(k_e, x_t.shape), jax.random.normal(k_z, z.shape)
             d_x, d_z = drift_x_z(g, eps_diff, x_t, z, alpha, sigma)
             x_t = x_t + 0.5 * gamma_eps * s**2 * d_x + c_eps * s * n_e
             z = z + 0.5 * gamma_z * d_z + c_z * n_z
-            return (x_t, z, decay_eps * N + c_eps * n_e, decay_z * M + c_z * n_z), None
+            x_new = g(z)
+            U = decay_eps * U - (a / s) * (x_new - x_gen)
+            return (x_t, z, decay_eps * N + c_eps * n_e, decay_z * M + c_z * n_z, U, x_new), None
 
-        (x_t, z, N, M), _ = jax.lax.scan(step, (y0, z0, eps0, z0), keys)
-        eps = (x_t - expand(alpha, eps0) * g(z)) / s
-        return Chain(eps, z, N, M)
+        init = (a * x_gen0 + s * eps0, z0, eps0, z0, jnp.zeros_like(eps0), x_gen0)
+        (x_t, z, N, M, U, x_gen), _ = jax.lax.scan(step, init, keys)
+        return Chain((x_t - a * x_gen) / s, z, N, M, U)
 
     if space == "eps":
         x_gen0 = g(z0)
@@ -171,14 +184,22 @@ def chain_diagnostics(
     ``M`` (``drift_to_noise_z``: all chains; ``drift_to_noise_z_snr1``: the chains at log-SNR
     ``λ_t > 0``, where ``p_θ(z | x_t)`` differs from its prior); ``relax_eps = 1 − ⟨ε^K, ε⁰⟩ /
     ⟨ε⁰, ε⁰⟩`` is how far the ε-chain forgot its start (its prior part alone gives
-    ``1 − (1 − γ_ε/2)^K``; 1 = fully relaxed).
+    ``1 − (1 − γ_ε/2)^K``; 1 = fully relaxed). For the ``(x, z)`` chain also the size of its
+    uncancelled term ``U^K`` against the noise that cancellation removes,
+    ``uncancelled_to_cancelled = rms(U^K) / rms(N^K)``, and against the signal the M-step should
+    see, ``uncancelled_to_signal = rms(U^K) / rms(ε^K − N^K − U^K)``.
     """
     noise_eps = chain.noise - (1.0 - 0.5 * gamma_eps) ** K * eps0
     noise_z = chain.z_noise - (1.0 - 0.5 * gamma_z) ** K * z0
     drift_z, every = chain.z - chain.z_noise, jnp.ones_like(lam, bool)
-    return {
+    out = {
         "drift_to_noise_eps": _ratio(chain.eps - chain.noise, noise_eps, every),
         "drift_to_noise_z": _ratio(drift_z, noise_z, every),
         "drift_to_noise_z_snr1": _ratio(drift_z, noise_z, lam > 0),
         "relax_eps": 1.0 - jnp.sum(chain.eps * eps0) / jnp.sum(eps0**2),
     }
+    if chain.uncancelled is not None:
+        U = chain.uncancelled
+        out["uncancelled_to_cancelled"] = _ratio(U, chain.noise, every)
+        out["uncancelled_to_signal"] = _ratio(U, chain.eps - chain.noise - U, every)
+    return out

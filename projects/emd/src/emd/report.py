@@ -32,7 +32,7 @@ LABELS = {
     "emd16": "EMD-16 (ε, z)",
 }
 Runs = Mapping[str, Mapping[int, Mapping[str, Any]]]  # method -> seed -> {hist, final, x}
-SECTION_TAGS = ("digits",)  # marked RESULTS.md sections of the other committed profiles
+SECTION_TAGS = ("digits", "8mode")  # marked RESULTS.md sections of the other committed profiles
 FIGURE_SAMPLES = 2000  # samples per model kept for the figures (the scatter plots show these)
 
 
@@ -80,7 +80,7 @@ def collect(
                 per[f"{k}_tail/{method}"] = [
                     float(np.mean([e[k] for e in evals[s][-TAIL:] if k in e])) for s in seeds
                 ]
-        for k in DIAGNOSTICS:
+        for k in (k for k in DIAGNOSTICS if k in runs[seeds[0]]["hist"]):
             per[f"{k}/{method}"] = [float(np.mean(runs[s]["hist"][k])) for s in seeds]
         gn = [float(np.median(runs[s]["hist"]["grad_norm"])) for s in seeds]
         per[f"grad_norm_median/{method}"] = gn
@@ -138,6 +138,15 @@ def notes(cfg: Config, doc: Mapping[str, Any]) -> str:
         f"{_per_method(doc, 'drift_to_noise_z')}; of ε {_per_method(doc, 'drift_to_noise_eps')}; "
         f"ε relaxation {_per_method(doc, 'relax_eps')} (means over all steps).",
     ]
+    if any(k.startswith("uncancelled_to_cancelled/") for k in doc["metrics"]):
+        lines.append(
+            "The (x, z) chain's uncancelled term U^K (the change of ε = (x_t − α g(z))/σ that z's "
+            "moves cause, which the bookkeeping N does not follow; `estep.py`), measured at every "
+            "step: rms(U^K)/rms(N^K), against the noise that cancellation removes, "
+            f"{_per_method(doc, 'uncancelled_to_cancelled')}; rms(U^K)/rms(ε^K − N^K − U^K), "
+            f"against the signal the M-step should see, {_per_method(doc, 'uncancelled_to_signal')}"
+            " (means over all steps)."
+        )
     kl = [
         f"K = {k}: {format_mean_std(doc['metrics'][f'estep_kl_K{k}_tail/emd'])}"
         for k in KL_KS
@@ -180,7 +189,7 @@ def write(
     """Write ``metrics.json`` and RESULTS.md where ``target`` says; returns the metrics document
     and the paths written.
 
-    ``section`` (a profile name, e.g. ``cpu-digits``): the run writes
+    ``section`` (a profile name, ``cpu-digits`` or ``cpu-8mode``): the run writes
     ``<section tag>_metrics.json`` and replaces only its marked section of RESULTS.md. Without
     it, a committed run rewrites RESULTS.md and keeps the other profiles' marked sections."""
     tag = section.removeprefix("cpu-") if section else None

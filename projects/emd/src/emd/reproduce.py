@@ -41,7 +41,8 @@ from reprokit.lifecycle import ReportTarget, Session, entry, footer, header, rep
 from reprokit.runlog import Run
 
 PROG = "emd.reproduce"
-DIGITS = "cpu-digits"  # writes results/cpu/digits_* and a marked section (tag DIGITS) of RESULTS.md
+# Committed side profiles: each writes results/cpu/<tag>_* and the <tag> section of RESULTS.md
+SIDE_PROFILES = {"cpu-digits": "digits", "cpu-8mode": "8mode"}
 Score = Callable[[np.ndarray], dict[str, float]]
 
 
@@ -268,7 +269,7 @@ def experiment(
     per_seed["c1/rel_grad_diff"] = refs["c1"]
     evid = evidence(profile, cfg.data.dataset, cfg.seeds, cfg.distill.K, per_seed, refs["timing"])
     target = report_place(profile, cfg, session)
-    section = DIGITS if target.committed and profile == DIGITS else None
+    section = profile if target.committed and profile in SIDE_PROFILES else None
     info = {
         "teacher_train_s": teacher["train_s"],
         "nfe": {"generator": 1, "teacher": [*cfg.eval.nfe, cfg.teacher.sample_steps]},
@@ -283,11 +284,11 @@ def experiment(
         },
     }
     command = (
-        "make reproduce PROJECT=emd" + (f" PROFILE={DIGITS}" if section else "")
+        "make reproduce PROJECT=emd" + (f" PROFILE={section}" if section else "")
         if target.committed
         else " ".join(["python -m emd.reproduce --profile", profile, *argv_overrides(argv)])
     )
-    labels, prefix = report.labels(cfg.distill.K), "digits_" if section else ""
+    labels, prefix = report.labels(cfg.distill.K), f"{SIDE_PROFILES[section]}_" if section else ""
     figs = figures(
         cfg, target.dir, results, refs["x_teacher"], ref, evid.to_dict(None), labels, prefix
     )
@@ -298,10 +299,10 @@ def experiment(
 
 
 def report_place(profile: str, cfg: Config, session: Session) -> ReportTarget:
-    """``report_target``; the unmodified cpu-digits profile also writes the committed
-    ``results/cpu/`` (its ``digits_*`` files and a marked section of RESULTS.md)."""
-    if profile == DIGITS:
-        profiles = {"cpu": PROFILES[DIGITS]}  # committed when cfg equals the cpu-digits profile
+    """``report_target``; an unmodified side profile (``SIDE_PROFILES``) also writes the
+    committed ``results/cpu/`` (its ``<tag>_*`` files and a marked section of RESULTS.md)."""
+    if profile in SIDE_PROFILES:
+        profiles = {"cpu": PROFILES[profile]}  # committed when cfg equals that profile
         return report_target("emd", "cpu", cfg, profiles, __file__, session, out=cfg.out)
     return report_target("emd", profile, cfg, PROFILES, __file__, session, out=cfg.out)
 

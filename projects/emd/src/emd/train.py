@@ -262,7 +262,7 @@ def distill(
         hooks.check_finite(float(gn.sum()), "generator gradient norm", n_done)
         grad_norm[start:n_done] = gn
         hist["steps"].append(n_done)
-        for name in DIAGNOSTICS:
+        for name in (n for n in DIAGNOSTICS if n in logs):
             hist.setdefault(name, []).append(float(np.mean(logs[name])))
         hist["evals"].append(evaluate(state, n_done))
         tree = {"state": state, "key": key, "grad_norm": grad_norm}
