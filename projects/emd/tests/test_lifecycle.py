@@ -33,7 +33,7 @@ SMOKE_AS_CPU = [
     "--teacher.hidden", "16", "--teacher.steps", "20", "--teacher.batch", "64",
     "--teacher.sample_steps", "4", "--distill.steps", "4", "--distill.batch", "32",
     "--distill.K", "2", "--eval.n_samples", "200", "--eval.mmd_samples", "100",
-    "--eval.chunk", "2", "--eval.timing_samples", "50", "--eval.nfe", "1",
+    "--eval.chunk", "2", "--eval.timing_samples", "200", "--eval.nfe", "1",
     "--eval.grad_batches", "2", "--eval.kl_chains", "50",
 ]  # fmt: skip
 TINY = ["--seeds", "0", "--methods", "di"]  # on the smoke profile

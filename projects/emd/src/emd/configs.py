@@ -170,7 +170,7 @@ def smoke() -> Config:
         200,
         100,
         2,
-        50,
+        200,  # = n_samples: the timed samplers are the compiled evaluation samplers
     )
     cfg.eval.nfe, cfg.eval.grad_batches, cfg.eval.kl_chains = (1, 2), 2, 50
     return cfg
