@@ -178,3 +178,16 @@ def test_a_cpu_report_keeps_the_cpu_long_section(tmp_path: Path) -> None:
     text = results_md.read_text()
     assert "long two" in text and "long one" not in text and "cpu two" in text
     assert text.count("cpu-long:start") == 1 and not (tmp_path / ".long_section.md").exists()
+
+
+def test_raw_familiarity_contrast_can_hold_where_the_netted_switch_does_not() -> None:
+    """C1a reads the issue's claim (2) as worded; C1 nets out the sender-fixed control's gap."""
+    seeds = [0, 1, 2]
+    per_seed = {"senderfixed_forced_last": [0.95, 0.96, 0.97], "render_grad_err": [1e-9] * 3}
+    per_seed |= {"encoder_acc": [0.9] * 3, "chamfer_seen": [0.5] * 3}
+    per_seed |= {"drift_seen": [0.9, 1.0, 1.1], "drift_unseen": [0.1, 0.2, 0.1]}
+    per_seed |= {"unseen_cat_steps": [2.0, 1.8, 2.2], "seen_steps": [1.0, 1.0, 1.1]}
+    per_seed |= {"familiarity_switch": [0.3, -0.5, 0.2]}  # the control lengthens as much
+    doc = build_evidence("cpu", per_seed, seeds).to_dict(1.0)
+    verdicts = {c["id"]: c["verdict"] for c in doc["claims"]}
+    assert verdicts["C1a"] == "held" and verdicts["C1"] == "inconclusive"

@@ -111,6 +111,15 @@ CLAIMS = [
         paper="avg_step train < unseen_cate (Fig. generalisation; number not read)",
     ),
     Claim(
+        "C1a",
+        "the issue's claim (2) as worded: in complete, games on unseen categories are longer "
+        "than on familiar referents (not netted against sender-fixed: C1 is)",
+        metric="unseen_cat_steps",
+        versus="seen_steps",
+        direction="higher",
+        gates=(*_BASE, "G_drift", "G_drift_familiar"),
+    ),
+    Claim(
         "C2",
         "complete: communication accuracy on seen referents ≥ 0.85 (chance 1/3)",
         metric="complete_acc",
