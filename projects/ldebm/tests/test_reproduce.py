@@ -13,7 +13,7 @@ import pytest
 import torch
 from ldebm import prior
 from ldebm import reproduce as rep
-from ldebm.claims import CLAIMS, GATES, build_evidence
+from ldebm.claims import CLAIMS, GATES, PINWHEEL_GATES, build_evidence
 from ldebm.configs import PROFILES
 
 from reprokit.claims import validate
@@ -40,7 +40,7 @@ def test_smoke_writes_a_valid_document_with_every_gate_and_claim(smoke):
     assert validate(doc) == []
     assert [g["id"] for g in doc["gates"]] == [GATES[0].id, "G_fit_reachable"] + [
         g.id for g in GATES[1:]
-    ]
+    ] + [PINWHEEL_GATES[0].id, "G_fit_reachable_pinwheel"] + [g.id for g in PINWHEEL_GATES[1:]]
     assert [c["id"] for c in doc["claims"]] == [c.id for c in CLAIMS]
     for name in (
         "prior/mmd_sigma/ldebm",
@@ -50,23 +50,31 @@ def test_smoke_writes_a_valid_document_with_every_gate_and_claim(smoke):
         "density/heldout_ll/svebm",
         "sampler/tv_excess/ldebm",
         "prior/precision/exact_ancestral",
+        "pinwheel/prior/mmd_sigma/ldebm",
+        "pinwheel/prior/mmd_sigma/svebm",
+        "pinwheel/prior/mode_kl/svebm",
+        "pinwheel/density/heldout_ll/svebm",
+        "pinwheel/sampler/tv_excess/ldebm",
+        "pinwheel/prior/precision/exact_ancestral",
     ):
         assert doc["metrics"][name]["n"] == 3
     assert "central claim C1" in out
     assert (tmp / "o" / "RESULTS.md").exists() and (tmp / "o" / "samples_ldebm.png").exists()
+    assert (tmp / "o" / "samples_pinwheel_svebm.png").exists()
 
 
 def test_rerun_reuses_every_unit(smoke, capsys):
     doc, _, tmp = smoke
     assert exit_code(tmp, "--profile", "smoke", "--out", str(tmp / "o")) == 0
     out = capsys.readouterr().out
-    assert out.count("finished earlier, result reused") == 15  # 3 seeds × (reference + 4)
+    # 3 seeds × (grid: reference + 4 methods, pinwheel: reference + 2 methods)
+    assert out.count("finished earlier, result reused") == 24
     again = json.loads((tmp / "o" / "metrics.json").read_text())
     assert again["metrics"] == doc["metrics"]
 
 
 def _comparable(doc: dict) -> dict:
-    return {k: v for k, v in doc["metrics"].items() if not k.startswith("train_time_s/")}
+    return {k: v for k, v in doc["metrics"].items() if "train_time_s/" not in k}
 
 
 def test_sigterm_mid_training_then_rerun_ends_with_the_same_numbers(
@@ -93,27 +101,33 @@ def test_sigterm_mid_training_then_rerun_ends_with_the_same_numbers(
 
 
 @pytest.mark.parametrize(
-    ("gate", "metric"),
+    ("gate", "metric", "claim"),
     [
-        ("G_fit_ldebm", "prior/precision/ldebm"),
-        ("G_fit_reachable", "prior/precision/exact_ancestral"),
+        ("G_fit_ldebm", "prior/precision/ldebm", "C1"),
+        ("G_fit_reachable", "prior/precision/exact_ancestral", "C1"),
+        ("G_fit_ldebm_pinwheel", "pinwheel/prior/precision/ldebm", "P1"),
+        ("G_fit_reachable_pinwheel", "pinwheel/prior/precision/exact_ancestral", "P1"),
     ],
 )
-def test_a_failed_gate_makes_its_claims_untestable(gate, metric):
+def test_a_failed_gate_makes_its_claims_untestable(gate, metric, claim):
     seeds = [0, 1, 2]
-    per_seed = {
-        "prior/precision/ldebm": [0.70, 0.71, 0.69],
-        "prior/precision/exact_ancestral": [0.80, 0.81, 0.79],
-        "prior/precision/half_gap": [0.62, 0.62, 0.62],
-        "prior/mmd_sigma/ldebm": [0.001, 0.001, 0.001],
-        "prior/mmd_sigma/svebm": [0.01, 0.01, 0.01],
-    }
+    per_seed = {}
+    for p in ("", "pinwheel/"):
+        per_seed |= {
+            f"{p}prior/precision/ldebm": [0.70, 0.71, 0.69],
+            f"{p}prior/precision/exact_ancestral": [0.80, 0.81, 0.79],
+            f"{p}prior/precision/half_gap": [0.62, 0.62, 0.62],
+            f"{p}prior/mmd_sigma/ldebm": [0.001, 0.001, 0.001],
+            f"{p}prior/mmd_sigma/svebm": [0.01, 0.01, 0.01],
+        }
     per_seed[metric] = [0.40, 0.41, 0.39]
     doc = build_evidence("cpu", seeds, per_seed).to_dict(1.0)
     fit = next(g for g in doc["gates"] if g["id"] == gate)
     assert fit["verdict"] == "not held" and not fit["passed"]
-    c1 = next(c for c in doc["claims"] if c["id"] == "C1")
-    assert c1["verdict"] == "untestable" and gate in c1["reason"]
+    judged = {c["id"]: c for c in doc["claims"]}
+    assert judged[claim]["verdict"] == "untestable" and gate in judged[claim]["reason"]
+    other = judged["P1" if claim == "C1" else "C1"]  # the other target's claim is not touched
+    assert gate not in other["reason"]
 
 
 @pytest.mark.parametrize(
@@ -161,9 +175,14 @@ def test_paper_profile_builds_the_official_sizes_and_takes_two_steps():
 
 def test_cpu_evaluation_chains_are_four_times_the_training_chains_for_every_method():
     _, cfg = parse(PROFILES, ["--profile", "cpu"])
-    assert cfg.experiment.reachability
-    for m in cfg.methods:
-        assert cfg.method(m).sample_steps == 4 * cfg.method(m).langevin_steps
+    _, pw = parse(PROFILES, ["--profile", "cpu-pinwheel"])
+    assert cfg.experiment.reachability and cfg.datasets == ("grid",)
+    assert pw.units() == [("pinwheel", "ldebm"), ("pinwheel", "svebm")]
+    assert pw.method("ldebm", "pinwheel").n_classes == 10 and cfg.ldebm.n_classes == 16
+    assert cfg.svebm.iterations == 2 * cfg.ldebm.iterations  # about equal wall clock
+    for c in (cfg, pw):
+        for d, m in c.units():
+            assert c.method(m, d).sample_steps == 4 * c.method(m, d).langevin_steps
     _, paper = parse(PROFILES, ["--profile", "paper"])  # official: the training chains
     assert paper.ldebm.sample_steps == 0 and not paper.experiment.reachability
 
@@ -173,3 +192,33 @@ def test_reachability_gate_is_judged_only_where_measured(smoke):
     assert [g["id"] for g in doc["gates"]][:2] == ["G_fit_ldebm", "G_fit_reachable"]
     without = build_evidence("paper", [0, 1, 2], {"prior/precision/ldebm": [0.8] * 3})
     assert "G_fit_reachable" not in [g["id"] for g in without.to_dict(1.0)["gates"]]
+
+
+def test_cpu_pinwheel_writes_its_marked_section_and_a_cpu_rerun_keeps_it(tmp_path, monkeypatch):
+    from ldebm import sections
+
+    from reprokit.lifecycle import ReportTarget
+    from reprokit.report import section_markers
+
+    folder = tmp_path / "r"
+
+    def committed(*args, **kwargs) -> ReportTarget:
+        folder.mkdir(parents=True, exist_ok=True)
+        return ReportTarget(folder, folder / "RESULTS.md", True, "test")
+
+    monkeypatch.setattr(sections, "report_target", committed)
+    monkeypatch.setattr(rep, "report_target", committed)
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert exit_code(tmp_path, "--profile", "smoke", "--datasets", "pinwheel") == 0
+    doc = json.loads((folder / "prior_pinwheel_metrics.json").read_text())
+    assert validate(doc) == []
+    assert [c["id"] for c in doc["claims"]] == ["P1", "P2"]
+    assert next(c for c in doc["claims"] if c["central"])["id"] == "P1"
+    start, end = section_markers("prior_pinwheel")
+    section = (folder / "RESULTS.md").read_text().split(start, 1)[1].split(end, 1)[0]
+    assert "samples_pinwheel_ldebm.png" in section
+    with contextlib.redirect_stdout(io.StringIO()):  # the grid run rewrites RESULTS.md ...
+        assert exit_code(tmp_path, "--profile", "smoke", "--datasets", "grid") == 0
+    text = (folder / "RESULTS.md").read_text()
+    assert start + section + end in text  # ... and keeps the pinwheel section
+    assert "| C1 (central)" in text.split(start)[0]  # the grid's own claims table above it

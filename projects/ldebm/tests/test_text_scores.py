@@ -6,6 +6,7 @@ the reverse-perplexity language model."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -98,7 +99,7 @@ def test_diffusion_bound_prior_density_matches_the_exact_gmm_density():
     exact = q0.log_density(z.astype(np.float64))
     assert float(est.mean()) == pytest.approx(float(exact.mean()), abs=0.05)
     # a wrong prior (the exact energy of another target) scores the data lower
-    far = type(target)(target.centres * 1.6, target.sigma)
+    far = replace(target, centres=target.centres * 1.6)
     wrong = mn.ldebm_log_prior(
         LevelMix(None, exact_levels(far, sched, range(6))), sched, torch.from_numpy(z), 256
     )

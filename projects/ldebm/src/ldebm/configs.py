@@ -3,13 +3,13 @@
 Profiles
 * ``smoke``: seconds; every code path of ``reproduce`` (three methods, all metrics, gates,
   figures) with tiny budgets. ``python -m ldebm.reproduce --profile smoke``
-* ``cpu``: the default; prior-only LDEBM vs SVEBM-IB (and LDEBM without clustering or without the
-  information bottleneck) on the
-  fixed unit-variance 16-Gaussian latent target, seeds 0 1 2, on 2 shared CPU cores; the
-  official 50 Langevin steps per level in training (the 15 of the first design left level 0
-  unrelaxed), evaluation chains 4× the training chains.
-  ``make reproduce PROJECT=ldebm`` (writes results/cpu/metrics.json and RESULTS.md)
-* ``cpu-long``: the cpu profile with four times the iterations (not run here).
+* ``cpu``: the default; prior-only LDEBM vs SVEBM-IB on two fixed unit-variance latent targets
+  with exact densities (the 16-Gaussian grid, with LDEBM without clustering as well; the
+  pinwheel mixture), seeds 0 1 2, in one CPU slot; the official 50 Langevin steps per level in
+  training (the 15 of the first design left level 0 unrelaxed), evaluation chains 4× the
+  training chains. ``make reproduce PROJECT=ldebm`` (writes results/cpu/metrics.json and
+  RESULTS.md)
+* ``cpu-long``: the cpu profile with the no-IB ablation and 600 iterations (not run here).
 * ``paper``: the official synthetic-script sizes (H = 200, 12 blocks, 50 Langevin steps per
   level, batch 1000, 50 000 iterations; SVEBM-IB: 100 steps of 0.4, MI weight 15), for GPUs.
   ``python -m ldebm.reproduce --profile paper``
@@ -17,7 +17,7 @@ Profiles
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reprokit.config import param
@@ -109,6 +109,9 @@ def _nomi() -> MethodConfig:
     return MethodConfig(mi_weight=0.0)
 
 
+DATASETS_2D = ("grid", "pinwheel")
+
+
 @dataclass
 class Config:
     seeds: tuple[int, ...] = param((0, 1, 2), "seeds (one unit per method and seed)", nonempty=True)
@@ -118,6 +121,19 @@ class Config:
         choices=("ldebm", "svebm", "ldebm_noclust", "ldebm_nomi"),
         nonempty=True,
     )
+    datasets: tuple[str, ...] = param(
+        ("grid", "pinwheel"),
+        "2-D targets (grid: every method; pinwheel: the pinwheel_methods)",
+        choices=DATASETS_2D,
+        nonempty=True,
+    )
+    pinwheel_methods: tuple[str, ...] = param(
+        ("ldebm", "svebm"),
+        "priors trained on the pinwheel mixture (claims P1, P2 compare LDEBM with SVEBM-IB)",
+        choices=("ldebm", "svebm", "ldebm_noclust", "ldebm_nomi"),
+        nonempty=True,
+    )
+    pinwheel_classes: int = param(10, "symbols K of the priors on the pinwheel (its arms)", ge=2)
     out: Path | None = param(
         None, "report folder (default: results/<profile>, or the run folder under overrides)"
     )
@@ -127,9 +143,18 @@ class Config:
     ldebm_noclust: MethodConfig = field(default_factory=_noclust)
     ldebm_nomi: MethodConfig = field(default_factory=_nomi)
 
-    def method(self, name: str) -> MethodConfig:
-        """The config of method ``name``."""
-        return getattr(self, name)
+    def method(self, name: str, dataset: str = "grid") -> MethodConfig:
+        """The config of method ``name`` on ``dataset`` (the pinwheel: K = pinwheel_classes)."""
+        mc = getattr(self, name)
+        return mc if dataset == "grid" else replace(mc, n_classes=self.pinwheel_classes)
+
+    def units(self) -> list[tuple[str, str]]:
+        """(dataset, method) of every learned prior, in run order."""
+        return [
+            (d, m)
+            for d in self.datasets
+            for m in (self.methods if d == "grid" else self.pinwheel_methods)
+        ]
 
 
 EVAL_CHAIN_FACTOR = 4
@@ -140,24 +165,43 @@ way to a mode; ``python -m ldebm.diagnose``), so the gate measured the sampler, 
 (README, Pilots). Training chains stay official."""
 
 
+CPU_ITERATIONS = 400
+"""LDEBM iterations of the cpu profile (SVEBM-IB: SVEBM_ITERATIONS_PER_LDEBM times as many):
+400 instead of the previous sessions' 600 so that both targets fit 15 minutes in one CPU slot
+(README, Pilots: the one-seed pilot at this budget)."""
+
+
 def cpu() -> Config:
-    """CPU profile (sized from the one-seed pilots, see the README): 600 LDEBM iterations of 50
-    Langevin steps per level (also without clustering, without IB), 1 200 SVEBM-IB iterations (about
-    the same wall clock); every method's evaluation chains EVAL_CHAIN_FACTOR times its training
-    chains, and the fit gate's reachability control G_fit_reachable."""
-    cfg = Config()
+    """CPU profile (sized from the one-seed pilots, see the README): both targets; on the grid
+    LDEBM, SVEBM-IB and LDEBM without clustering, on the pinwheel mixture LDEBM and SVEBM-IB;
+    CPU_ITERATIONS LDEBM iterations of 50 Langevin steps per level, twice as many SVEBM-IB
+    iterations (about the same wall clock); every method's evaluation chains
+    EVAL_CHAIN_FACTOR times its training chains, and the fit gates' reachability controls."""
+    cfg = Config(datasets=("grid",), methods=("ldebm", "svebm", "ldebm_noclust"))
     cfg.experiment.reachability = True
     for m in ("ldebm", "svebm", "ldebm_noclust", "ldebm_nomi"):
         mc = cfg.method(m)
+        mc.iterations = CPU_ITERATIONS * (SVEBM_ITERATIONS_PER_LDEBM if m == "svebm" else 1)
         mc.sample_steps = EVAL_CHAIN_FACTOR * mc.langevin_steps
     return cfg
 
 
-def cpu_long() -> Config:
-    """CPU-long profile: the cpu profile with longer training."""
+def cpu_pinwheel() -> Config:
+    """The cpu profile's settings on the pinwheel mixture: LDEBM and SVEBM-IB (claims P1, P2);
+    committed as results/cpu/pinwheel_prior_metrics.json and a section of RESULTS.md."""
     cfg = cpu()
-    for m in ("ldebm", "svebm", "ldebm_noclust", "ldebm_nomi"):
-        cfg.method(m).iterations *= 4
+    cfg.datasets = ("pinwheel",)
+    return cfg
+
+
+def cpu_long() -> Config:
+    """CPU-long profile (not run here): the cpu profile with the no-IB ablation (claim C6) and
+    the previous sessions' 600 LDEBM / 1 200 SVEBM-IB iterations, on both targets."""
+    cfg = cpu()
+    cfg.datasets = ("grid", "pinwheel")
+    cfg.methods = ("ldebm", "svebm", "ldebm_noclust", "ldebm_nomi")
+    for m in cfg.methods:
+        cfg.method(m).iterations = 600 * (SVEBM_ITERATIONS_PER_LDEBM if m == "svebm" else 1)
     return cfg
 
 
@@ -224,10 +268,13 @@ def paper() -> Config:
     )
 
 
-PROFILES = {"smoke": smoke, "cpu": cpu, "cpu-long": cpu_long, "paper": paper}
-
-
-DATASETS_2D = ("grid", "pinwheel")
+PROFILES = {
+    "smoke": smoke,
+    "cpu": cpu,
+    "cpu-pinwheel": cpu_pinwheel,
+    "cpu-long": cpu_long,
+    "paper": paper,
+}
 
 
 @dataclass

@@ -21,7 +21,7 @@ from ldebm.langevin import conditional_log_prob, progressive_levels, recovery_la
 from ldebm.metrics import grid_tv
 from ldebm.prior import Learner
 from ldebm.schedule import Schedule
-from ldebm.target import GaussianGrid
+from ldebm.target import IsotropicGMM
 
 
 class ExactLevelEnergy(nn.Module):
@@ -29,7 +29,7 @@ class ExactLevelEnergy(nn.Module):
     the exact one of the target: with q_t the marginal of z_t (a GMM) and y = a·z_t,
     f(y, t)/s_t² = log q_t(y/a) (+ ‖y‖²/2σ_T² at the top level, which has no anchor)."""
 
-    def __init__(self, target: GaussianGrid, sched: Schedule, level: int) -> None:
+    def __init__(self, target: IsotropicGMM, sched: Schedule, level: int) -> None:
         super().__init__()
         q = target.diffused(float(sched.a_s_cum[level]), float(sched.sigmas_cum[level]))
         self.register_buffer("centres", torch.tensor(q.centres, dtype=torch.float32))
@@ -58,12 +58,12 @@ class LevelMix(nn.Module):
         return self.exact[level](z, t) if level in self.exact else self.learned(z, t)
 
 
-def exact_levels(target: GaussianGrid, sched: Schedule, levels) -> dict[int, nn.Module]:
+def exact_levels(target: IsotropicGMM, sched: Schedule, levels) -> dict[int, nn.Module]:
     """The exact conditional of each level in ``levels``."""
     return {t: ExactLevelEnergy(target, sched, t) for t in levels}
 
 
-def exact_ancestral(target: GaussianGrid, sched: Schedule, n: int, steps: int) -> np.ndarray:
+def exact_ancestral(target: IsotropicGMM, sched: Schedule, n: int, steps: int) -> np.ndarray:
     """LDEBM's sampler (progressive ancestral sampling, ``steps`` per level) run on the exact
     conditionals of every level: what a perfectly learned prior's samples look like under this
     sampling budget (the reachability control of the fit gate)."""
@@ -71,13 +71,13 @@ def exact_ancestral(target: GaussianGrid, sched: Schedule, n: int, steps: int) -
     return progressive_levels(exact, sched, torch.randn(n, 2), steps)[-1].numpy()
 
 
-def anchors(target: GaussianGrid, sched: Schedule, level: int) -> torch.Tensor:
-    """Fixed x̃ = z_{t+1} values halfway between neighbouring modes (as seen at level t+1), where
-    the exact conditional of level t is bimodal: a sampler must split its mass correctly."""
-    pairs = [(0, 1), (5, 6), (5, 9), (10, 14)]
+def anchors(target: IsotropicGMM, sched: Schedule, level: int) -> torch.Tensor:
+    """Fixed x̃ = z_{t+1} values halfway between the target's anchor pairs of neighbouring modes
+    (as seen at level t+1), where the exact conditional of level t is bimodal: a sampler must
+    split its mass correctly."""
     c = target.centres
-    mid = np.array([(c[i] + c[j]) / 2 for i, j in pairs]) * float(sched.a_s_cum[level + 1])
-    return torch.tensor(mid, dtype=torch.float32)
+    mid = np.array([(c[i] + c[j]) / 2 for i, j in target.anchor_pairs])
+    return torch.tensor(mid * float(sched.a_s_cum[level + 1]), dtype=torch.float32)
 
 
 def _grid_around(x_tilde: torch.Tensor, half: float, n: int) -> torch.Tensor:
@@ -108,14 +108,14 @@ def conditional_tv(
     return grid_tv(samples - x_tilde.numpy(), logp, half, ec.grid_bins)
 
 
-def sampler_check(ebm: nn.Module, sched: Schedule, ec, target: GaussianGrid) -> float:
+def sampler_check(ebm: nn.Module, sched: Schedule, ec, target: IsotropicGMM) -> float:
     """Mean TV over the fixed anchors of the long-run sampler vs its own grid density."""
     level = ec.check_level
     tvs = [conditional_tv(ebm, sched, level, a, ec) for a in anchors(target, sched, level)]
     return float(np.mean(tvs))
 
 
-def analytic_check(target: GaussianGrid, sched: Schedule, ec, rng) -> dict[str, float]:
+def analytic_check(target: IsotropicGMM, sched: Schedule, ec, rng) -> dict[str, float]:
     """The reference of the sampler gates on the exact conditional of the check level: the
     sampling floor (exact i.i.d. conditional samples), the long-run sampler's TV and excess,
     and the TV of a wrong sampler that ignores the energy (y ~ N(x̃, σ²_{t+1}))."""
@@ -147,7 +147,7 @@ def analytic_check(target: GaussianGrid, sched: Schedule, ec, rng) -> dict[str, 
 
 
 def _exact_conditional(
-    target: GaussianGrid, sched: Schedule, level: int, x_tilde: np.ndarray, n: int, rng
+    target: IsotropicGMM, sched: Schedule, level: int, x_tilde: np.ndarray, n: int, rng
 ) -> np.ndarray:
     """Exact i.i.d. samples of y = a·z_t given z_{t+1} = x̃ (a GMM posterior, in closed form)."""
     a, sig = float(sched.a_s_prev[level + 1]), float(sched.sigmas[level + 1])
@@ -195,7 +195,7 @@ def svebm_shortrun_tv(lrn: Learner, samples: np.ndarray, ec) -> float:
 
 
 def level_tails(
-    levels: list[np.ndarray], target: GaussianGrid, sched: Schedule | None, rng, q: float = 0.99
+    levels: list[np.ndarray], target: IsotropicGMM, sched: Schedule | None, rng, q: float = 0.99
 ) -> dict[int, float]:
     """Per level t of ancestral sampling (``levels`` = [z_{T−1}, …, z_0]; SVEBM-IB: [z_0]): the
     fraction of samples beyond the radius holding ``q`` of the exact diffused target

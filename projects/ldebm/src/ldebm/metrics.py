@@ -9,28 +9,29 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import normalized_mutual_info_score
 
-from ldebm.target import GaussianGrid
+from ldebm.target import IsotropicGMM
 
 
-def nearest_centre(target: GaussianGrid, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def nearest_centre(target: IsotropicGMM, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(id of the nearest centre, distance to it) per sample."""
     d = np.linalg.norm(x[:, None, :] - target.centres[None], axis=-1)
     return d.argmin(1), d.min(1)
 
 
-def precision(target: GaussianGrid, x: np.ndarray, radius: float = 2.0) -> float:
+def precision(target: IsotropicGMM, x: np.ndarray, radius: float = 2.0) -> float:
     """Fraction of samples within ``radius``·σ of some centre (data: 1 − e^{−2} ≈ 0.865)."""
     return float((nearest_centre(target, x)[1] <= radius * target.sigma).mean())
 
 
-def mode_kl(target: GaussianGrid, x: np.ndarray, eps: float = 1e-12) -> float:
-    """KL(histogram of nearest centres ‖ uniform) = log K − H(hist); 8 of 16 modes: log 2."""
-    K = len(target.centres)
-    hist = np.bincount(nearest_centre(target, x)[0], minlength=K) / len(x)
+def mode_kl(target: IsotropicGMM, x: np.ndarray, eps: float = 1e-12) -> float:
+    """KL(histogram of the nearest centres' modes ‖ uniform) = log K − H(hist) over the K modes
+    (grid cells, pinwheel arms); half of the modes: log 2."""
+    K = target.n_modes
+    hist = np.bincount(target.modes[nearest_centre(target, x)[0]], minlength=K) / len(x)
     return float(np.log(K) + (hist * np.log(hist + eps)).sum())
 
 
-def mean_log_density(target: GaussianGrid, x: np.ndarray) -> float:
+def mean_log_density(target: IsotropicGMM, x: np.ndarray) -> float:
     """Mean exact log p(x) of the samples (higher: samples where the target has mass)."""
     return float(target.log_density(x.astype(np.float64)).mean())
 
@@ -50,7 +51,7 @@ def mmd2(x: np.ndarray, y: np.ndarray, bandwidth: float) -> float:
 
 
 def sample_metrics(
-    target: GaussianGrid, x: np.ndarray, reference: np.ndarray, bandwidths: dict[str, float]
+    target: IsotropicGMM, x: np.ndarray, reference: np.ndarray, bandwidths: dict[str, float]
 ) -> dict[str, float]:
     """All sample metrics of ``x`` against the target and held-out target samples."""
     out = {

@@ -31,45 +31,39 @@ def _fmt(metrics: Mapping[str, Any], name: str) -> str:
     return format_mean_std(m) if m and m.get("n") else "—"
 
 
-def sample_table(doc: Mapping[str, Any]) -> str:
-    """Every source of samples through every metric (mean ± std over seeds)."""
+def sample_table(doc: Mapping[str, Any], p: str = "") -> str:
+    """Every source of samples through every metric (mean ± std over seeds) on the target
+    whose metric names carry the prefix ``p``."""
     m = doc["metrics"]
     rows = ["| samples | " + " | ".join(_METRICS) + " |", "|---" * (len(_METRICS) + 1) + "|"]
     for src in _SOURCES:
-        cells = [_fmt(m, f"prior/{k}/{src}") for k in _METRICS]
+        cells = [_fmt(m, f"{p}prior/{k}/{src}") for k in _METRICS]
         if any(c != "—" for c in cells):
             rows.append(f"| {src} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
-def tail_table(doc: Mapping[str, Any], T: int) -> str:
+def tail_table(doc: Mapping[str, Any], T: int, p: str = "") -> str:
     """Per level of ancestral sampling: the fraction of chains beyond the exact diffused target's
     99% radius (the target itself: 0.01); far outliers show at which level chains diverge."""
     m = doc["metrics"]
     levels = range(T - 1, -1, -1)
     rows = ["| samples | " + " | ".join(f"z_{t}" for t in levels) + " |", "|---" * (T + 1) + "|"]
     for src in ("ldebm", "ldebm_noclust", "ldebm_nomi", "svebm"):
-        cells = [_fmt(m, f"levels/tail/t{t}/{src}") for t in levels]
+        cells = [_fmt(m, f"{p}levels/tail/t{t}/{src}") for t in levels]
         if any(c != "—" for c in cells):
             rows.append(f"| {src} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
-def results_notes(doc: Mapping[str, Any], cfg: Config) -> str:
-    """Sample table, budgets, the sampler / density checks and what the gates mean."""
-    m = doc["metrics"]
-    budget = ", ".join(
-        f"{k}: {cfg.method(k).iterations} iterations, {_fmt(m, f'train_time_s/{k}')} s training"
-        + (
-            f", evaluation chains of {cfg.method(k).sample_steps} steps"
-            * bool(cfg.method(k).sample_steps)
-        )
-        for k in cfg.methods
-    )
-    failed = [g["id"] for g in doc["gates"] if not g["passed"]]
-    lines = [
-        "Every source of samples through every metric (data = fresh target samples, the "
-        "positive control; gaussian, smear, half_modes = deliberately wrong samplers"
+def _target_tables(doc: Mapping[str, Any], cfg: Config, dataset: str) -> list[str]:
+    """The sample table and the tail table of one target."""
+    p = "" if dataset == "grid" else f"{dataset}/"
+    name = {"grid": "the 16-Gaussian grid", "pinwheel": "the pinwheel mixture"}[dataset]
+    return [
+        f"Every source of samples through every metric on {name} (data = fresh target "
+        "samples, the positive control; gaussian, smear, half_modes = deliberately wrong "
+        "samplers"
         + (
             "; exact_ancestral = LDEBM's sampler on the exact conditionals, what a perfectly "
             "learned prior gives at this sampling budget"
@@ -78,29 +72,73 @@ def results_notes(doc: Mapping[str, Any], cfg: Config) -> str:
         )
         + "):",
         "",
-        sample_table(doc),
+        sample_table(doc, p),
         "",
-        "Fraction of samples beyond the exact diffused target's 99% radius after each level "
-        "of ancestral sampling (target: 0.01; SVEBM-IB has one level, z_0):",
+        f"Fraction of samples beyond the exact diffused target's 99% radius after each level "
+        f"of ancestral sampling on {name} (target: 0.01; SVEBM-IB has one level, z_0):",
         "",
-        tail_table(doc, cfg.ldebm.T),
+        tail_table(doc, cfg.ldebm.T, p),
         "",
+    ]
+
+
+def results_notes(doc: Mapping[str, Any], cfg: Config) -> str:
+    """Sample tables, budgets, the sampler / density checks and what the gates mean."""
+    m = doc["metrics"]
+    budget = ", ".join(
+        f"{d} {k}: {cfg.method(k).iterations} iterations, "
+        f"{_fmt(m, f'{pre}train_time_s/{k}')} s training"
+        + (
+            f", evaluation chains of {cfg.method(k).sample_steps} steps"
+            * bool(cfg.method(k).sample_steps)
+        )
+        for d, k in cfg.units()
+        for pre in ["" if d == "grid" else f"{d}/"]
+    )
+    failed = [g["id"] for g in doc["gates"] if not g["passed"]]
+    lines = [
+        *(line for d in cfg.datasets for line in _target_tables(doc, cfg, d)),
         f"- Budgets: {budget}.",
-        f"- Symbols: NMI of argmax f_k with the true modes: LDEBM {_fmt(m, 'symbols/nmi/ldebm')}, "
-        f"without clustering {_fmt(m, 'symbols/nmi/ldebm_noclust')}, without IB "
-        f"{_fmt(m, 'symbols/nmi/ldebm_nomi')}, SVEBM-IB "
-        f"{_fmt(m, 'symbols/nmi/svebm')}; the k-means pseudo-labels themselves "
-        f"{_fmt(m, 'symbols/nmi/kmeans_ldebm')} (official PCA-whitening + L2 normalisation).",
-        f"- Sampler checks (level {cfg.experiment.check_level} conditionals at 4 fixed anchors, TV "
-        f"on a grid): i.i.d. floor {_fmt(m, 'sampler/tv/iid_floor')}; excess over it of the "
-        f"long-run sampler on the exact conditional {_fmt(m, 'sampler/tv_excess/analytic')}, of a "
-        f"sampler ignoring the energy {_fmt(m, 'sampler/tv_excess/blind')}, of long-run Langevin "
-        f"on LDEBM's level {_fmt(m, 'sampler/tv_excess/ldebm')}; SVEBM-IB's short-run samples "
-        f"against its own density {_fmt(m, 'sampler/tv/svebm_shortrun')} "
-        "(reported, not gated: its sampler is non-convergent by design).",
+        *(_symbols_line(m, cfg, d) for d in cfg.datasets),
+        *(_sampler_line(m, cfg, d) for d in cfg.datasets),
         "- Gates not passed: " + (", ".join(failed) if failed else "none") + ".",
     ]
     return "\n".join(lines)
+
+
+def _symbols_line(m: Mapping[str, Any], cfg: Config, dataset: str) -> str:
+    """NMI of the symbols (and of the k-means pseudo-labels) with the true modes."""
+    if dataset == "pinwheel":
+        return (
+            f"- Symbols (pinwheel, K = {cfg.pinwheel_classes}): NMI of argmax f_k with the arms: "
+            f"LDEBM {_fmt(m, 'pinwheel/symbols/nmi/ldebm')}, SVEBM-IB "
+            f"{_fmt(m, 'pinwheel/symbols/nmi/svebm')}; LDEBM's k-means pseudo-labels "
+            f"{_fmt(m, 'pinwheel/symbols/nmi/kmeans_ldebm')}."
+        )
+    return (
+        f"- Symbols (grid): NMI of argmax f_k with the true modes: LDEBM "
+        f"{_fmt(m, 'symbols/nmi/ldebm')}, without clustering "
+        f"{_fmt(m, 'symbols/nmi/ldebm_noclust')}, without IB {_fmt(m, 'symbols/nmi/ldebm_nomi')}, "
+        f"SVEBM-IB {_fmt(m, 'symbols/nmi/svebm')}; the k-means pseudo-labels themselves "
+        f"{_fmt(m, 'symbols/nmi/kmeans_ldebm')} (official PCA-whitening + L2 normalisation)."
+    )
+
+
+def _sampler_line(m: Mapping[str, Any], cfg: Config, dataset: str) -> str:
+    """The sampler and density checks of one target."""
+    p = "" if dataset == "grid" else f"{dataset}/"
+    return (
+        f"- Sampler checks ({dataset}; level {cfg.experiment.check_level} conditionals at 4 "
+        f"fixed anchors, TV on a grid): i.i.d. floor {_fmt(m, f'{p}sampler/tv/iid_floor')}; "
+        "excess over it of the long-run sampler on the exact conditional "
+        f"{_fmt(m, f'{p}sampler/tv_excess/analytic')}, of a sampler ignoring the energy "
+        f"{_fmt(m, f'{p}sampler/tv_excess/blind')}, of long-run Langevin on LDEBM's level "
+        f"{_fmt(m, f'{p}sampler/tv_excess/ldebm')}; SVEBM-IB's short-run samples against its "
+        f"own density {_fmt(m, f'{p}sampler/tv/svebm_shortrun')} (reported, not gated: its "
+        "sampler is non-convergent by design); SVEBM-IB's held-out log-likelihood "
+        f"{_fmt(m, f'{p}density/heldout_ll/svebm')} against N(0, I)'s "
+        f"{_fmt(m, f'{p}density/heldout_ll/gaussian')}."
+    )
 
 
 _TEXT_SOURCES = ("ldebm", "vae_kmeans", "ldebm_kmeans", "tfidf_kmeans", "random")

@@ -13,6 +13,7 @@ command reuses finished units and resumes an interrupted one; ``--fresh`` starts
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,7 +34,8 @@ from reprokit.torch_utils import Checkpointer, capture_rng_state
 
 PROG = "ldebm.reproduce"
 EXPECTED = {
-    "smoke": "~20 s",
+    "smoke": "~30 s",
+    "cpu-pinwheel": "~6-12 min in one CPU slot",
     "cpu": "~8-30 min on 2 CPU cores shared with other jobs (8.4 min on a quiet machine)",
     "cpu-long": "4x the cpu profile",
     "paper": "hours on a GPU",
@@ -51,16 +53,16 @@ def _rngs(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
     return np.random.default_rng([seed, 0]), np.random.default_rng([seed, 1])
 
 
-def reference_unit(cfg: Config, seed: int) -> dict:
+def reference_unit(cfg: Config, seed: int, dataset: str) -> dict:
     """Fresh target samples and the wrong samplers through every metric; the analytic check
     of the top-level sampler and grid density (the floor and tolerance of the sampler gates)."""
     from ldebm import evaluate as ev
     from ldebm.metrics import sample_metrics
     from ldebm.schedule import make_schedule
-    from ldebm.target import grid16, wrong_samples
+    from ldebm.target import TARGETS, wrong_samples
 
     seed_everything(seed, torch=True)
-    ec, target = cfg.experiment, grid16()
+    ec, target = cfg.experiment, TARGETS[dataset]()
     _, held = _rngs(seed)
     ref, _ = target.sample(ec.n_eval, held)
     bw = _bandwidths(target)
@@ -95,14 +97,16 @@ def _bandwidths(target) -> dict[str, float]:
 
 
 def method_unit(
-    cfg: Config, seed: int, method: str, floor: float, folder: Path, session: Session
+    cfg: Config, seed: int, unit: tuple[str, str], floor: float, folder: Path, session: Session
 ) -> dict:
-    """Train one (method, seed) prior (resumable), then its samples through every metric."""
+    """Train one (dataset, method) prior of a seed (resumable), then its samples through every
+    metric."""
     from ldebm import prior
-    from ldebm.target import grid16
+    from ldebm.target import TARGETS
 
     seed_everything(seed, torch=True)
-    mc, target = cfg.method(method), grid16()
+    (dataset, method), target = unit, TARGETS[unit[0]]()
+    mc = cfg.method(method, dataset)
     pool_rng, _ = _rngs(seed)
     pool, pool_comp = target.sample(cfg.experiment.pool_size, pool_rng)
     lrn = prior.build(method, mc)
@@ -130,21 +134,26 @@ def method_unit(
             ),
         )
         labels = prior.train(lrn, mc, pool, seed, opt, start, hooks, save)
-        out = _evaluate(cfg, seed, lrn, pool_comp, labels, floor)
+        out = _evaluate(cfg, seed, target, lrn, pool_comp, labels, floor)
         run.finish({k: v for k, v in out["metrics"].items()})
     return out
 
 
 def _evaluate(
-    cfg: Config, seed: int, lrn, pool_comp: np.ndarray, labels: np.ndarray | None, floor: float
+    cfg: Config,
+    seed: int,
+    target,
+    lrn,
+    pool_comp: np.ndarray,
+    labels: np.ndarray | None,
+    floor: float,
 ) -> dict:
     """Samples, sample metrics, symbol NMI and the method's sampler / density checks (``floor``:
-    the i.i.d. TV floor of the seed's reference unit)."""
+    the i.i.d. TV floor of the seed's reference unit on the same ``target``)."""
     from ldebm import evaluate as ev
     from ldebm.metrics import sample_metrics, symbol_nmi
-    from ldebm.target import grid16
 
-    ec, target, m = cfg.experiment, grid16(), lrn.method
+    ec, m = cfg.experiment, lrn.method
     _, held = _rngs(seed)
     ref, comp = target.sample(ec.n_eval, held)
     torch.manual_seed(seed + 10_000)
@@ -167,27 +176,45 @@ def _evaluate(
     return {"metrics": out, "samples": x}
 
 
+def _prefix(dataset: str) -> str:
+    """Metric-name and unit-name prefix of a target (the grid: none)."""
+    return "" if dataset == "grid" else f"{dataset}/"
+
+
 def run_units(cfg: Config, session: Session) -> dict:
-    """Every unit in order (per seed: reference, then each method); their results."""
+    """Every unit in order (per seed and target: reference, then each method); their results,
+    the metric names prefixed by the target's ``_prefix``."""
     per_seed: dict[str, list[float]] = {}
     art: dict = {}
     for seed in cfg.seeds:
-        res = [session.unit(f"reference-seed{seed}", lambda _, s=seed: reference_unit(cfg, s))]
-        floor = res[0]["metrics"]["sampler/tv/iid_floor"]
-        for method in cfg.methods:
-            res.append(
+        for dataset in cfg.datasets:
+            p = _prefix(dataset)
+            unit = p.replace("/", "-")
+            res = [
                 session.unit(
-                    f"{method}-seed{seed}",
-                    lambda d, s=seed, m=method, f=floor: method_unit(cfg, s, m, f, d, session),
+                    f"{unit}reference-seed{seed}",
+                    lambda _, s=seed, d=dataset: reference_unit(cfg, s, d),
                 )
-            )
+            ]
+            floor = res[0]["metrics"]["sampler/tv/iid_floor"]
+            for d, method in cfg.units():
+                if d != dataset:
+                    continue
+                res.append(
+                    session.unit(
+                        f"{unit}{method}-seed{seed}",
+                        lambda f_, s=seed, u=(d, method), f=floor: method_unit(
+                            cfg, s, u, f, f_, session
+                        ),
+                    )
+                )
+                if seed == cfg.seeds[0]:
+                    art[f"{unit}{method}"] = res[-1]["samples"]
             if seed == cfg.seeds[0]:
-                art[method] = res[-1]["samples"]
-        if seed == cfg.seeds[0]:
-            art["data"] = res[0]["samples"]["data"]
-        for r in res:
-            for k, v in r["metrics"].items():
-                per_seed.setdefault(k, []).append(float(v))
+                art[f"{unit}data"] = res[0]["samples"]["data"]
+            for r in res:
+                for k, v in r["metrics"].items():
+                    per_seed.setdefault(p + k, []).append(float(v))
     return {"per_seed": per_seed, "art": art}
 
 
@@ -199,25 +226,33 @@ def _command(argv: list[str], profile: str, committed: bool) -> str:
 
 
 def _figures(out_dir: Path, art: dict) -> dict[str, Path]:
-    """Samples of every learned prior against fresh target samples (first seed)."""
+    """Samples of every learned prior against fresh target samples (first seed), per target."""
     from reprokit import plots
 
     figs = {}
-    for method, x in art.items():
+    for name, x in art.items():
+        dataset, _, method = name.rpartition("-")
         if method == "data":
             continue
-        figs[f"{method} prior samples vs target samples (first seed)"] = plots.scatter_2d(
-            {"target": art["data"], method: x}, out_dir / f"samples_{method}.png", lim=(-2.5, 2.5)
+        label = dataset or "grid"
+        figs[f"{method} prior samples vs target samples ({label}, first seed)"] = plots.scatter_2d(
+            {"target": art[f"{dataset}-data" if dataset else "data"], method: x},
+            out_dir / f"samples_{name.replace('-', '_')}.png",
+            lim=(-2.5, 2.5),
         )
     return figs
 
 
 def write_report(cfg: Config, profile: str, argv: list[str], session: Session, res: dict) -> None:
-    """Judge the evidence; metrics.json, figures and RESULTS.md where report_target says."""
+    """Judge the evidence; metrics.json, figures and RESULTS.md where report_target says (a
+    pinwheel-only run: the cpu-pinwheel section, ``write_pinwheel_report``)."""
     from ldebm.notes import results_notes
 
+    if cfg.datasets == ("pinwheel",):
+        write_pinwheel_report(cfg, profile, argv, session, res)
+        return
     target = report_target("ldebm", profile, cfg, PROFILES, __file__, session, out=cfg.out)
-    ev = build_evidence(profile, cfg.seeds, res["per_seed"])
+    ev = build_evidence(profile, cfg.seeds, res["per_seed"], cfg.datasets)
     figures = _figures(target.dir, res["art"])
     wall, info = session.wall_time_s, _info(cfg)
     metrics_path = ev.write(target.dir / "metrics.json", wall, info)
@@ -232,8 +267,36 @@ def write_report(cfg: Config, profile: str, argv: list[str], session: Session, r
         notes=results_notes(doc, cfg),
         metrics_path=metrics_path,
     )
-    keep_sections(target.results_md, kept)  # the cpu-text and cpu-joint sections survive
+    keep_sections(target.results_md, kept)  # the cpu-pinwheel, cpu-text, cpu-joint sections
     footer(session, doc, [target.results_md, metrics_path, *figures.values()], why=target.why)
+
+
+def write_pinwheel_report(
+    cfg: Config, profile: str, argv: list[str], session: Session, res: dict
+) -> None:
+    """The unmodified cpu-pinwheel profile: results/cpu/prior_pinwheel_metrics.json, its
+    figures and the marked prior_pinwheel section of RESULTS.md; any other pinwheel-only run:
+    its own folder."""
+    from ldebm.notes import results_notes
+    from ldebm.sections import side_target, write_side_report
+
+    target = side_target("cpu-pinwheel", profile, cfg, PROFILES, __file__, session)
+    ev = build_evidence(profile, cfg.seeds, res["per_seed"], cfg.datasets)
+    figures = _figures(target.dir, res["art"])
+    links = ", ".join(
+        f"[{name}]({os.path.relpath(path, target.results_md.parent)})"
+        for name, path in figures.items()
+    )
+    write_side_report(
+        target,
+        ev,
+        _info(cfg),
+        "prior_pinwheel",
+        "Prior-only pinwheel mixture (cpu-pinwheel profile)",
+        lambda committed: _command(argv, profile, committed),
+        lambda doc: results_notes(doc, cfg) + f"\n- Figures: {links}.",
+        session,
+    )
 
 
 def _info(cfg: Config) -> dict:
@@ -250,16 +313,23 @@ def _info(cfg: Config) -> dict:
         "cls_weight",
     )
     return {
-        "target": "16-Gaussian grid, unit variance per coordinate",
+        "targets": {
+            "grid": "16-Gaussian grid, unit variance per coordinate",
+            "pinwheel": "pinwheel mixture (10 arms of 10 Gaussians), unit variance",
+        },
+        "datasets": list(cfg.datasets),
         "experiment": to_dict(cfg.experiment),
-        **{m: {k: getattr(cfg.method(m), k) for k in keys} for m in cfg.methods},
+        **{
+            f"{_prefix(d)}{m}": {k: getattr(cfg.method(m, d), k) for k in (*keys, "n_classes")}
+            for d, m in cfg.units()
+        },
     }
 
 
 def preflight(cfg: Config) -> None:
     """Cross-field checks before the first step (one-line UserError)."""
-    for m in cfg.methods:
-        mc = cfg.method(m)
+    for d, m in cfg.units():
+        mc = cfg.method(m, d)
         if cfg.experiment.check_level >= mc.T and m != "svebm":
             raise UserError(
                 f"--experiment.check_level {cfg.experiment.check_level} needs --{m}.T above it"
@@ -292,8 +362,8 @@ def run(argv: list[str], fresh: bool) -> None:
             session,
             expected=EXPECTED.get(profile),
             seeds=cfg.seeds,
-            methods=cfg.methods,
-            target="16-Gaussian grid (unit variance), prior only",
+            methods=", ".join(f"{d}: {m}" for d, m in cfg.units()),
+            targets="16-Gaussian grid, pinwheel mixture (unit variance), prior only",
         )
         res = run_units(cfg, session)
         write_report(cfg, profile, argv, session, res)

@@ -1,6 +1,7 @@
-"""The further committed profiles (``cpu-text``, ``cpu-joint``, ``cpu-joint-pinwheel``): each
-writes its own ``results/cpu/<tag>_metrics.json`` and a marked ``<tag>`` section of RESULTS.md
-(reprokit's ``merge_section``); the cpu run keeps those sections (``SECTION_TAGS``)."""
+"""The further committed profiles (``cpu-pinwheel``, ``cpu-text``, ``cpu-joint``,
+``cpu-joint-pinwheel``): each writes its own ``results/cpu/<tag>_metrics.json`` and a marked
+``<tag>`` section of RESULTS.md (reprokit's ``merge_section``); the cpu run keeps those sections
+(``SECTION_TAGS``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from reprokit.claims import Evidence
 from reprokit.lifecycle import ReportTarget, Session, footer, report_target
 from reprokit.report import merge_section, write_results
 
-SECTION_TAGS = ("text", "joint", "pinwheel")
+SECTION_TAGS = ("prior_pinwheel", "text", "joint", "pinwheel")
 
 
 def side_target(
