@@ -36,8 +36,8 @@ PROG = "ldebm.reproduce"
 EXPECTED = {
     "smoke": "~30 s",
     "cpu-pinwheel": "~6-12 min in one CPU slot",
-    "cpu": "~8-30 min on 2 CPU cores shared with other jobs (8.4 min on a quiet machine)",
-    "cpu-long": "4x the cpu profile",
+    "cpu": "~11-15 min in one CPU slot (2 cores shared with other jobs)",
+    "cpu-long": "~30 min in one CPU slot",
     "paper": "hours on a GPU",
     "text-smoke": "~30 s",
     "cpu-text": "~15-25 min on 2 CPU cores shared with other jobs",
