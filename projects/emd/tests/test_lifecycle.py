@@ -1,8 +1,9 @@
 """The run lifecycle of the real ``emd.reproduce``: SIGTERM and resume, bad input, committed files.
 
 Every run here is the real entry point (``reprokit.lifecycle.entry``) on the smoke shapes, made
-smaller by overrides (one seed, two methods), in-process: the stopped run gets a real SIGTERM
-from a watcher thread as soon as its second distillation unit has started.
+smaller by overrides (two seeds of one method: one compiled training program), in-process: the
+stopped run gets a real SIGTERM from a watcher thread as soon as its second distillation unit
+has started.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ from reprokit.lifecycle import config_hash, entry
 
 PROJECT = Path(__file__).resolve().parents[1]
 # The smoke profile's shapes under the cpu profile's name (so the report is an overridden cpu
-# run), one seed and two methods: the smallest run with an interruptible second unit.
+# run), two seeds of one method: the cheapest run with an interruptible second unit.
 SMOKE_AS_CPU = [
-    "--profile", "cpu", "--seeds", "0", "--methods", "di,emd",
+    "--profile", "cpu", "--seeds", "0,1", "--methods", "di",
     "--teacher.hidden", "16", "--teacher.steps", "20", "--teacher.batch", "64",
     "--teacher.sample_steps", "4", "--distill.steps", "4", "--distill.batch", "32",
     "--distill.K", "2", "--eval.n_samples", "200", "--eval.mmd_samples", "100",
@@ -101,20 +102,20 @@ def test_sigterm_mid_unit_then_rerun_equals_an_uninterrupted_run(tmp_path, monke
 
     runs = tmp_path / "b"
     session = _session(runs, SMOKE_AS_CPU)
-    with _sigterm_when_exists(session / "units" / "emd-seed0" / "run.json"):
+    with _sigterm_when_exists(session / "units" / "di-seed1" / "run.json"):
         code, out, err = _entry(monkeypatch, capsys, runs, SMOKE_AS_CPU)
     assert code == 143, err
     last = err.strip().splitlines()[-1]
-    assert "interrupted by SIGTERM in unit emd-seed0 after step 2" in last, last
+    assert "interrupted by SIGTERM in unit di-seed1 after step 2" in last, last
     assert "rerun the same command to resume" in last
     state = json.loads((session / "session.json").read_text())
-    assert state["status"] == "interrupted" and state["units"]["emd-seed0"] == "running"
+    assert state["status"] == "interrupted" and state["units"]["di-seed1"] == "running"
 
     code, out, err = _entry(monkeypatch, capsys, runs, SMOKE_AS_CPU)
     assert code == 0, err
     for unit in ("teacher", "references", "di-seed0"):
         assert f"-- unit {unit}: finished earlier, result reused" in out
-    assert "emd-seed0: resuming from the checkpoint at step 2" in out
+    assert "di-seed1: resuming from the checkpoint at step 2" in out
     assert json.loads((session / "session.json").read_text())["status"] == "finished"
     assert _numbers(json.loads((session / "report" / "metrics.json").read_text())) == expected
     assert _committed() == before

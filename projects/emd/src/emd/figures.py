@@ -111,8 +111,9 @@ def _nfe(doc: Mapping[str, Any], cfg: Config, path: Path) -> Path:
     ax = fig.add_subplot(1, 1, 1)
     ax.errorbar(nfes, mean, yerr=std, marker="o", capsize=3, label="teacher (ancestral)")
     emd = ms["mmd_tail/emd"]
-    ax.errorbar([1], [emd["mean"]], yerr=[emd["std"]], marker="s", color="C3", capsize=3,
-                label=f"EMD-{cfg.distill.K}, one step (tail)")  # fmt: skip
+    if emd.get("n"):  # missing when the run has no `emd` method
+        ax.errorbar([1], [emd["mean"]], yerr=[emd["std"]], marker="s", color="C3", capsize=3,
+                    label=f"EMD-{cfg.distill.K}, one step (tail)")  # fmt: skip
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("network evaluations (NFE)")
