@@ -134,6 +134,26 @@ def _unit(session: Session, profile: str, cfg: Config, name: str, seed: int, wor
     return session.unit(name, compute)
 
 
+def _tier_a_units(
+    session: Session, profile: str, cfg: Config, run_cfg: Config, splits: tuple, prefix: str
+) -> dict[str, list[dict]]:
+    """Tier A on each split and seed of ``run_cfg`` (Center or a Grid), one unit per pair."""
+    return {
+        s: [
+            _unit(
+                session,
+                profile,
+                cfg,
+                f"{prefix}-{s}-seed{seed}",
+                seed,
+                lambda u, s=s, seed=seed: tier_a(run_cfg, s, seed, u),
+            )
+            for seed in cfg.seeds
+        ]
+        for s in splits
+    }
+
+
 def _figures(
     cfg: Config, ra: Mapping[str, list[dict]], metrics: dict, out: Path
 ) -> dict[str, Path]:
@@ -264,35 +284,8 @@ def run(argv: list[str], fresh: bool) -> None:
             grid=f"{g.config}, splits {grid_splits}" if grid_splits else "off",
             tier_b=f"{cfg.tier_b.split}, seeds {b_seeds}, on {device}" if b_seeds else "off",
         )
-        ra = {
-            s: [
-                _unit(
-                    session,
-                    profile,
-                    cfg,
-                    f"tierA-{s}-seed{seed}",
-                    seed,
-                    lambda u, s=s, seed=seed: tier_a(cfg, s, seed, u),
-                )
-                for seed in cfg.seeds
-            ]
-            for s in splits
-        }
-        gcfg = on_grid(cfg)
-        rg = {
-            s: [
-                _unit(
-                    session,
-                    profile,
-                    cfg,
-                    f"tierA-{g.config}-{s}-seed{seed}",
-                    seed,
-                    lambda u, s=s, seed=seed: tier_a(gcfg, s, seed, u),
-                )
-                for seed in cfg.seeds
-            ]
-            for s in grid_splits
-        }
+        ra = _tier_a_units(session, profile, cfg, cfg, splits, "tierA")
+        rg = _tier_a_units(session, profile, cfg, on_grid(cfg), grid_splits, f"tierA-{g.config}")
         rb = [
             _unit(
                 session,
